@@ -1,0 +1,1 @@
+"""Execution providers and device probing; imports nothing from the rest of kioskd."""

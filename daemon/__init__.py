@@ -1,0 +1,1 @@
+"""kioskd daemon: supervisor, worker runtime, rings, messages, config and command-line tools."""

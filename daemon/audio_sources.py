@@ -1,0 +1,130 @@
+"""Where the ear's audio comes from: a microphone (PyAudio), a file fed at real-time pace, or nothing.
+
+Every source yields 16 kHz mono int16 chunks of CHUNK samples with the monotonic time (ns) at which the
+chunk's last sample was captured.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import av
+import numpy as np
+
+from models.vad_silero import CHUNK, SAMPLE_RATE
+
+log = logging.getLogger("kioskd.ear")
+CHUNK_NS = CHUNK * 1_000_000_000 // SAMPLE_RATE
+
+Chunk = tuple[np.ndarray, int]
+
+
+class AudioInputError(RuntimeError):
+    """The configured audio input cannot be used; the message says which and why."""
+
+
+class MicUnavailable(AudioInputError):
+    """No usable microphone right now (unplugged, busy, no sound card): retry later."""
+
+
+def decode_file(path: Path, rate: int = SAMPLE_RATE) -> np.ndarray:
+    """Decode any audio file FFmpeg reads into mono int16 at `rate`; clear errors for missing or non-audio files."""
+    if not path.exists():
+        raise AudioInputError(f"audio input {path}: no such file")
+    if path.is_dir():
+        raise AudioInputError(f"audio input {path}: is a directory, not an audio file")
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.audio:
+                raise AudioInputError(f"audio input {path}: has no audio stream")
+            resampler = av.AudioResampler(format="s16", layout="mono", rate=rate)
+            parts = []
+            for frame in container.decode(audio=0):
+                parts.extend(r.to_ndarray().reshape(-1) for r in resampler.resample(frame))
+            parts.extend(r.to_ndarray().reshape(-1) for r in resampler.resample(None))
+    except av.error.FFmpegError as exc:
+        raise AudioInputError(f"audio input {path}: not a readable audio file ({exc.strerror or exc})") from None
+    if not parts:
+        raise AudioInputError(f"audio input {path}: contains no audio samples")
+    return np.concatenate(parts).astype(np.int16)
+
+
+class FileSource:
+    """Feeds a decoded file at real-time pace, as if it were being spoken into a microphone now."""
+
+    def __init__(self, path: Path) -> None:
+        self.pcm = decode_file(path)
+        self.path = path
+
+    def chunks(self) -> Iterator[Chunk]:
+        pcm = self.pcm
+        pad = (-len(pcm)) % CHUNK
+        pcm = np.concatenate([pcm, np.zeros(pad, np.int16)])
+        t0 = time.monotonic_ns()
+        for i in range(len(pcm) // CHUNK):
+            due = t0 + (i + 1) * CHUNK_NS
+            delay = (due - time.monotonic_ns()) / 1e9
+            if delay > 0:
+                time.sleep(delay)
+            yield pcm[i * CHUNK : (i + 1) * CHUNK], due
+
+
+class MicSource:
+    """A PyAudio input stream at 16 kHz mono, or at the device's own rate resampled to 16 kHz."""
+
+    def __init__(self, device: str | int | None) -> None:
+        try:
+            import pyaudio
+        except ImportError as exc:
+            raise MicUnavailable(f"PyAudio is not installed ({exc})") from None
+        self._pa = pyaudio.PyAudio()
+        try:
+            index, rate = self._pick(device)
+            self._rate = rate
+            self._frames = CHUNK * rate // SAMPLE_RATE
+            self._stream = self._pa.open(format=pyaudio.paInt16, channels=1, rate=rate, input=True,
+                                         input_device_index=index, frames_per_buffer=self._frames)
+        except (OSError, ValueError) as exc:
+            self._pa.terminate()
+            raise MicUnavailable(f"cannot open microphone: {exc}") from None
+
+    def _pick(self, device: str | int | None) -> tuple[int, int]:
+        inputs = [self._pa.get_device_info_by_index(i) for i in range(self._pa.get_device_count())]
+        inputs = [d for d in inputs if d.get("maxInputChannels", 0) > 0]
+        if not inputs:
+            raise MicUnavailable("no audio input device found")
+        if device is None:
+            chosen = self._pa.get_default_input_device_info()
+        elif isinstance(device, int):
+            chosen = next((d for d in inputs if d["index"] == device), None)
+        else:
+            chosen = next((d for d in inputs if device.lower() in str(d["name"]).lower()), None)
+        if chosen is None:
+            names = ", ".join(f"{d['index']}: {d['name']}" for d in inputs)
+            raise MicUnavailable(f"no input device matches {device!r} (have {names})")
+        try:
+            self._pa.is_format_supported(SAMPLE_RATE, input_device=chosen["index"], input_channels=1,
+                                         input_format=8)  # paInt16
+            return int(chosen["index"]), SAMPLE_RATE
+        except ValueError:
+            return int(chosen["index"]), int(chosen["defaultSampleRate"])
+
+    def chunks(self) -> Iterator[Chunk]:
+        from scipy.signal import resample_poly
+
+        try:
+            while True:
+                data = self._stream.read(self._frames, exception_on_overflow=False)
+                t_ns = time.monotonic_ns()
+                pcm = np.frombuffer(data, np.int16)
+                if self._rate != SAMPLE_RATE:
+                    pcm = resample_poly(pcm, SAMPLE_RATE, self._rate)[:CHUNK].clip(-32768, 32767).astype(np.int16)
+                yield pcm, t_ns
+        except OSError as exc:
+            raise MicUnavailable(f"microphone stopped: {exc}") from None
+        finally:
+            self._stream.close()
+            self._pa.terminate()

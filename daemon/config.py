@@ -1,0 +1,202 @@
+"""Configuration schema (pydantic) and layered loading.
+
+Layers, later wins: configs/default.yaml < profile < site file < ``-o key.path=value``.
+Unknown keys are errors; every error names the key path that is wrong.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+DEFAULT_FILE = CONFIG_DIR / "default.yaml"
+SITE_FILE = Path("/etc/kioskd/kioskd.yaml")
+
+
+class ConfigError(ValueError):
+    """A configuration that cannot be used; the message names the key path and the reason."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AudioInConfig(_Strict):
+    source: str = Field("mic", description="'mic', 'none' or the path of a WAV file fed at real-time pace")
+    device: str | int | None = Field(None, description="microphone name (substring) or index; None = default")
+    retry_s: float = Field(3.0, gt=0, description="seconds between attempts to open a missing microphone")
+
+
+class VadConfig(_Strict):
+    threshold: float = Field(0.5, gt=0, lt=1, description="Silero probability that starts speech")
+    neg_threshold: float = Field(0.35, gt=0, lt=1, description="probability below which a chunk is silence")
+    min_speech_ms: int = Field(250, ge=0, description="shorter bursts (coughs, clicks) open no turn")
+    end_silence_ms: int = Field(300, ge=60, description="trailing silence that ends an utterance")
+    preroll_ms: int = Field(300, ge=0, description="audio kept before speech start so ASR hears the first syllable")
+    max_utterance_s: float = Field(15.0, gt=1, description="an utterance is cut cleanly at this length")
+
+    @model_validator(mode="after")
+    def _thresholds_ordered(self) -> VadConfig:
+        if self.neg_threshold >= self.threshold:
+            raise ValueError("neg_threshold must be below threshold")
+        return self
+
+
+class AsrConfig(_Strict):
+    model: str = Field("embedded:tiny.en", description="'embedded:tiny.en' or a CTranslate2 Whisper folder")
+    language: str | None = "en"
+    beam_size: int = Field(1, ge=1, le=10)
+    compute_type: str = "int8"
+    threads: int = Field(2, ge=1, le=64)
+
+
+class LlmConfig(_Strict):
+    model: str = Field("embedded:gemma3-270m", description="'embedded:gemma3-270m' or a .gguf path")
+    max_tokens: int = Field(48, ge=1, le=1024)
+    temperature: float = Field(0.2, ge=0, le=2)
+    threads: int = Field(2, ge=1, le=64)
+    context: int = Field(1024, ge=256, le=32768)
+
+
+class BrainConfig(_Strict):
+    faq: Path = Field(Path("faq/bank-lobby.yaml"), description="FAQ file, relative to configs/")
+    persona: Path = Field(Path("persona/bank-lobby.txt"), description="persona prompt, relative to configs/")
+    faq_threshold: float = Field(0.86, gt=0, lt=1, description="cosine similarity above which the FAQ answers")
+    fallback: str = "I'm sorry, I can't help with that here. A member of staff will be glad to help you."
+    llm: LlmConfig = LlmConfig()
+
+
+class VoiceConfig(_Strict):
+    model: str = Field("embedded:en_US-joe-medium", description="'embedded:en_US-joe-medium' or a Piper .onnx")
+    length_scale: float = Field(1.0, gt=0.3, lt=3)
+
+
+class FaceConfig(_Strict):
+    portrait: str = Field("embedded:astronaut", description="'embedded:astronaut' or an image file")
+    display: Literal["offscreen", "window", "fullscreen"] = "fullscreen"
+    size: tuple[int, int] = Field((960, 540), description="window/offscreen size in pixels (fullscreen: native)")
+    fps: int = Field(30, ge=5, le=120)
+    captions: bool = True
+    greeting: str = "Hello! Ask me anything about our branch."
+
+
+class SupervisorConfig(_Strict):
+    ready_timeout_s: float = Field(120.0, gt=0, description="workers must report ready within this time")
+    drain_timeout_s: float = Field(60.0, gt=0, description="after input ends, wait this long for open turns")
+
+
+class Config(_Strict):
+    site: str = "Example Bank, main branch"
+    audio_in: AudioInConfig = AudioInConfig()
+    vad: VadConfig = VadConfig()
+    asr: AsrConfig = AsrConfig()
+    brain: BrainConfig = BrainConfig()
+    voice: VoiceConfig = VoiceConfig()
+    face: FaceConfig = FaceConfig()
+    supervisor: SupervisorConfig = SupervisorConfig()
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of sections, got {type(data).__name__}")
+    return data
+
+
+def parse_override(text: str) -> dict[str, Any]:
+    """Turn ``a.b.c=value`` into ``{"a": {"b": {"c": value}}}``; the value is parsed as YAML."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"override {text!r}: expected key.path=value")
+    value = yaml.safe_load(raw) if raw.strip() else ""
+    node: dict[str, Any] = {}
+    parts = key.strip().split(".")
+    cursor = node
+    for part in parts[:-1]:
+        cursor[part] = {}
+        cursor = cursor[part]
+    cursor[parts[-1]] = value
+    return node
+
+
+def _format_errors(source: str, exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors():
+        path = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        reason = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+        got = "" if err["type"] == "extra_forbidden" else f" (got {err.get('input')!r})"
+        lines.append(f"{source}: {path}: {reason}{got}")
+    return "\n".join(lines)
+
+
+def validate(data: dict[str, Any], source: str = "config") -> Config:
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_errors(source, exc)) from None
+
+
+def site_file() -> Path | None:
+    env = os.environ.get("KIOSKD_CONFIG")
+    if env:
+        return Path(env)
+    return SITE_FILE if SITE_FILE.exists() else None
+
+
+def load(
+    *,
+    profile: str | None = None,
+    site: Path | None = None,
+    overrides: list[str] | None = None,
+) -> Config:
+    """Load and validate the layered configuration; raises ConfigError naming the bad layer and key."""
+    data = _read_yaml(DEFAULT_FILE)
+    layers: list[tuple[str, dict[str, Any]]] = []
+    if profile:
+        path = CONFIG_DIR / "profiles" / f"{profile}.yaml"
+        if not path.exists():
+            known = sorted(p.stem for p in (CONFIG_DIR / "profiles").glob("*.yaml"))
+            raise ConfigError(f"profile {profile!r}: not found (known: {', '.join(known)})")
+        layers.append((str(path), _read_yaml(path)))
+    site = site or site_file()
+    if site:
+        layers.append((str(site), _read_yaml(site)))
+    for text in overrides or []:
+        layers.append((f"override {text!r}", parse_override(text)))
+    validate(data, str(DEFAULT_FILE))
+    for source, layer in layers:
+        # Validate each layer on top of what came before so an error names the layer that made it.
+        data = _merge(data, layer)
+        validate(data, source)
+    return validate(data)
+
+
+def resolve(path: Path) -> Path:
+    """Config paths are relative to configs/ unless absolute."""
+    return path if path.is_absolute() else CONFIG_DIR / path

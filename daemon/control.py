@@ -1,0 +1,98 @@
+"""Control socket: one JSON request line, one JSON reply line, over a unix stream socket.
+
+Requests: {"cmd": "status"}, {"cmd": "say", "text": "..."}. Replies carry "ok" and either the result
+or "error" with a sentence saying what was wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+MAX_REQUEST = 64 * 1024
+
+Handler = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+class ControlError(RuntimeError):
+    """kioskd is not reachable, or answered with an error."""
+
+
+class ControlServer:
+    def __init__(self, path: Path, handler: Handler) -> None:
+        self.path = path
+        self._handler = handler
+        if path.exists():
+            path.unlink()
+        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._sock.bind(str(path))
+        os.chmod(path, 0o660)
+        self._sock.listen(8)
+        self._sock.setblocking(False)
+
+    def fileno(self) -> int:
+        return self._sock.fileno()
+
+    def serve_pending(self) -> None:
+        """Answer every connection waiting now; a slow or bad client costs at most one second."""
+        while True:
+            try:
+                conn, _ = self._sock.accept()
+            except BlockingIOError:
+                return
+            with conn:
+                conn.settimeout(1.0)
+                try:
+                    reply = self._answer(_read_line(conn))
+                    conn.sendall(json.dumps(reply).encode() + b"\n")
+                except (OSError, TimeoutError):
+                    continue
+
+    def _answer(self, line: bytes) -> dict[str, Any]:
+        try:
+            request = json.loads(line)
+        except ValueError:
+            return {"ok": False, "error": "request is not JSON"}
+        if not isinstance(request, dict) or not isinstance(request.get("cmd"), str):
+            return {"ok": False, "error": "request must be an object with a string 'cmd'"}
+        return self._handler(request)
+
+    def close(self) -> None:
+        self._sock.close()
+        try:
+            self.path.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def _read_line(conn: socket.socket) -> bytes:
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = conn.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+        if len(data) > MAX_REQUEST:
+            raise OSError("request too large")
+    return data
+
+
+def request(path: Path, obj: dict[str, Any], timeout: float = 5.0) -> dict[str, Any]:
+    """Send one request to a running kioskd and return its reply."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    try:
+        sock.connect(str(path))
+    except (FileNotFoundError, ConnectionRefusedError):
+        raise ControlError(f"kioskd is not running (no control socket at {path})") from None
+    with sock:
+        sock.sendall(json.dumps(obj).encode() + b"\n")
+        line = _read_line(sock)
+    if not line:
+        raise ControlError("kioskd closed the connection without a reply")
+    reply: dict[str, Any] = json.loads(line)
+    return reply

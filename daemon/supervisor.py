@@ -1,0 +1,243 @@
+"""The supervisor: creates the rings, spawns the five workers, routes the event bus, answers kioskctl,
+tells systemd, and shuts everything down in order.
+
+Pipeline: ear -> asr -> brain -> voice -> face, one shared-memory ring between each pair.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from daemon.bus import Bus
+from daemon.config import Config
+from daemon.control import ControlServer
+from daemon.events import EventLog
+from daemon.messages import new_turn_id
+from daemon.notify import notify
+from daemon.paths import control_socket
+from daemon.ring import Ring
+from daemon.worker import WorkerSpec, bus_path
+
+log = logging.getLogger("kioskd")
+
+PIPELINE = ("ear", "asr", "brain", "voice", "face")
+# Ring capacity per link: PCM links hold tens of seconds of audio, text links are small.
+RING_BYTES = {("ear", "asr"): 8 << 20, ("asr", "brain"): 1 << 18, ("brain", "voice"): 1 << 18, ("voice", "face"): 32 << 20}
+# How long each worker gets to finish after `stop` (the face flushes the MP4) before SIGKILL.
+STOP_GRACE_S = {"face": 15.0}
+LINGER_S = 0.6  # keep the face on screen a moment after the last reply, so recordings end calmly
+
+
+@dataclass
+class RunOptions:
+    runtime_dir: Path
+    audio_in: str | None = None
+    display: str | None = None
+    record: Path | None = None
+    events: Path | None = None
+    turns: int | None = None
+
+
+@dataclass
+class WorkerState:
+    name: str
+    proc: subprocess.Popen[bytes]
+    state: str = "STARTING"
+    status: str = ""
+    started_ns: int = field(default_factory=time.monotonic_ns)
+    last_beat: float = field(default_factory=time.monotonic)
+
+
+class Supervisor:
+    def __init__(self, config: Config, options: RunOptions) -> None:
+        self.config = config
+        self.options = options
+        self.run_dir = options.runtime_dir
+        self.events = EventLog(options.events)
+        self.workers: dict[str, WorkerState] = {}
+        self.rings: dict[tuple[str, str], Ring] = {}
+        self.open_turns: set[int] = set()
+        self.answered = 0
+        self.input_ended = False
+        self.ready = False
+        self.exit_code = 0
+        self._stop_reason: str | None = None
+        self._linger_until: float | None = None
+        self._boot_ns = time.monotonic_ns()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def run(self) -> int:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        signal.signal(signal.SIGTERM, self._on_signal)
+        signal.signal(signal.SIGINT, self._on_signal)
+        self.bus = Bus(bus_path(self.run_dir, "supervisor"))
+        self.control = ControlServer(control_socket(self.run_dir), self._on_request)
+        try:
+            self._create_rings()
+            for name in PIPELINE:
+                self._spawn(name)
+            notify(STATUS="starting workers")
+            while self._stop_reason is None:
+                self._step()
+            log.info("shutting down: %s", self._stop_reason)
+        finally:
+            notify(STOPPING="1", STATUS="stopping")
+            self._shutdown()
+        return self.exit_code
+
+    def _on_signal(self, signum: int, _frame: object) -> None:
+        self.stop(f"signal {signal.Signals(signum).name}")
+
+    def stop(self, reason: str, code: int = 0) -> None:
+        if self._stop_reason is None:
+            self._stop_reason = reason
+            self.exit_code = code
+
+    def _create_rings(self) -> None:
+        for (src, dst), size in RING_BYTES.items():
+            self.rings[(src, dst)] = Ring.create(f"kioskd.{os.getpid()}.{src}-{dst}", size)
+
+    def _options_for(self, name: str) -> dict[str, Any]:
+        o = self.options
+        if name == "ear":
+            return {"audio_in": o.audio_in or self.config.audio_in.source}
+        if name == "face":
+            return {"display": o.display or self.config.face.display, "record": str(o.record) if o.record else None}
+        return {}
+
+    def _spawn(self, name: str) -> None:
+        ring_in = next((r.name for (s, d), r in self.rings.items() if d == name), None)
+        ring_out = next((r.name for (s, d), r in self.rings.items() if s == name), None)
+        spec = WorkerSpec(name, self.run_dir, self.config.model_dump(mode="json"), ring_in, ring_out,
+                          self._options_for(name))
+        spec_path = self.run_dir / f"{name}.spec.json"
+        spec_path.write_text(json.dumps(spec.to_json()))
+        # One BLAS/OpenMP thread per worker unless an adapter asks for more: two cores are shared by five.
+        env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
+        proc = subprocess.Popen([sys.executable, "-m", "daemon.worker_main", str(spec_path)], env=env)
+        self.workers[name] = WorkerState(name, proc)
+        log.info("spawned %s (pid %d)", name, proc.pid)
+
+    def _shutdown(self) -> None:
+        # Stop capture first and the screen last, so nothing new enters a pipeline that is draining.
+        for name in PIPELINE:
+            w = self.workers.get(name)
+            if w is None or w.proc.poll() is not None:
+                continue
+            self.bus.send(bus_path(self.run_dir, name), {"type": "stop"})
+            try:
+                w.proc.wait(timeout=STOP_GRACE_S.get(name, 5.0))
+            except subprocess.TimeoutExpired:
+                log.warning("%s did not stop in time: killing it", name)
+                w.proc.kill()
+                w.proc.wait()
+        for ring in self.rings.values():
+            ring.close()
+            ring.unlink()
+        self.control.close()
+        self.bus.close()
+        for name in PIPELINE:
+            (self.run_dir / f"{name}.spec.json").unlink(missing_ok=True)
+        self.events.close()
+
+    # -- main loop ---------------------------------------------------------------------------
+    def _step(self) -> None:
+        select.select([self.bus, self.control], [], [], 0.1)
+        while (msg := self.bus.recv()) is not None:
+            self._on_bus(msg)
+        self.control.serve_pending()
+        for w in self.workers.values():
+            code = w.proc.poll()
+            if code is not None:
+                self.stop(f"worker {w.name} exited with code {code}", code=1)
+                return
+        if not self.ready and time.monotonic_ns() - self._boot_ns > self.config.supervisor.ready_timeout_s * 1e9:
+            slow = [w.name for w in self.workers.values() if w.state != "RUNNING"]
+            self.stop(f"workers not ready after {self.config.supervisor.ready_timeout_s:.0f} s: {', '.join(slow)}", 1)
+        if self._linger_until is not None and time.monotonic() >= self._linger_until:
+            self.stop(self._linger_reason)
+
+    def _finish_after_linger(self, reason: str) -> None:
+        if self._linger_until is None:
+            self._linger_reason = reason
+            self._linger_until = time.monotonic() + LINGER_S
+
+    def _on_bus(self, msg: dict[str, Any]) -> None:
+        w = self.workers.get(msg.get("worker", ""))
+        if w is None:
+            return
+        w.last_beat = time.monotonic()
+        kind = msg["type"]
+        if kind == "ready":
+            w.state = "RUNNING"
+            if all(x.state == "RUNNING" for x in self.workers.values()):
+                self._all_ready()
+        elif kind == "status":
+            w.status = msg["text"]
+            log.info("%s: %s", w.name, w.status)
+            self.bus.send(bus_path(self.run_dir, "face"), {"type": "status", "worker": w.name, "text": w.status})
+        elif kind == "event":
+            self._on_event(msg)
+
+    def _all_ready(self) -> None:
+        self.ready = True
+        boot_ms = (time.monotonic_ns() - self._boot_ns) / 1e6
+        self.events.write({"event": "ready", "turn": None, "t_ns": time.monotonic_ns(), "boot_ms": round(boot_ms)})
+        for name in PIPELINE:
+            self.bus.send(bus_path(self.run_dir, name), {"type": "start"})
+        notify(READY="1", STATUS="listening")
+
+    def _on_event(self, ev: dict[str, Any]) -> None:
+        ev.pop("type", None)
+        self.events.write(ev)
+        name, turn = ev["event"], ev.get("turn")
+        if name == "speech_end":
+            self.open_turns.add(turn)
+        elif name == "turn_end":
+            self.open_turns.discard(turn)
+            if ev.get("answered"):
+                self.answered += 1
+                if self.options.turns is not None and self.answered >= self.options.turns:
+                    self._finish_after_linger(f"{self.answered} turn(s) answered")
+        elif name == "input_end":
+            self.input_ended = True
+        if self.input_ended and not self.open_turns:
+            self._finish_after_linger("audio input ended and every turn is answered")
+
+    # -- control requests --------------------------------------------------------------------
+    def _on_request(self, req: dict[str, Any]) -> dict[str, Any]:
+        cmd = req["cmd"]
+        if cmd == "status":
+            now = time.monotonic_ns()
+            return {
+                "ok": True,
+                "ready": self.ready,
+                "workers": [
+                    {"name": w.name, "state": w.state, "pid": w.proc.pid, "status": w.status,
+                     "uptime_s": round((now - w.started_ns) / 1e9, 1)}
+                    for w in self.workers.values()
+                ],
+            }
+        if cmd == "say":
+            text = req.get("text")
+            if not isinstance(text, str) or not text.strip():
+                return {"ok": False, "error": "say needs a non-empty 'text'"}
+            if len(text) > 2000:
+                return {"ok": False, "error": f"text too long ({len(text)} characters, at most 2000)"}
+            turn = new_turn_id()
+            # Speaking now means whatever is in flight is superseded.
+            for name in PIPELINE:
+                self.bus.send(bus_path(self.run_dir, name), {"type": "interrupt", "turn": turn - 1})
+            self.bus.send(bus_path(self.run_dir, "brain"), {"type": "say", "turn": turn, "text": text.strip()})
+            return {"ok": True, "turn": turn}
+        return {"ok": False, "error": f"unknown command {cmd!r} (known: status, say)"}

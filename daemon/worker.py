@@ -1,0 +1,163 @@
+"""Worker runtime: the loop every worker process runs.
+
+A worker reads its input ring, hands each message to its stage, writes its output ring, heartbeats, and
+obeys bus commands. `interrupt(turn)` makes it drop every message of that turn or an earlier one.
+Stages subclass `Worker` and implement `setup` (load models) and `handle` (one message).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from daemon.bus import Bus
+from daemon.config import Config
+from daemon.messages import Message
+from daemon.ring import Ring
+
+HEARTBEAT_S = 0.5
+
+
+@dataclass
+class WorkerSpec:
+    """Everything a worker process needs, passed from the supervisor as JSON."""
+
+    name: str
+    runtime_dir: Path
+    config: dict[str, Any]
+    ring_in: str | None = None
+    ring_out: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "runtime_dir": str(self.runtime_dir),
+            "config": self.config,
+            "ring_in": self.ring_in,
+            "ring_out": self.ring_out,
+            "options": self.options,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> WorkerSpec:
+        return cls(**{**data, "runtime_dir": Path(data["runtime_dir"])})
+
+
+def bus_path(runtime_dir: Path, name: str) -> Path:
+    return runtime_dir / f"{name}.bus"
+
+
+class Worker:
+    name = "worker"
+    #: how long the loop waits for input before running `tick` again
+    wait_s = 0.05
+
+    def __init__(self, spec: WorkerSpec) -> None:
+        self.spec = spec
+        self.config = Config.model_validate(spec.config)
+        self.options = spec.options
+        self.log = logging.getLogger(f"kioskd.{self.name}")
+        self.bus = Bus(bus_path(spec.runtime_dir, self.name))
+        self._supervisor = bus_path(spec.runtime_dir, "supervisor")
+        self.ring_in = Ring.attach(spec.ring_in) if spec.ring_in else None
+        self.ring_out = Ring.attach(spec.ring_out) if spec.ring_out else None
+        self.dropped_upto = 0
+        self.running = True
+        self.started = False
+        self._last_beat = 0.0
+
+    # -- overridable -------------------------------------------------------------------------
+    def setup(self) -> None:
+        """Load models; runs before the worker reports ready."""
+
+    def handle(self, msg: Message) -> None:
+        """Process one input message."""
+
+    def tick(self) -> None:
+        """Runs every loop iteration, input or not."""
+
+    def on_command(self, cmd: dict[str, Any]) -> None:
+        """A bus command other than the common ones."""
+
+    def on_interrupt(self, turn: int) -> None:
+        """Drop in-flight work of `turn` and earlier."""
+
+    def teardown(self) -> None:
+        """Release devices and files; runs on every exit path."""
+
+    # -- services for stages -----------------------------------------------------------------
+    def emit(self, event: str, turn: int | None = None, t_ns: int | None = None, **fields: Any) -> None:
+        self.bus.send(
+            self._supervisor,
+            {"type": "event", "worker": self.name, "event": event, "turn": turn,
+             "t_ns": t_ns if t_ns is not None else time.monotonic_ns(), **fields},
+        )
+
+    def status(self, text: str) -> None:
+        """A human sentence about this worker's condition (shown by kioskctl status and on screen)."""
+        self.bus.send(self._supervisor, {"type": "status", "worker": self.name, "text": text})
+
+    def send(self, msg: Message) -> bool:
+        assert self.ring_out is not None, f"{self.name} has no output ring"
+        ok = self.ring_out.put(msg.encode())
+        if not ok:
+            self.log.warning("output ring full: dropped %s of turn %s", msg.kind, msg.turn)
+        return ok
+
+    def is_stale(self, turn: int) -> bool:
+        return turn <= self.dropped_upto
+
+    # -- loop --------------------------------------------------------------------------------
+    def _heartbeat(self) -> None:
+        now = time.monotonic()
+        if now - self._last_beat >= HEARTBEAT_S:
+            self._last_beat = now
+            self.bus.send(self._supervisor, {"type": "heartbeat", "worker": self.name})
+
+    def _commands(self) -> None:
+        while (cmd := self.bus.recv()) is not None:
+            kind = cmd.get("type")
+            if kind == "stop":
+                self.running = False
+            elif kind == "start":
+                self.started = True
+            elif kind == "interrupt":
+                self.dropped_upto = max(self.dropped_upto, int(cmd["turn"]))
+                self.on_interrupt(self.dropped_upto)
+            else:
+                self.on_command(cmd)
+
+    def _stop(self, *_: object) -> None:
+        self.running = False
+
+    def run(self) -> int:
+        signal.signal(signal.SIGTERM, self._stop)
+        # Ctrl-C reaches the whole process group; the supervisor decides the shutdown order.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            self.setup()
+            self.bus.send(self._supervisor, {"type": "ready", "worker": self.name})
+            while self.running:
+                self._commands()
+                self._heartbeat()
+                if self.ring_in is not None:
+                    data = self.ring_in.get(timeout=self.wait_s)
+                    if data is not None:
+                        msg = Message.decode(data)
+                        if not self.is_stale(msg.turn):
+                            self.handle(msg)
+                elif self.wait_s:
+                    time.sleep(self.wait_s)
+                self.tick()
+        finally:
+            self.teardown()
+            for ring in (self.ring_in, self.ring_out):
+                if ring is not None:
+                    ring.close()
+            self.bus.close()
+        return 0

@@ -1,0 +1,41 @@
+"""Entry point of one worker process: `python -m daemon.worker_main SPEC.json`."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import sys
+from pathlib import Path
+
+from setproctitle import setproctitle
+
+from daemon.worker import Worker, WorkerSpec
+
+# Worker name -> module holding its `Worker` subclass, imported lazily so a process loads only its models.
+WORKERS = {
+    "ear": "daemon.workers.ear",
+    "asr": "daemon.workers.asr",
+    "brain": "daemon.workers.brain",
+    "voice": "daemon.workers.voice",
+    "face": "daemon.workers.face",
+}
+
+
+def worker_class(name: str) -> type[Worker]:
+    cls: type[Worker] = importlib.import_module(WORKERS[name]).WORKER
+    return cls
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    spec = WorkerSpec.from_json(json.loads(Path(argv[0]).read_text()))
+    setproctitle(f"kioskd: {spec.name}")
+    logging.basicConfig(
+        level=logging.INFO, format=f"%(asctime)s {spec.name:<5} %(levelname)s %(message)s", stream=sys.stderr
+    )
+    return worker_class(spec.name)(spec).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""What a visitor sees and hears: renderer, avatar rig, behaviour, audio output, recording."""

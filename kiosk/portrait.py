@@ -1,0 +1,54 @@
+"""The avatar's portrait: the embedded astronaut or a user's photo, checked for a face, with its landmarks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from models.face_landmarks import FaceLandmarker, NoFaceError
+
+EMBEDDED_ASTRONAUT = "embedded:astronaut"
+MAX_SIDE = 4096
+
+
+class PortraitError(ValueError):
+    """The portrait cannot be used; the message names the file and the reason."""
+
+
+@dataclass(frozen=True)
+class Portrait:
+    rgb: np.ndarray
+    landmarks: np.ndarray  # (468, 2) pixels
+
+    def scaled(self, size: tuple[int, int]) -> Portrait:
+        """This portrait resized to (width, height), landmarks scaled with it."""
+        h, w = self.rgb.shape[:2]
+        rgb = cv2.resize(self.rgb, size, interpolation=cv2.INTER_AREA if size[0] < w else cv2.INTER_CUBIC)
+        return Portrait(rgb, self.landmarks * np.array([size[0] / w, size[1] / h], np.float32))
+
+
+def read_image(setting: str) -> np.ndarray:
+    if setting == EMBEDDED_ASTRONAUT:
+        from skimage import data
+
+        return np.ascontiguousarray(data.astronaut())
+    path = Path(setting).expanduser()
+    if not path.is_file():
+        raise PortraitError(f"portrait {path}: no such file")
+    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise PortraitError(f"portrait {path}: not a readable image (PNG, JPEG, BMP, TIFF or WebP expected)")
+    if max(bgr.shape[:2]) > MAX_SIDE:
+        raise PortraitError(f"portrait {path}: {bgr.shape[1]}x{bgr.shape[0]} pixels is too large (at most {MAX_SIDE})")
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+def load(setting: str) -> Portrait:
+    rgb = read_image(setting)
+    try:
+        return Portrait(rgb, FaceLandmarker().landmarks(rgb))
+    except NoFaceError as exc:
+        raise PortraitError(f"portrait {setting}: {exc}") from None

@@ -1,0 +1,94 @@
+"""The screen: a pygame display (fullscreen, window or offscreen) showing the face, captions and status."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import numpy as np
+import pygame
+
+log = logging.getLogger("kioskd.face")
+BACKGROUND = (18, 22, 30)
+CAPTION_BG = (0, 0, 0, 150)
+
+
+def _open(mode: str, size: tuple[int, int]) -> pygame.Surface:
+    if mode == "offscreen":
+        os.environ["SDL_VIDEODRIVER"] = "offscreen"
+    pygame.display.init()
+    if mode == "fullscreen":
+        surface = pygame.display.set_mode((0, 0), pygame.FULLSCREEN)
+        pygame.mouse.set_visible(False)
+    else:
+        surface = pygame.display.set_mode(size)
+    pygame.display.set_caption("kioskd")
+    return surface
+
+
+class Screen:
+    def __init__(self, mode: str, size: tuple[int, int]) -> None:
+        try:
+            self.surface = _open(mode, size)
+        except pygame.error as exc:
+            if mode == "offscreen":
+                raise
+            log.error("cannot open a %s display (%s): rendering offscreen instead", mode, exc)
+            pygame.display.quit()
+            self.surface = _open("offscreen", size)
+            mode = "offscreen"
+        self.mode = mode
+        self.size = self.surface.get_size()
+        pygame.font.init()
+        self._caption_font = pygame.font.Font(None, max(18, self.size[1] // 18))
+        self._status_font = pygame.font.Font(None, max(14, self.size[1] // 30))
+
+    def portrait_rect(self, portrait_size: tuple[int, int]) -> pygame.Rect:
+        """Where the portrait goes: as large as fits, centred."""
+        pw, ph = portrait_size
+        scale = min(self.size[0] / pw, self.size[1] / ph)
+        w, h = int(pw * scale) & ~1, int(ph * scale) & ~1
+        return pygame.Rect((self.size[0] - w) // 2, (self.size[1] - h) // 2, w, h)
+
+    def draw(self, face: np.ndarray, at: pygame.Rect, caption: str, status: str) -> None:
+        self.surface.fill(BACKGROUND)
+        h, w = face.shape[:2]
+        self.surface.blit(pygame.image.frombuffer(face.tobytes(), (w, h), "RGB"), at.topleft)
+        if caption:
+            self._draw_caption(caption)
+        if status:
+            text = self._status_font.render(status, True, (255, 210, 120))
+            self.surface.blit(text, (12, 10))
+
+    def _draw_caption(self, caption: str) -> None:
+        lines = _wrap(caption, self._caption_font, int(self.size[0] * 0.9))
+        line_h = self._caption_font.get_linesize()
+        band_h = line_h * len(lines) + line_h // 2
+        band = pygame.Surface((self.size[0], band_h), pygame.SRCALPHA)
+        band.fill(CAPTION_BG)
+        top = self.size[1] - band_h
+        self.surface.blit(band, (0, top))
+        for i, line in enumerate(lines):
+            img = self._caption_font.render(line, True, (250, 250, 250))
+            self.surface.blit(img, ((self.size[0] - img.get_width()) // 2, top + line_h // 4 + i * line_h))
+
+    def present(self) -> None:
+        pygame.event.pump()
+        pygame.display.flip()
+
+    def rgb(self) -> np.ndarray:
+        """What the screen shows now, as an (h, w, 3) uint8 array."""
+        return np.frombuffer(pygame.image.tobytes(self.surface, "RGB"), np.uint8).reshape(self.size[1], self.size[0], 3)
+
+    def close(self) -> None:
+        pygame.display.quit()
+
+
+def _wrap(text: str, font: pygame.font.Font, width: int) -> list[str]:
+    lines: list[str] = []
+    for word in text.split():
+        if lines and font.size(f"{lines[-1]} {word}")[0] <= width:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines[-3:]  # the latest three lines: a caption is read as it is spoken

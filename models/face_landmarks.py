@@ -1,0 +1,107 @@
+"""Face detection and 468-point face-mesh landmarks on a still portrait.
+
+Runs MediaPipe's BlazeFace short-range detector and face-landmark model (Apache-2.0 .tflite files shipped
+in the mediapipe 0.10.21 wheel) on LiteRT. Detection finds the face box and eye keypoints; the landmark
+model runs on a square crop rotated upright along the eye line, refined once from its own landmarks.
+"""
+
+from __future__ import annotations
+
+import math
+from importlib import resources
+from pathlib import Path
+
+import cv2
+import numpy as np
+from ai_edge_litert.interpreter import Interpreter
+
+DETECT_SIZE = 128
+MESH_SIZE = 192
+MIN_SCORE = 0.5
+
+
+class NoFaceError(ValueError):
+    """The image holds no face the models can find."""
+
+
+def _module_file(*parts: str) -> Path:
+    return Path(str(resources.files("mediapipe").joinpath("modules", *parts)))
+
+
+def _anchors() -> np.ndarray:
+    """SSD anchor centres of BlazeFace short range: 16x16 cells x 2 (stride 8) + 8x8 cells x 6 (stride 16)."""
+    rows = []
+    for grid, per_cell in ((16, 2), (8, 6)):
+        for y in range(grid):
+            for x in range(grid):
+                rows.extend([((x + 0.5) / grid, (y + 0.5) / grid)] * per_cell)
+    return np.array(rows, np.float32)
+
+
+class FaceLandmarker:
+    def __init__(self) -> None:
+        self._detector = self._load(_module_file("face_detection", "face_detection_short_range.tflite"))
+        self._mesh = self._load(_module_file("face_landmark", "face_landmark.tflite"))
+        self._anchors = _anchors()
+
+    @staticmethod
+    def _load(path: Path) -> Interpreter:
+        interp = Interpreter(model_path=str(path), num_threads=1)
+        interp.allocate_tensors()
+        return interp
+
+    @staticmethod
+    def _run(interp: Interpreter, x: np.ndarray) -> list[np.ndarray]:
+        interp.set_tensor(interp.get_input_details()[0]["index"], x[None].astype(np.float32))
+        interp.invoke()
+        outs = sorted(interp.get_output_details(), key=lambda d: int(np.prod(d["shape"])), reverse=True)
+        return [interp.get_tensor(d["index"]) for d in outs]
+
+    def detect(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+        """Best face: box (cx, cy, w, h) and keypoints (6, 2) in image pixels, and its score."""
+        h, w = rgb.shape[:2]
+        side = max(h, w)
+        square = np.zeros((side, side, 3), np.uint8)
+        oy, ox = (side - h) // 2, (side - w) // 2
+        square[oy : oy + h, ox : ox + w] = rgb
+        x = cv2.resize(square, (DETECT_SIZE, DETECT_SIZE), interpolation=cv2.INTER_AREA) / 127.5 - 1.0
+        boxes, scores = self._run(self._detector, x)
+        scores = 1.0 / (1.0 + np.exp(-np.clip(scores.reshape(-1), -100, 100)))
+        best = int(np.argmax(scores))
+        raw = boxes.reshape(-1, 16)[best] / DETECT_SIZE
+        centre = raw[0:2] + self._anchors[best]
+        keypoints = raw[4:16].reshape(6, 2) + self._anchors[best]
+        to_px = np.array([side, side], np.float32)
+        shift = np.array([ox, oy], np.float32)
+        box = np.concatenate([centre * to_px - shift, raw[2:4] * to_px])
+        return box, keypoints * to_px - shift, float(scores[best])
+
+    def _mesh_on(self, rgb: np.ndarray, centre: np.ndarray, size: float, angle: float) -> tuple[np.ndarray, float]:
+        cos, sin = math.cos(angle), math.sin(angle)
+        rot = np.array([[cos, -sin], [sin, cos]], np.float32)
+        scale = size / MESH_SIZE
+        # Maps crop pixels to image pixels (used inverse by warpAffine, forward for the landmarks).
+        m = np.hstack([rot * scale, (centre - rot @ np.array([size / 2, size / 2], np.float32))[:, None]])
+        crop = cv2.warpAffine(rgb, m, (MESH_SIZE, MESH_SIZE), flags=cv2.WARP_INVERSE_MAP | cv2.INTER_LINEAR,
+                              borderMode=cv2.BORDER_CONSTANT)
+        mesh, flag = self._run(self._mesh, crop / 255.0)
+        pts = mesh.reshape(468, 3)[:, :2]
+        score = 1.0 / (1.0 + math.exp(-float(flag.reshape(-1)[0])))
+        return pts @ m[:, :2].T + m[:, 2], score
+
+    def landmarks(self, rgb: np.ndarray) -> np.ndarray:
+        """(468, 2) landmark pixel positions of the most prominent face; NoFaceError when there is none."""
+        if rgb.ndim != 3 or rgb.shape[2] != 3 or min(rgb.shape[:2]) < 32:
+            raise NoFaceError(f"need an RGB image of at least 32x32 pixels, got shape {rgb.shape}")
+        box, kp, score = self.detect(rgb)
+        if score < MIN_SCORE:
+            raise NoFaceError(f"no face found (best detection score {score:.2f}, need {MIN_SCORE})")
+        angle = math.atan2(kp[1, 1] - kp[0, 1], kp[1, 0] - kp[0, 0])
+        pts, mesh_score = self._mesh_on(rgb, box[:2], float(max(box[2], box[3]) * 1.5), angle)
+        # Refine once on a crop centred on the landmarks themselves, as MediaPipe's tracker does.
+        lo, hi = pts.min(axis=0), pts.max(axis=0)
+        angle = math.atan2(pts[263, 1] - pts[33, 1], pts[263, 0] - pts[33, 0])
+        pts, mesh_score = self._mesh_on(rgb, (lo + hi) / 2, float(max(hi - lo) * 1.5), angle)
+        if mesh_score < MIN_SCORE:
+            raise NoFaceError(f"the landmark model does not see a face there (score {mesh_score:.2f})")
+        return pts.astype(np.float32)

