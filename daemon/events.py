@@ -50,3 +50,34 @@ def voice_to_voice_ms(events: Iterable[dict[str, Any]]) -> dict[int, float]:
         elif ev["event"] == "playback_start":
             starts.setdefault(ev["turn"], ev["t_ns"])
     return {turn: (starts[turn] - t) / 1e6 for turn, t in ends.items() if turn in starts}
+
+
+# Milestones of a turn after the visitor stops speaking, in pipeline order.
+MILESTONES = ("asr_final", "reply", "sentence", "tts_first_audio", "playback_start")
+
+
+def turn_reports(events: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per answered turn: what was heard and said, and ms from speech_end to each milestone's first event."""
+    turns: dict[int, dict[str, Any]] = {}
+    for ev in events:
+        turn = ev.get("turn")
+        if turn is None:
+            continue
+        t = turns.setdefault(turn, {"turn": turn, "heard": "", "said": [], "at": {}})
+        name = ev["event"]
+        t["at"].setdefault(name, ev["t_ns"])
+        if name == "asr_final":
+            t["heard"] = ev.get("text", "")
+        elif name == "sentence":
+            t["said"].append(ev.get("text", ""))
+        elif name == "reply":
+            t["source"] = ev.get("source")
+    out = []
+    for t in turns.values():
+        end = t["at"].get("speech_end")
+        if end is None or "playback_start" not in t["at"]:
+            continue
+        t["ms"] = {m: round((t["at"][m] - end) / 1e6) for m in MILESTONES if m in t["at"]}
+        del t["at"]
+        out.append(t)
+    return out

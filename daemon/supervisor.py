@@ -73,6 +73,8 @@ class Supervisor:
         self.exit_code = 0
         self._stop_reason: str | None = None
         self._linger_until: float | None = None
+        self._linger_reason = ""
+        self._input_end_at: float | None = None
         self._boot_ns = time.monotonic_ns()
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -166,6 +168,9 @@ class Supervisor:
             self.stop(f"workers not ready after {self.config.supervisor.ready_timeout_s:.0f} s: {', '.join(slow)}", 1)
         if self._linger_until is not None and time.monotonic() >= self._linger_until:
             self.stop(self._linger_reason)
+        drain = self.config.supervisor.drain_timeout_s
+        if self._input_end_at is not None and time.monotonic() - self._input_end_at > drain:
+            self.stop(f"audio input ended but turn(s) {sorted(self.open_turns)} were not answered within {drain:g} s", 1)
 
     def _finish_after_linger(self, reason: str) -> None:
         if self._linger_until is None:
@@ -185,7 +190,8 @@ class Supervisor:
         elif kind == "status":
             w.status = msg["text"]
             log.info("%s: %s", w.name, w.status)
-            self.bus.send(bus_path(self.run_dir, "face"), {"type": "status", "worker": w.name, "text": w.status})
+            if w.name != "face":
+                self.bus.send(bus_path(self.run_dir, "face"), msg)
         elif kind == "event":
             self._on_event(msg)
 
@@ -211,6 +217,7 @@ class Supervisor:
                     self._finish_after_linger(f"{self.answered} turn(s) answered")
         elif name == "input_end":
             self.input_ended = True
+            self._input_end_at = time.monotonic()
         if self.input_ended and not self.open_turns:
             self._finish_after_linger("audio input ended and every turn is answered")
 
@@ -236,6 +243,7 @@ class Supervisor:
                 return {"ok": False, "error": f"text too long ({len(text)} characters, at most 2000)"}
             turn = new_turn_id()
             # Speaking now means whatever is in flight is superseded.
+            self.open_turns = {t for t in self.open_turns if t >= turn}
             for name in PIPELINE:
                 self.bus.send(bus_path(self.run_dir, name), {"type": "interrupt", "turn": turn - 1})
             self.bus.send(bus_path(self.run_dir, "brain"), {"type": "say", "turn": turn, "text": text.strip()})

@@ -98,9 +98,10 @@ class Worker:
              "t_ns": t_ns if t_ns is not None else time.monotonic_ns(), **fields},
         )
 
-    def status(self, text: str) -> None:
-        """A human sentence about this worker's condition (shown by kioskctl status and on screen)."""
-        self.bus.send(self._supervisor, {"type": "status", "worker": self.name, "text": text})
+    def status(self, text: str, problem: bool = False) -> None:
+        """A human sentence about this worker's condition, for kioskctl status and the log; a problem is
+        also shown on screen until the worker reports a status that is not one."""
+        self.bus.send(self._supervisor, {"type": "status", "worker": self.name, "text": text, "problem": problem})
 
     def send(self, msg: Message) -> bool:
         assert self.ring_out is not None, f"{self.name} has no output ring"
@@ -119,7 +120,8 @@ class Worker:
             self._last_beat = now
             self.bus.send(self._supervisor, {"type": "heartbeat", "worker": self.name})
 
-    def _commands(self) -> None:
+    def poll_commands(self) -> None:
+        """Obey pending bus commands; long-running stages call this between steps so an interrupt lands at once."""
         while (cmd := self.bus.recv()) is not None:
             kind = cmd.get("type")
             if kind == "stop":
@@ -143,7 +145,7 @@ class Worker:
             self.setup()
             self.bus.send(self._supervisor, {"type": "ready", "worker": self.name})
             while self.running:
-                self._commands()
+                self.poll_commands()
                 self._heartbeat()
                 if self.ring_in is not None:
                     data = self.ring_in.get(timeout=self.wait_s)

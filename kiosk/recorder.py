@@ -15,7 +15,9 @@ class Recorder:
         self.path = path
         self._out = av.open(str(path), "w")
         self._video = self._out.add_stream("libx264", rate=fps)
-        self._video.width, self._video.height = size
+        # H.264 with 4:2:0 chroma needs even dimensions; an odd native screen loses its last row/column.
+        self._w, self._h = size[0] & ~1, size[1] & ~1
+        self._video.width, self._video.height = self._w, self._h
         self._video.pix_fmt = "yuv420p"
         # One encoder thread and the fastest preset: the renderer shares two cores with four workers.
         self._video.codec_context.options = {"preset": "ultrafast", "crf": "23"}
@@ -28,7 +30,7 @@ class Recorder:
 
     def video(self, rgb: np.ndarray, index: int) -> None:
         """The frame shown at frame `index` of the clock; frames skipped by a slow render repeat the last one."""
-        frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb[: self._h, : self._w]), format="rgb24")
         while self._frames < index and self._last is not None:
             self._encode_video(self._last)
         if index >= self._frames:

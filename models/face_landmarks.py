@@ -8,12 +8,13 @@ model runs on a square crop rotated upright along the eye line, refined once fro
 from __future__ import annotations
 
 import math
-from importlib import resources
 from pathlib import Path
 
 import cv2
 import numpy as np
 from ai_edge_litert.interpreter import Interpreter
+
+from models.registry import package_dir
 
 DETECT_SIZE = 128
 MESH_SIZE = 192
@@ -25,7 +26,7 @@ class NoFaceError(ValueError):
 
 
 def _module_file(*parts: str) -> Path:
-    return Path(str(resources.files("mediapipe").joinpath("modules", *parts)))
+    return package_dir("mediapipe").joinpath("modules", *parts)
 
 
 def _anchors() -> np.ndarray:

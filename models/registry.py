@@ -6,6 +6,7 @@ Licences and checksums of the embedded files are listed in models/MANIFEST.md.
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,6 +15,15 @@ EMBEDDED_PREFIX = "embedded:"
 
 class ModelError(RuntimeError):
     """A model that cannot be found or loaded; the message names the setting and the file."""
+
+
+def package_dir(name: str) -> Path:
+    """Folder of an installed package, found without importing it: silero-vad and mediapipe are installed
+    without their dependencies (we only use their model files), so importing them would fail."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelError(f"package {name!r} is not installed; run scripts/setup.sh")
+    return Path(next(iter(spec.submodule_search_locations)))
 
 
 def _whisper_tiny_en() -> Path:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
 from accel.providers import session
+from models.registry import package_dir
 
 SAMPLE_RATE = 16000
 CHUNK = 512
@@ -15,7 +15,7 @@ _CONTEXT = 64  # samples of the previous chunk the model expects in front of eac
 
 
 def embedded_model() -> Path:
-    return Path(str(resources.files("silero_vad") / "data" / "silero_vad.onnx"))
+    return package_dir("silero_vad") / "data" / "silero_vad.onnx"
 
 
 class SileroVad:

@@ -47,7 +47,7 @@ class Ear(Worker):
             self._end_of_input()
         except MicUnavailable as exc:
             self.chunks = None
-            self.status(f"Microphone lost ({exc}); retrying every {self.config.audio_in.retry_s:g} s")
+            self.status(f"Microphone lost ({exc}); retrying every {self.config.audio_in.retry_s:g} s", problem=True)
         else:
             self._process(pcm, t_ns)
 
@@ -63,7 +63,7 @@ class Ear(Worker):
         try:
             self.chunks = MicSource(self.config.audio_in.device).chunks()
         except MicUnavailable as exc:
-            self.status(f"No microphone: {exc}. Retrying every {self.config.audio_in.retry_s:g} s")
+            self.status(f"No microphone: {exc}. Retrying every {self.config.audio_in.retry_s:g} s", problem=True)
             return False
         self.status("listening")
         return True

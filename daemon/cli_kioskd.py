@@ -1,0 +1,69 @@
+"""`kioskd`: load and validate the config, then run the supervisor until Ctrl-C, SIGTERM or the end of input."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from daemon import config as config_mod
+from daemon.audio_sources import AudioInputError, decode_file
+from daemon.paths import runtime_dir
+from daemon.supervisor import RunOptions, Supervisor
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="kioskd", description="Offline talking-head kiosk supervisor.")
+    p.add_argument("--profile", help="configs/profiles/NAME.yaml layered on the default (bank-lobby, exhibition)")
+    p.add_argument("--config", type=Path, help="site config file (default: $KIOSKD_CONFIG or /etc/kioskd/kioskd.yaml)")
+    p.add_argument("-o", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",
+                   help="override one config value (repeatable)")
+    p.add_argument("--audio-in", metavar="FILE.wav|mic|none",
+                   help="audio input: a file fed at real-time pace as if it were the microphone, the mic, or none")
+    p.add_argument("--display", choices=["offscreen", "window", "fullscreen"], help="where the face is shown")
+    p.add_argument("--record", type=Path, metavar="OUT.mp4", help="record what the screen showed and the speaker played")
+    p.add_argument("--events", type=Path, metavar="OUT.jsonl", help="write one JSON event per line")
+    p.add_argument("--turns", type=int, metavar="N", help="exit cleanly after N answered turns")
+    p.add_argument("--runtime-dir", type=Path, help="sockets and worker files (default: /run/kioskd or XDG)")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    log = logging.getLogger("kioskd")
+    try:
+        cfg = config_mod.load(profile=args.profile, site=args.config, overrides=args.overrides)
+    except config_mod.ConfigError as exc:
+        print(f"kioskd: bad config:\n{exc}", file=sys.stderr)
+        return 1
+    if args.turns is not None and args.turns < 1:
+        print("kioskd: --turns must be at least 1", file=sys.stderr)
+        return 2
+    audio_in = args.audio_in or cfg.audio_in.source
+    if audio_in not in ("mic", "none"):
+        # Check the file before any worker starts, so a typo is one clear line and not five stack traces.
+        try:
+            decode_file(Path(audio_in))
+        except AudioInputError as exc:
+            print(f"kioskd: {exc}", file=sys.stderr)
+            return 1
+        audio_in = str(Path(audio_in).resolve())
+    options = RunOptions(
+        runtime_dir=args.runtime_dir or runtime_dir(),
+        audio_in=audio_in,
+        display=args.display,
+        record=args.record.resolve() if args.record else None,
+        events=args.events,
+        turns=args.turns,
+    )
+    code = Supervisor(cfg, options).run()
+    log.info("kioskd exits with code %d", code)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""Brain worker: transcript in, reply sentences out.
+
+A question close enough to an FAQ entry gets that entry's answer (about 10 ms); anything else goes to
+the LLM, grounded in the nearest FAQ facts, and its sentences are sent on as they are generated.
+`kioskctl say` arrives here as a bus command and is spoken verbatim.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from daemon.config import resolve
+from daemon.messages import REPLY_END, SENTENCE, TEXT, Message
+from daemon.worker import Worker
+from models.faq import load_faq
+from models.llm_llama import LlamaLlm, grounded_prompt
+from models.registry import resolve as resolve_model
+from models.retrieval_e5 import FaqIndex
+from models.sentences import SentenceSplitter, split
+
+FACTS = 3  # FAQ answers given to the LLM as grounding
+
+
+class Brain(Worker):
+    name = "brain"
+
+    def setup(self) -> None:
+        c = self.config.brain
+        self.faq = load_faq(resolve(c.faq))
+        self.persona = resolve(c.persona).read_text(encoding="utf-8")
+        self.index = FaqIndex(self.faq)
+        self.llm = LlamaLlm(resolve_model(c.llm.model, "brain.llm.model"), c.llm.context, c.llm.threads)
+        # Evaluate the persona once now, so the first visitor does not pay for it.
+        for _ in self.llm.stream(grounded_prompt(self.persona, [], "Hello"), max_tokens=1, temperature=0.0):
+            pass
+
+    def handle(self, msg: Message) -> None:
+        if msg.kind != TEXT:
+            return
+        question = msg.meta["text"]
+        ranked = self.index.rank(question)
+        match = ranked[0]
+        c = self.config.brain
+        if match.score >= c.faq_threshold:
+            self.emit("reply", msg.turn, source="faq", entry=match.entry, score=round(match.score, 3))
+            self._speak(msg.turn, split(self.faq[match.entry].answer))
+            return
+        self.emit("reply", msg.turn, source="llm", entry=match.entry, score=round(match.score, 3))
+        self._speak(msg.turn, self._generate(msg.turn, question, [m.entry for m in ranked[:FACTS]]), fallback=c.fallback)
+
+    def on_command(self, cmd: dict[str, object]) -> None:
+        if cmd.get("type") == "say":
+            self._speak(int(str(cmd["turn"])), split(str(cmd["text"])))
+
+    def _generate(self, turn: int, question: str, nearest: list[int]) -> Iterable[str]:
+        c = self.config.brain
+        facts = [self.faq[i].answer for i in nearest]
+        splitter = SentenceSplitter()
+        first = True
+        for piece in self.llm.stream(grounded_prompt(self.persona, facts, question), c.llm.max_tokens, c.llm.temperature):
+            if first:
+                self.emit("llm_first_token", turn)
+                first = False
+            self.poll_commands()
+            if self.is_stale(turn):
+                return
+            yield from splitter.feed(piece)
+        yield from splitter.flush()
+
+    def _speak(self, turn: int, sentences: Iterable[str], fallback: str | None = None) -> None:
+        seq = 0
+        for text in sentences:
+            if self.is_stale(turn):
+                return
+            self.emit("sentence", turn, text=text, seq=seq)
+            self.send(Message(SENTENCE, turn, seq, meta={"text": text}))
+            seq += 1
+        if seq == 0 and fallback:
+            self.emit("sentence", turn, text=fallback, seq=0)
+            self.send(Message(SENTENCE, turn, 0, meta={"text": fallback}))
+            seq = 1
+        self.send(Message(REPLY_END, turn, seq))
+
+
+WORKER = Brain

@@ -1,0 +1,177 @@
+"""Face worker: the render loop. Plays reply audio on the master clock, moves the mouth with the phoneme
+at the sample being heard, blinks, shows captions and problems, and records what it shows and plays.
+"""
+
+from __future__ import annotations
+
+import time
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy.signal import resample_poly
+
+from daemon.messages import REPLY_END, SPEECH, Message
+from daemon.worker import Worker
+from kiosk.behaviour import Blinker, MouthSmoother
+from kiosk.playback import Clip, PlayEvent, Playback
+from kiosk.portrait import load as load_portrait
+from kiosk.recorder import Recorder
+from kiosk.renderer import Screen
+from kiosk.rig import FaceRig, Pose
+from kiosk.speaker import open_speaker
+
+PLAYBACK_RATE = 22050  # Piper's rate: the common case plays without resampling
+CAPTION_HOLD_S = 2.5  # a reply's last words stay readable this long after it ends
+STATS_EVERY_S = 5.0
+
+
+class Face(Worker):
+    name = "face"
+    wait_s = 0.0  # the frame clock paces the loop
+
+    def setup(self) -> None:
+        c = self.config.face
+        self.screen = Screen(self.options["display"], c.size)
+        portrait = load_portrait(c.portrait)
+        self.rect = self.screen.portrait_rect((portrait.rgb.shape[1], portrait.rgb.shape[0]))
+        scaled = portrait.scaled(self.rect.size)
+        self.rig = FaceRig(scaled.rgb, scaled.landmarks)
+        self.frame_ns = 1_000_000_000 // c.fps
+        self.speaker = open_speaker(PLAYBACK_RATE)
+        record = self.options.get("record")
+        self.recorder = Recorder(Path(record), self.screen.size, c.fps, PLAYBACK_RATE) if record else None
+        self.playback: Playback | None = None
+        self.blinker = Blinker()
+        self.mouth = MouthSmoother()
+        self.problems: dict[str, str] = {}
+        self.caption = ""
+        self.caption_until = 0.0
+        self.reply_done: set[int] = set()
+        self.announced: set[int] = set()
+        self.frame_index = 0
+        self.next_frame_ns = time.monotonic_ns()
+        self.last_ns = self.next_frame_ns
+        self.render_ms: list[float] = []
+        self.stats_at = time.monotonic() + STATS_EVERY_S
+
+    # -- input ----------------------------------------------------------------------------------
+    def handle(self, msg: Message) -> None:
+        if msg.kind == SPEECH:
+            self._enqueue(msg)
+        elif msg.kind == REPLY_END:
+            self.reply_done.add(msg.turn)
+            self._maybe_done(msg.turn)
+
+    def _enqueue(self, msg: Message) -> None:
+        pcm = np.frombuffer(msg.payload, np.int16)
+        tl = np.asarray(msg.meta["timeline"], np.float32).reshape(-1, 4)
+        rate = int(msg.meta["rate"])
+        if rate != PLAYBACK_RATE:
+            ratio = Fraction(PLAYBACK_RATE, rate)
+            pcm = np.clip(resample_poly(pcm, ratio.numerator, ratio.denominator), -32768, 32767).astype(np.int16)
+            tl[:, :2] *= PLAYBACK_RATE / rate
+        if self.playback is None:  # speech before start cannot happen; keep the clip anyway
+            return
+        self.playback.enqueue(Clip(msg.turn, msg.seq, pcm, tl, msg.meta.get("text", ""), arrival_ns=time.monotonic_ns()))
+
+    def on_command(self, cmd: dict[str, Any]) -> None:
+        if cmd.get("type") == "status":
+            worker, text = str(cmd["worker"]), str(cmd["text"])
+            if cmd.get("problem"):
+                self.problems[worker] = text
+            else:
+                self.problems.pop(worker, None)
+
+    def on_interrupt(self, turn: int) -> None:
+        if self.playback is not None:
+            self.playback.drop_upto(turn)
+        for t in sorted(x for x in self.reply_done if x <= turn):
+            self.reply_done.discard(t)
+            self.emit("turn_end", t, answered=False, reason="interrupted")
+
+    # -- turn bookkeeping -----------------------------------------------------------------------
+    def _pending(self, turn: int) -> bool:
+        assert self.playback is not None
+        current = self.playback.current
+        return (current is not None and current.turn == turn) or any(c.turn == turn for c in self.playback.queue)
+
+    def _maybe_done(self, turn: int) -> None:
+        if turn in self.reply_done and not self._pending(turn):
+            self.reply_done.discard(turn)
+            self.emit("turn_end", turn, answered=turn in self.announced)
+
+    def _on_play(self, ev: PlayEvent) -> None:
+        turn = ev.clip.turn
+        if ev.kind == "start":
+            if turn not in self.announced:
+                self.announced.add(turn)
+                self.emit("playback_start", turn, ev.t_ns, seq=ev.clip.seq)
+            self.caption = ev.clip.text
+            self.caption_until = float("inf")
+        else:
+            self.caption_until = time.monotonic() + CAPTION_HOLD_S
+            self._maybe_done(turn)
+
+    # -- frame loop -----------------------------------------------------------------------------
+    def tick(self) -> None:
+        now = time.monotonic_ns()
+        if now < self.next_frame_ns:
+            time.sleep((self.next_frame_ns - now) / 1e9)
+            now = time.monotonic_ns()
+        if self.started and self.playback is None:
+            self.playback = Playback(PLAYBACK_RATE, now, self.speaker)
+            # Frame k of a recording shows time t_ns + k / fps; the mouth box lets tests and benchmarks
+            # find the mouth in it.
+            x0, y0, x1, y1 = self.rig.mouth_box()
+            self.emit("clock_start", t_ns=now, fps=self.config.face.fps,
+                      mouth_box=[x0 + self.rect.x, y0 + self.rect.y, x1 + self.rect.x, y1 + self.rect.y])
+        target = (0.0, 0.0)
+        if self.playback is not None:
+            pcm, events = self.playback.advance(now)
+            if self.recorder is not None:
+                self.recorder.audio(pcm)
+            for ev in events:
+                self._on_play(ev)
+            target = self.playback.mouth()
+        self._draw(now, target)
+        # Next frame on the fixed grid; a late frame skips ahead instead of drifting.
+        self.next_frame_ns += self.frame_ns * max(1, (now - self.next_frame_ns) // self.frame_ns + 1)
+
+    def _draw(self, now: int, target: tuple[float, float]) -> None:
+        t0 = time.monotonic_ns()
+        jaw, width = self.mouth.step(target, (now - self.last_ns) / 1e9)
+        self.last_ns = now
+        face = self.rig.render(Pose(jaw=jaw, width=width, blink=self.blinker.value(now / 1e9)))
+        if time.monotonic() > self.caption_until:
+            self.caption = ""
+        caption = self.caption or (self.config.face.greeting if self.started else "")
+        if not self.config.face.captions:
+            caption = ""
+        self.screen.draw(face, self.rect, caption, "  ·  ".join(self.problems.values()))
+        self.screen.present()
+        if self.recorder is not None and self.playback is not None:
+            index = (now - self.playback.t0_ns) // self.frame_ns
+            self.recorder.video(self.screen.rgb(), int(index))
+        self.render_ms.append((time.monotonic_ns() - t0) / 1e6)
+        if time.monotonic() >= self.stats_at:
+            self._stats()
+
+    def _stats(self) -> None:
+        ms = np.asarray(self.render_ms)
+        self.emit("frame_stats", frames=len(ms), p50_ms=round(float(np.percentile(ms, 50)), 1),
+                  p99_ms=round(float(np.percentile(ms, 99)), 1), max_ms=round(float(ms.max()), 1))
+        self.render_ms = []
+        self.stats_at = time.monotonic() + STATS_EVERY_S
+
+    def teardown(self) -> None:
+        if self.render_ms:
+            self._stats()
+        if getattr(self, "recorder", None) is not None:
+            self.recorder.close()
+        if getattr(self, "screen", None) is not None:
+            self.screen.close()
+
+
+WORKER = Face

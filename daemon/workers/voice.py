@@ -1,0 +1,39 @@
+"""Voice worker: reply sentences in, PCM with its viseme timeline out (one SPEECH message per sentence)."""
+
+from __future__ import annotations
+
+import time
+
+from daemon.messages import REPLY_END, SENTENCE, SPEECH, Message
+from daemon.worker import Worker
+from models.registry import EMBEDDED_PREFIX
+from models.registry import resolve as resolve_model
+from models.tts_piper import PiperTts
+from models.visemes import timeline
+
+
+class Voice(Worker):
+    name = "voice"
+
+    def setup(self) -> None:
+        c = self.config.voice
+        path = resolve_model(c.model, "voice.model")
+        self.tts = PiperTts(path, c.length_scale, patched=c.model.startswith(EMBEDDED_PREFIX))
+        self.tts.synthesize("Hello.")  # warm-up: the first run allocates the ONNX arena
+
+    def handle(self, msg: Message) -> None:
+        if msg.kind == REPLY_END:
+            self.send(msg)
+            return
+        if msg.kind != SENTENCE:
+            return
+        t0 = time.monotonic_ns()
+        speech = self.tts.synthesize(msg.meta["text"])
+        if msg.seq == 0:
+            self.emit("tts_first_audio", msg.turn, synth_ms=round((time.monotonic_ns() - t0) / 1e6, 1),
+                      audio_ms=round(len(speech.pcm) * 1000 / speech.rate))
+        meta = {"text": msg.meta["text"], "rate": speech.rate, "timeline": timeline(speech.phonemes).tolist()}
+        self.send(Message(SPEECH, msg.turn, msg.seq, meta=meta, payload=speech.pcm.tobytes()))
+
+
+WORKER = Voice

@@ -1,0 +1,59 @@
+"""Piper neural TTS (ONNX) with phoneme alignments: text -> int16 PCM + how many samples each phoneme lasts.
+
+The embedded voice is patched on disk at set-up (`python -m piper.patch_voice_with_alignment`); a
+user-supplied voice is patched in memory at load. Either way every sentence comes back with its
+phoneme timing, which is what the mouth follows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from models.registry import ModelError
+
+
+@dataclass(frozen=True)
+class Speech:
+    pcm: np.ndarray  # int16 mono
+    rate: int
+    phonemes: list[tuple[str, int]]  # (IPA phoneme, samples), in order, covering the whole clip
+    drift: int = 0  # samples the model's own alignment was short of the audio (given to the last phoneme)
+
+
+class PiperTts:
+    def __init__(self, model: Path, length_scale: float = 1.0, patched: bool = False) -> None:
+        from piper import PiperVoice, SynthesisConfig
+
+        config = Path(f"{model}.json")
+        if not config.is_file():
+            raise ModelError(f"voice {model}: its config {config.name} is missing (Piper voices come as .onnx + .onnx.json)")
+        try:
+            self._voice = PiperVoice.load(model, config_path=config, include_alignments=not patched)
+        except Exception as exc:  # onnxruntime and onnx raise many types for a broken file
+            raise ModelError(f"voice {model}: cannot load ({type(exc).__name__}: {exc})") from None
+        # Sentences are peak-normalised by Piper; a little headroom keeps the AAC encoder from clipping.
+        self._syn = SynthesisConfig(length_scale=length_scale, volume=0.9)
+        self.rate: int = self._voice.config.sample_rate
+
+    def synthesize(self, text: str) -> Speech:
+        pcm: list[np.ndarray] = []
+        phonemes: list[tuple[str, int]] = []
+        total_drift = 0
+        for chunk in self._voice.synthesize(text, self._syn, include_alignments=True):
+            audio = chunk.audio_int16_array
+            if chunk.phoneme_alignments is None:
+                raise ModelError("voice: no phoneme alignments (the model lacks the alignment output)")
+            timing = [(a.phoneme, int(a.num_samples)) for a in chunk.phoneme_alignments]
+            # Alignment frames are rounded; give the clip's exact length to its last phoneme.
+            drift = len(audio) - sum(n for _, n in timing)
+            total_drift += drift
+            if timing:
+                last, n = timing[-1]
+                timing[-1] = (last, max(0, n + drift))
+            pcm.append(audio)
+            phonemes += timing
+        audio = np.concatenate(pcm) if pcm else np.zeros(0, np.int16)
+        return Speech(audio, self.rate, phonemes, total_drift)

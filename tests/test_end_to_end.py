@@ -1,0 +1,175 @@
+"""The whole kiosk, five real processes on real models: a spoken question in, a talking face out.
+
+Feeds an espeak-ng question from the FAQ and then recorded human speech (Debian codec2-examples) as
+if into the microphone, and checks the transcript, the reply, the recording and the latency.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from daemon.audio_sources import decode_file
+from daemon.config import load, resolve
+from daemon.control import request
+from daemon.events import read_jsonl, voice_to_voice_ms
+from daemon.paths import control_socket
+from models.faq import load_faq
+from tests.speech import HUMAN_SPEECH, espeak, silence, write_wav
+
+HOURS_ANSWER = next(e.answer for e in load_faq(resolve(load().brain.faq)) if "Monday to Friday" in e.answer)
+
+
+def kioskd(*args: str, run_dir: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "SDL_AUDIODRIVER": "dummy"}
+    return subprocess.Popen([sys.executable, "-m", "daemon.cli_kioskd", "--display", "offscreen",
+                             "--runtime-dir", str(run_dir), *args], env=env)
+
+
+def by_turn(events: list[dict], name: str) -> dict[int, list[dict]]:
+    out: dict[int, list[dict]] = {}
+    for ev in events:
+        if ev["event"] == name:
+            out.setdefault(ev["turn"], []).append(ev)
+    return out
+
+
+@pytest.fixture(scope="module")
+def conversation(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    tmp = tmp_path_factory.mktemp("e2e")
+    # The first human sentence only ("The birch canoe slid on the smooth planks."), ~2.6 s.
+    human = decode_file(HUMAN_SPEECH)[: int(2.9 * 16000)]
+    wav = write_wav(tmp / "visitor.wav", np.concatenate([
+        silence(1.0), espeak("What are your opening hours?"), silence(9.0), human, silence(1.0)]))
+    record, events = tmp / "out.mp4", tmp / "events.jsonl"
+    proc = kioskd("--audio-in", str(wav), "--record", str(record), "--events", str(events),
+                  run_dir=tmp / "run")
+    try:
+        code = proc.wait(timeout=300)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return {"code": code, "events": read_jsonl(events), "record": record}
+
+
+def test_exits_cleanly_when_the_input_ends(conversation: dict) -> None:
+    assert conversation["code"] == 0
+    names = [e["event"] for e in conversation["events"]]
+    assert names[0] == "ready" and "input_end" in names
+
+
+def test_question_is_heard_and_answered_from_the_faq(conversation: dict) -> None:
+    events = conversation["events"]
+    heard = by_turn(events, "asr_final")
+    turns = sorted(heard)
+    assert len(turns) == 2, heard
+    first, second = turns
+    assert "opening hours" in heard[first][0]["text"].lower()
+    said = " ".join(e["text"] for e in by_turn(events, "sentence")[first])
+    assert said == HOURS_ANSWER
+    assert by_turn(events, "reply")[first][0]["source"] == "faq"
+    # The human sentence is not in the FAQ: the LLM (or the fallback) answers it.
+    assert "canoe" in heard[second][0]["text"].lower()
+    assert by_turn(events, "reply")[second][0]["source"] == "llm"
+    assert by_turn(events, "sentence")[second]
+    ends = by_turn(events, "turn_end")
+    assert ends[first][0]["answered"] and ends[second][0]["answered"]
+
+
+def test_events_give_a_voice_to_voice_latency(conversation: dict) -> None:
+    latency = voice_to_voice_ms(conversation["events"])
+    assert len(latency) == 2
+    for ms in latency.values():
+        assert 0 < ms < 5000  # loose sanity bound; the figure itself is tracked by bench/
+
+
+def _frames(record: Path) -> tuple[np.ndarray, float]:
+    with av.open(str(record)) as c:
+        fps = float(c.streams.video[0].average_rate)
+        return np.stack([f.to_ndarray(format="gray") for f in c.decode(video=0)]), fps
+
+
+def test_recording_has_speech_audio_and_a_moving_mouth(conversation: dict) -> None:
+    events, record = conversation["events"], conversation["record"]
+    clock = next(e for e in events if e["event"] == "clock_start")
+    with av.open(str(record)) as c:
+        assert c.streams.audio and c.streams.audio[0].codec_context.name == "aac"
+        assert c.streams.video[0].codec_context.name == "h264"
+        audio = np.concatenate([f.to_ndarray().reshape(-1) for f in c.decode(audio=0)])
+        rate = c.streams.audio[0].rate
+    frames, fps = _frames(record)
+    x0, y0, x1, y1 = clock["mouth_box"]
+    mouth = frames[:, y0:y1, x0:x1].astype(np.int16)
+    motion = np.abs(np.diff(mouth, axis=0)).mean(axis=(1, 2))  # change from frame k to k+1
+
+    first = min(by_turn(events, "playback_start"))
+    start_s = (by_turn(events, "playback_start")[first][0]["t_ns"] - clock["t_ns"]) / 1e9
+    end_s = (by_turn(events, "turn_end")[first][0]["t_ns"] - clock["t_ns"]) / 1e9
+    assert end_s - start_s > 3  # the hours answer takes several seconds to say
+    # Audio: loud while the reply plays, silent before the visitor spoke.
+    reply = audio[int(start_s * rate) : int(end_s * rate)]
+    assert np.sqrt(np.mean(reply.astype(np.float64) ** 2)) > 0.02
+    assert np.abs(audio[: int(0.5 * rate)]).max() < 1e-3
+    # Video: the mouth moves while the reply plays, and is still while nobody speaks.
+    speaking = motion[int(start_s * fps) + 2 : int(end_s * fps) - 2]
+    idle = motion[2 : int(1.0 * fps)]  # the first second: the visitor has not spoken yet
+    assert speaking.mean() > 1.0
+    assert (speaking > 0.5).mean() > 0.5
+    assert idle.max() < 0.05
+
+
+def test_status_say_and_clean_shutdown(runtime_dir: Path, tmp_path: Path) -> None:
+    events = tmp_path / "events.jsonl"
+    proc = kioskd("--audio-in", "none", "--events", str(events), run_dir=runtime_dir)
+    try:
+        sock = control_socket(runtime_dir)
+        deadline = time.monotonic() + 120
+        status: dict = {}
+        while time.monotonic() < deadline:
+            if sock.exists():
+                status = request(sock, {"cmd": "status"})
+                if status["ready"]:
+                    break
+            time.sleep(0.5)
+        assert status.get("ready"), status
+        workers = {w["name"]: w for w in status["workers"]}
+        assert sorted(workers) == ["asr", "brain", "ear", "face", "voice"]
+        for w in workers.values():
+            assert w["state"] == "RUNNING"
+            os.kill(w["pid"], 0)  # a live process
+        shm = [p for p in os.listdir("/dev/shm") if p.startswith(f"kioskd.{proc.pid}.")]
+        assert len(shm) == 4
+
+        out = subprocess.run([sys.executable, "-m", "daemon.cli_kioskctl", "--runtime-dir", str(runtime_dir),
+                              "say", "Good morning and welcome."], capture_output=True, text=True, timeout=30)
+        assert out.returncode == 0, out.stderr
+        turn = int(out.stdout.split("turn ")[1].rstrip(")\n"))
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            log = read_jsonl(events)
+            if any(e["event"] == "turn_end" and e["turn"] == turn for e in log):
+                break
+            time.sleep(0.3)
+        said = [e["text"] for e in log if e["event"] == "sentence" and e["turn"] == turn]
+        assert said == ["Good morning and welcome."]
+        assert any(e["event"] == "playback_start" and e["turn"] == turn for e in log)
+
+        bad = request(sock, {"cmd": "dance"})
+        assert not bad["ok"] and "unknown command" in bad["error"]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=60)
+    assert code == 0
+    assert not [p for p in os.listdir("/dev/shm") if p.startswith(f"kioskd.{proc.pid}.")]
+    for w in workers.values():
+        with pytest.raises(ProcessLookupError):
+            os.kill(w["pid"], 0)
+    assert not control_socket(runtime_dir).exists()

@@ -1,0 +1,77 @@
+"""Portrait, landmarks and rig on the real astronaut: the mouth moves with the viseme, the eyes blink,
+a faceless or corrupt image is refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from kiosk.portrait import Portrait, PortraitError
+from kiosk.portrait import load as load_portrait
+from kiosk.rig import EYES, FaceRig, Pose
+
+
+@pytest.fixture(scope="module")
+def astronaut() -> Portrait:
+    return load_portrait("embedded:astronaut")
+
+
+@pytest.fixture(scope="module")
+def rig(astronaut: Portrait) -> FaceRig:
+    return FaceRig(astronaut.rgb, astronaut.landmarks)
+
+
+def test_landmarks_land_on_the_face(astronaut: Portrait) -> None:
+    lm = astronaut.landmarks
+    # The astronaut's face is in the upper middle of the 512x512 image (Eileen Collins, NASA).
+    x0, y0 = lm.min(axis=0)
+    x1, y1 = lm.max(axis=0)
+    assert 150 < x0 < 230 and 250 < x1 < 330
+    assert 50 < y0 < 130 and 170 < y1 < 250
+    # Mouth below the eyes, nose between.
+    assert lm[13, 1] > lm[1, 1] > lm[159, 1]
+
+
+def mouth_crop(rig: FaceRig, img: np.ndarray) -> np.ndarray:
+    x0, y0, x1, y1 = rig.mouth_box()
+    return img[y0:y1, x0:x1].astype(np.int16)
+
+
+def test_open_and_closed_visemes_differ_in_the_mouth(rig: FaceRig) -> None:
+    closed = mouth_crop(rig, rig.render(Pose(jaw=0.0)).copy())
+    opened = mouth_crop(rig, rig.render(Pose(jaw=0.9)).copy())
+    assert np.abs(opened - closed).mean() > 8
+    # The open mouth shows the dark interior.
+    assert opened.mean() < closed.mean() - 5
+
+
+def test_rest_pose_is_the_photo(rig: FaceRig, astronaut: Portrait) -> None:
+    assert np.abs(rig.render(Pose()).astype(int) - astronaut.rgb).max() <= 1
+
+
+def test_blink_closes_the_eyes_only(rig: FaceRig, astronaut: Portrait) -> None:
+    shut = rig.render(Pose(blink=1.0)).copy()
+    diff = np.abs(shut.astype(int) - astronaut.rgb).sum(axis=2)
+    eye_pts = np.vstack([astronaut.landmarks[u + lo] for u, lo, _ in EYES])
+    top = int(eye_pts[:, 1].min()) - 8
+    bottom = int(eye_pts[:, 1].max()) + 8
+    assert diff[top:bottom].sum() > 0.9 * diff.sum()
+    assert diff[top:bottom].mean() > 1
+
+
+def test_faceless_image_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "wall.png"
+    rng = np.random.default_rng(1)
+    cv2.imwrite(str(path), cv2.GaussianBlur(rng.integers(0, 255, (400, 400, 3), np.uint8), (31, 31), 0))
+    with pytest.raises(PortraitError, match=r"wall\.png: .*face"):
+        load_portrait(str(path))
+
+
+def test_corrupt_image_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "me.jpg"
+    path.write_bytes(b"\xff\xd8\xff\xe0 truncated")
+    with pytest.raises(PortraitError, match=r"me\.jpg: not a readable image"):
+        load_portrait(str(path))
