@@ -66,7 +66,8 @@ class LlmConfig(_Strict):
 class BrainConfig(_Strict):
     faq: Path = Field(Path("faq/bank-lobby.yaml"), description="FAQ file, relative to configs/")
     persona: Path = Field(Path("persona/bank-lobby.txt"), description="persona prompt, relative to configs/")
-    faq_threshold: float = Field(0.86, gt=0, lt=1, description="cosine similarity above which the FAQ answers")
+    faq_threshold: float = Field(0.89, gt=0, lt=1, description="cosine similarity above which the FAQ answers")
+    faq_margin: float = Field(0.02, ge=0, lt=1, description="the best FAQ entry must beat the runner-up by this much")
     fallback: str = "I'm sorry, I can't help with that here. A member of staff will be glad to help you."
     llm: LlmConfig = LlmConfig()
 
@@ -74,6 +75,8 @@ class BrainConfig(_Strict):
 class VoiceConfig(_Strict):
     model: str = Field("embedded:en_US-joe-medium", description="'embedded:en_US-joe-medium' or a Piper .onnx")
     length_scale: float = Field(1.0, gt=0.3, lt=3)
+    cache_faq: bool = Field(True, description="synthesise the first sentence of every FAQ answer at start-up, "
+                                              "so an FAQ reply starts without waiting for the voice")
 
 
 class FaceConfig(_Strict):

@@ -125,7 +125,7 @@ class Supervisor:
         spec_path = self.run_dir / f"{name}.spec.json"
         spec_path.write_text(json.dumps(spec.to_json()))
         # One BLAS/OpenMP thread per worker unless an adapter asks for more: two cores are shared by five.
-        env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
+        env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"), "PYGAME_HIDE_SUPPORT_PROMPT": "1"}
         proc = subprocess.Popen([sys.executable, "-m", "daemon.worker_main", str(spec_path)], env=env)
         self.workers[name] = WorkerState(name, proc)
         log.info("spawned %s (pid %d)", name, proc.pid)

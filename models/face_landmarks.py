@@ -67,7 +67,7 @@ class FaceLandmarker:
         square[oy : oy + h, ox : ox + w] = rgb
         x = cv2.resize(square, (DETECT_SIZE, DETECT_SIZE), interpolation=cv2.INTER_AREA) / 127.5 - 1.0
         boxes, scores = self._run(self._detector, x)
-        scores = 1.0 / (1.0 + np.exp(-np.clip(scores.reshape(-1), -100, 100)))
+        scores = 1.0 / (1.0 + np.exp(-np.clip(scores.reshape(-1), -80, 80)))
         best = int(np.argmax(scores))
         raw = boxes.reshape(-1, 16)[best] / DETECT_SIZE
         centre = raw[0:2] + self._anchors[best]

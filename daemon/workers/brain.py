@@ -40,8 +40,9 @@ class Brain(Worker):
         question = msg.meta["text"]
         ranked = self.index.rank(question)
         match = ranked[0]
+        margin = match.score - ranked[1].score if len(ranked) > 1 else 1.0
         c = self.config.brain
-        if match.score >= c.faq_threshold:
+        if match.score >= c.faq_threshold and margin >= c.faq_margin:
             self.emit("reply", msg.turn, source="faq", entry=match.entry, score=round(match.score, 3))
             self._speak(msg.turn, split(self.faq[match.entry].answer))
             return

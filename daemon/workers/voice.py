@@ -1,14 +1,21 @@
-"""Voice worker: reply sentences in, PCM with its viseme timeline out (one SPEECH message per sentence)."""
+"""Voice worker: reply sentences in, PCM with its viseme timeline out (one SPEECH message per sentence).
+
+The first sentence of every FAQ answer is synthesised at start-up: an FAQ reply then starts playing as
+soon as the brain has chosen it, and its later sentences are synthesised while the first one plays.
+"""
 
 from __future__ import annotations
 
 import time
 
+from daemon.config import resolve
 from daemon.messages import REPLY_END, SENTENCE, SPEECH, Message
 from daemon.worker import Worker
+from models.faq import load_faq
 from models.registry import EMBEDDED_PREFIX
 from models.registry import resolve as resolve_model
-from models.tts_piper import PiperTts
+from models.sentences import split
+from models.tts_piper import PiperTts, Speech
 from models.visemes import timeline
 
 
@@ -20,6 +27,11 @@ class Voice(Worker):
         path = resolve_model(c.model, "voice.model")
         self.tts = PiperTts(path, c.length_scale, patched=c.model.startswith(EMBEDDED_PREFIX))
         self.tts.synthesize("Hello.")  # warm-up: the first run allocates the ONNX arena
+        self.cache: dict[str, Speech] = {}
+        if c.cache_faq:
+            for entry in load_faq(resolve(self.config.brain.faq)):
+                first = split(entry.answer)[0]
+                self.cache[first] = self.tts.synthesize(first)
 
     def handle(self, msg: Message) -> None:
         if msg.kind == REPLY_END:
@@ -28,11 +40,12 @@ class Voice(Worker):
         if msg.kind != SENTENCE:
             return
         t0 = time.monotonic_ns()
-        speech = self.tts.synthesize(msg.meta["text"])
+        text = msg.meta["text"]
+        speech = self.cache.get(text) or self.tts.synthesize(text)
         if msg.seq == 0:
             self.emit("tts_first_audio", msg.turn, synth_ms=round((time.monotonic_ns() - t0) / 1e6, 1),
-                      audio_ms=round(len(speech.pcm) * 1000 / speech.rate))
-        meta = {"text": msg.meta["text"], "rate": speech.rate, "timeline": timeline(speech.phonemes).tolist()}
+                      audio_ms=round(len(speech.pcm) * 1000 / speech.rate), cached=text in self.cache)
+        meta = {"text": text, "rate": speech.rate, "timeline": timeline(speech.phonemes).tolist()}
         self.send(Message(SPEECH, msg.turn, msg.seq, meta=meta, payload=speech.pcm.tobytes()))
 
 
