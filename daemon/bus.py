@@ -8,7 +8,6 @@ the bus carries only low-rate control traffic, so JSON is plenty fast.
 from __future__ import annotations
 
 import json
-import os
 import select
 import socket
 from pathlib import Path
@@ -49,7 +48,4 @@ class Bus:
 
     def close(self) -> None:
         self._sock.close()
-        try:
-            os.unlink(self.path)
-        except FileNotFoundError:
-            pass
+        Path(self.path).unlink(missing_ok=True)

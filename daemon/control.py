@@ -63,10 +63,7 @@ class ControlServer:
 
     def close(self) -> None:
         self._sock.close()
-        try:
-            self.path.unlink()
-        except FileNotFoundError:
-            pass
+        self.path.unlink(missing_ok=True)
 
 
 def _read_line(conn: socket.socket) -> bytes:

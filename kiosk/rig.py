@@ -26,6 +26,7 @@ EYES = [  # (upper lid, lower lid, crease above the lid), one tuple per eye
     ([466, 388, 387, 386, 385, 384, 398], [249, 390, 373, 374, 380, 381, 382], [467, 260, 259, 257, 258, 286, 414]),
 ]
 MOUTH_INTERIOR_RGB = (52, 18, 22)
+TEETH_SHOWN = (0.55, 0.3)  # parts of the photo's lip gap kept as upper and lower teeth when the jaw opens
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ class FaceRig:
         weight[list(MOUTH_CORNERS)] = 0.25
         weight[[78, 308]] = 0.3
         d = np.zeros_like(pts)
-        d[:, 1] = weight * 0.36 * self.mouth_width
+        d[:, 1] = weight * 0.28 * self.mouth_width
         d[LIPS_INNER_UPPER[1:-1], 1] = -0.04 * self.mouth_width
         return d
 
@@ -129,12 +130,23 @@ class FaceRig:
         # Backward mapping: each output pixel samples where the forward displacement came from.
         patch = cv2.remap(self._patch, self._gx - fx, self._gy - fy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         if pose.jaw > 0.04:
-            moved = self.moved_landmarks(pose) - self._origin
-            mouth = np.vstack([moved[LIPS_INNER_UPPER], moved[LIPS_INNER_LOWER[::-1]]])
-            cv2.fillPoly(patch, [np.round(mouth * 16).astype(np.int32)], MOUTH_INTERIOR_RGB, cv2.LINE_AA, shift=4)
+            self._paint_interior(patch, pose)
         x0, y0, x1, y1 = self.roi
         self._out[y0:y1, x0:x1] = patch
         return self._out
+
+    def _paint_interior(self, patch: np.ndarray, pose: Pose) -> None:
+        """The dark gap the jaw opens between the teeth. The photo's own opening (a smile shows teeth) is
+        kept: upper teeth stay under the upper lip, lower teeth travel with the jaw."""
+        moved = self.moved_landmarks(pose) - self._origin
+        gap = self.landmarks[LIPS_INNER_LOWER] - self.landmarks[LIPS_INNER_UPPER]
+        top = moved[LIPS_INNER_UPPER] + TEETH_SHOWN[0] * gap
+        bottom = moved[LIPS_INNER_LOWER] - TEETH_SHOWN[1] * gap
+        bottom[:, 1] = np.maximum(bottom[:, 1], top[:, 1])
+        if (bottom[:, 1] - top[:, 1]).max() < 0.5:
+            return
+        mouth = np.vstack([top, bottom[::-1]])
+        cv2.fillPoly(patch, [np.round(mouth * 16).astype(np.int32)], MOUTH_INTERIOR_RGB, cv2.LINE_AA, shift=4)
 
     def mouth_box(self) -> tuple[int, int, int, int]:
         """Bounding box (x0, y0, x1, y1) of the mouth at its widest opening, in portrait pixels."""

@@ -52,7 +52,7 @@ def test_not_a_mapping(tmp_path: Path) -> None:
 
 
 def test_bad_override_syntax() -> None:
-    with pytest.raises(config.ConfigError, match="expected key.path=value"):
+    with pytest.raises(config.ConfigError, match=r"expected key\.path=value"):
         config.load(overrides=["face.fps"])
 
 

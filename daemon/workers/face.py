@@ -15,7 +15,7 @@ from scipy.signal import resample_poly
 from daemon.messages import REPLY_END, SPEECH, Message
 from daemon.worker import Worker
 from kiosk.behaviour import Blinker, MouthSmoother
-from kiosk.playback import Clip, PlayEvent, Playback
+from kiosk.playback import Clip, Playback, PlayEvent
 from kiosk.portrait import load as load_portrait
 from kiosk.recorder import Recorder
 from kiosk.renderer import Screen
