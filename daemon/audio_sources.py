@@ -6,6 +6,8 @@ chunk's last sample was captured.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import logging
 import time
 from collections.abc import Iterator
@@ -72,6 +74,34 @@ class FileSource:
             yield pcm[i * CHUNK : (i + 1) * CHUNK], due
 
 
+_SILENCERS: list[object] = []
+
+
+def _quiet_audio_libraries() -> None:
+    """Route ALSA's and JACK's C-level error printing to nowhere: probing a machine without a sound card
+    every few seconds would otherwise fill the journal with a dozen lines per attempt. Our status says it once."""
+    if _SILENCERS:
+        return
+    _SILENCERS.append(None)
+    hooks = (
+        ("asound", "snd_lib_error_set_handler",
+         ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p)),
+        ("jack", "jack_set_error_function", ctypes.CFUNCTYPE(None, ctypes.c_char_p)),
+        ("jack", "jack_set_info_function", ctypes.CFUNCTYPE(None, ctypes.c_char_p)),
+    )
+    for lib_name, setter, proto in hooks:
+        path = ctypes.util.find_library(lib_name)
+        if path is None:
+            continue
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        handler = proto(lambda *_: None)
+        _SILENCERS.append(handler)  # kept referenced: the library calls it for the life of the process
+        getattr(lib, setter)(handler)
+
+
 class MicSource:
     """A PyAudio input stream at 16 kHz mono, or at the device's own rate resampled to 16 kHz."""
 
@@ -80,6 +110,7 @@ class MicSource:
             import pyaudio
         except ImportError as exc:
             raise MicUnavailable(f"PyAudio is not installed ({exc})") from None
+        _quiet_audio_libraries()
         self._pa = pyaudio.PyAudio()
         try:
             index, rate = self._pick(device)
@@ -87,6 +118,9 @@ class MicSource:
             self._frames = CHUNK * rate // SAMPLE_RATE
             self._stream = self._pa.open(format=pyaudio.paInt16, channels=1, rate=rate, input=True,
                                          input_device_index=index, frames_per_buffer=self._frames)
+        except MicUnavailable:
+            self._pa.terminate()
+            raise
         except (OSError, ValueError) as exc:
             self._pa.terminate()
             raise MicUnavailable(f"cannot open microphone: {exc}") from None

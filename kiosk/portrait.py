@@ -12,6 +12,7 @@ from models.face_landmarks import FaceLandmarker, NoFaceError
 
 EMBEDDED_ASTRONAUT = "embedded:astronaut"
 MAX_SIDE = 4096
+FACE_SHARE = 0.42  # of the screen height taken by the face (brow to chin): a conversation, not a passport photo
 
 
 class PortraitError(ValueError):
@@ -28,6 +29,21 @@ class Portrait:
         h, w = self.rgb.shape[:2]
         rgb = cv2.resize(self.rgb, size, interpolation=cv2.INTER_AREA if size[0] < w else cv2.INTER_CUBIC)
         return Portrait(rgb, self.landmarks * np.array([size[0] / w, size[1] / h], np.float32))
+
+
+    def framed(self, aspect: float, face_share: float = FACE_SHARE) -> Portrait:
+        """Head-and-shoulders crop for a screen of this width/height ratio: the face-mesh takes about
+        `face_share` of the height, a little above the middle, as far as the photo reaches."""
+        h_img, w_img = self.rgb.shape[:2]
+        lo, hi = self.landmarks.min(axis=0), self.landmarks.max(axis=0)
+        h = min(float(hi[1] - lo[1]) / face_share, h_img)
+        w = min(h * aspect, w_img)
+        h = min(h, w / aspect)
+        cx, cy = float(lo[0] + hi[0]) / 2, float(lo[1] + hi[1]) / 2
+        left = int(round(min(max(cx - w / 2, 0), w_img - w)))
+        top = int(round(min(max(cy - 0.45 * h, 0), h_img - h)))
+        rgb = np.ascontiguousarray(self.rgb[top : top + int(h), left : left + int(w)])
+        return Portrait(rgb, self.landmarks - np.array([left, top], np.float32))
 
 
 def read_image(setting: str) -> np.ndarray:

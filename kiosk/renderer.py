@@ -58,19 +58,24 @@ class Screen:
             self._draw_caption(caption)
         if status:
             text = self._status_font.render(status, True, (255, 210, 120))
-            self.surface.blit(text, (12, 10))
+            self._band(0, text.get_height() + 16)
+            self.surface.blit(text, (12, 8))
 
     def _draw_caption(self, caption: str) -> None:
         lines = _wrap(caption, self._caption_font, int(self.size[0] * 0.9))
         line_h = self._caption_font.get_linesize()
         band_h = line_h * len(lines) + line_h // 2
-        band = pygame.Surface((self.size[0], band_h), pygame.SRCALPHA)
-        band.fill(CAPTION_BG)
         top = self.size[1] - band_h
-        self.surface.blit(band, (0, top))
+        self._band(top, band_h)
         for i, line in enumerate(lines):
             img = self._caption_font.render(line, True, (250, 250, 250))
             self.surface.blit(img, ((self.size[0] - img.get_width()) // 2, top + line_h // 4 + i * line_h))
+
+    def _band(self, top: int, height: int) -> None:
+        """A translucent dark strip across the screen, so text stays readable over any photo."""
+        band = pygame.Surface((self.size[0], height), pygame.SRCALPHA)
+        band.fill(CAPTION_BG)
+        self.surface.blit(band, (0, top))
 
     def present(self) -> None:
         pygame.event.pump()

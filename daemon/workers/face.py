@@ -34,7 +34,7 @@ class Face(Worker):
     def setup(self) -> None:
         c = self.config.face
         self.screen = Screen(self.options["display"], c.size)
-        portrait = load_portrait(c.portrait)
+        portrait = load_portrait(c.portrait).framed(self.screen.size[0] / self.screen.size[1])
         self.rect = self.screen.portrait_rect((portrait.rgb.shape[1], portrait.rgb.shape[0]))
         scaled = portrait.scaled(self.rect.size)
         self.rig = FaceRig(scaled.rgb, scaled.landmarks)
