@@ -40,8 +40,8 @@ class Portrait:
         w = min(h * aspect, w_img)
         h = min(h, w / aspect)
         cx, cy = float(lo[0] + hi[0]) / 2, float(lo[1] + hi[1]) / 2
-        left = int(round(min(max(cx - w / 2, 0), w_img - w)))
-        top = int(round(min(max(cy - 0.45 * h, 0), h_img - h)))
+        left = round(min(max(cx - w / 2, 0), w_img - w))
+        top = round(min(max(cy - 0.45 * h, 0), h_img - h))
         rgb = np.ascontiguousarray(self.rgb[top : top + int(h), left : left + int(w)])
         return Portrait(rgb, self.landmarks - np.array([left, top], np.float32))
 

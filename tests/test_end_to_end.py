@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import IO
 
 import av
 import numpy as np
@@ -28,10 +29,10 @@ from tests.speech import HUMAN_SPEECH, espeak, silence, write_wav
 HOURS_ANSWER = next(e.answer for e in load_faq(resolve(load().brain.faq)) if "Monday to Friday" in e.answer)
 
 
-def kioskd(*args: str, run_dir: Path) -> subprocess.Popen[bytes]:
+def kioskd(*args: str, run_dir: Path, stderr: IO[bytes] | None = None) -> subprocess.Popen[bytes]:
     env = {**os.environ, "SDL_AUDIODRIVER": "dummy"}
     return subprocess.Popen([sys.executable, "-m", "daemon.cli_kioskd", "--display", "offscreen",
-                             "--runtime-dir", str(run_dir), *args], env=env)
+                             "--runtime-dir", str(run_dir), *args], env=env, stderr=stderr)
 
 
 def by_turn(events: list[dict], name: str) -> dict[int, list[dict]]:
@@ -131,9 +132,14 @@ def test_recording_has_speech_audio_and_a_moving_mouth(conversation: dict) -> No
     assert idle.max() < 0.3
 
 
-def test_status_say_and_clean_shutdown(runtime_dir: Path, tmp_path: Path) -> None:
+def test_no_microphone_status_say_and_clean_shutdown(runtime_dir: Path, tmp_path: Path) -> None:
+    """No usable microphone (a device name that matches nothing, as on CI with no sound card): the kiosk
+    still runs, says so in its status and log, retries; kioskctl status and say work; SIGTERM cleans up."""
     events = tmp_path / "events.jsonl"
-    proc = kioskd("--audio-in", "none", "--events", str(events), run_dir=runtime_dir)
+    log_path = tmp_path / "stderr.log"
+    with log_path.open("wb") as log_file:
+        proc = kioskd("--audio-in", "mic", "-o", "audio_in.device=no-such-microphone", "-o", "audio_in.retry_s=0.5",
+                      "--events", str(events), run_dir=runtime_dir, stderr=log_file)
     try:
         sock = control_socket(runtime_dir)
         deadline = time.monotonic() + 120
@@ -169,10 +175,15 @@ def test_status_say_and_clean_shutdown(runtime_dir: Path, tmp_path: Path) -> Non
 
         bad = request(sock, {"cmd": "dance"})
         assert not bad["ok"] and "unknown command" in bad["error"]
+        ear = next(w for w in request(sock, {"cmd": "status"})["workers"] if w["name"] == "ear")
+        assert "microphone" in ear["status"].lower() and "retrying" in ear["status"].lower()
     finally:
         proc.send_signal(signal.SIGTERM)
         code = proc.wait(timeout=60)
     assert code == 0
+    log = log_path.read_text()
+    assert "Traceback" not in log
+    assert log.count("ear: No microphone") >= 3  # retried every half second while the test ran
     assert not [p for p in os.listdir("/dev/shm") if p.startswith(f"kioskd.{proc.pid}.")]
     for w in workers.values():
         with pytest.raises(ProcessLookupError):
