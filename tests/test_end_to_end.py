@@ -31,8 +31,29 @@ HOURS_ANSWER = next(e.answer for e in load_faq(resolve(load().brain.faq)) if "Mo
 
 def kioskd(*args: str, run_dir: Path, stderr: IO[bytes] | None = None) -> subprocess.Popen[bytes]:
     env = {**os.environ, "SDL_AUDIODRIVER": "dummy"}
+    # Its own process group, as in a terminal: Ctrl-C there reaches kioskd and every worker.
     return subprocess.Popen([sys.executable, "-m", "daemon.cli_kioskd", "--display", "offscreen",
-                             "--runtime-dir", str(run_dir), *args], env=env, stderr=stderr)
+                             "--runtime-dir", str(run_dir), *args], env=env, stderr=stderr, start_new_session=True)
+
+
+def wait_ready(run_dir: Path, timeout: float = 120) -> dict:
+    sock = control_socket(run_dir)
+    deadline = time.monotonic() + timeout
+    status: dict = {}
+    while time.monotonic() < deadline:
+        if sock.exists():
+            status = request(sock, {"cmd": "status"})
+            if status["ready"]:
+                return status
+        time.sleep(0.5)
+    raise AssertionError(f"kioskd not ready after {timeout} s: {status}")
+
+
+def say(run_dir: Path, text: str) -> int:
+    out = subprocess.run([sys.executable, "-m", "daemon.cli_kioskctl", "--runtime-dir", str(run_dir), "say", text],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    return int(out.stdout.split("turn ")[1].rstrip(")\n"))
 
 
 def by_turn(events: list[dict], name: str) -> dict[int, list[dict]]:
@@ -132,7 +153,8 @@ def test_recording_has_speech_audio_and_a_moving_mouth(conversation: dict) -> No
     assert idle.max() < 0.3
 
 
-def test_no_microphone_status_say_and_clean_shutdown(runtime_dir: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop", ["SIGTERM to kioskd", "Ctrl-C to the process group"])
+def test_no_microphone_status_say_and_clean_shutdown(stop: str, runtime_dir: Path, tmp_path: Path) -> None:
     """No usable microphone (a device name that matches nothing, as on CI with no sound card): the kiosk
     still runs, says so in its status and log, retries; kioskctl status and say work; SIGTERM cleans up."""
     events = tmp_path / "events.jsonl"
@@ -142,15 +164,7 @@ def test_no_microphone_status_say_and_clean_shutdown(runtime_dir: Path, tmp_path
                       "--events", str(events), run_dir=runtime_dir, stderr=log_file)
     try:
         sock = control_socket(runtime_dir)
-        deadline = time.monotonic() + 120
-        status: dict = {}
-        while time.monotonic() < deadline:
-            if sock.exists():
-                status = request(sock, {"cmd": "status"})
-                if status["ready"]:
-                    break
-            time.sleep(0.5)
-        assert status.get("ready"), status
+        status = wait_ready(runtime_dir)
         workers = {w["name"]: w for w in status["workers"]}
         assert sorted(workers) == ["asr", "brain", "ear", "face", "voice"]
         for w in workers.values():
@@ -159,10 +173,7 @@ def test_no_microphone_status_say_and_clean_shutdown(runtime_dir: Path, tmp_path
         shm = [p for p in os.listdir("/dev/shm") if p.startswith(f"kioskd.{proc.pid}.")]
         assert len(shm) == 4
 
-        out = subprocess.run([sys.executable, "-m", "daemon.cli_kioskctl", "--runtime-dir", str(runtime_dir),
-                              "say", "Good morning and welcome."], capture_output=True, text=True, timeout=30)
-        assert out.returncode == 0, out.stderr
-        turn = int(out.stdout.split("turn ")[1].rstrip(")\n"))
+        turn = say(runtime_dir, "Good morning and welcome.")
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             log = read_jsonl(events)
@@ -178,7 +189,10 @@ def test_no_microphone_status_say_and_clean_shutdown(runtime_dir: Path, tmp_path
         ear = next(w for w in request(sock, {"cmd": "status"})["workers"] if w["name"] == "ear")
         assert "microphone" in ear["status"].lower() and "retrying" in ear["status"].lower()
     finally:
-        proc.send_signal(signal.SIGTERM)
+        if stop.startswith("SIGTERM"):
+            proc.send_signal(signal.SIGTERM)
+        else:
+            os.killpg(proc.pid, signal.SIGINT)
         code = proc.wait(timeout=60)
     assert code == 0
     log = log_path.read_text()
@@ -189,3 +203,18 @@ def test_no_microphone_status_say_and_clean_shutdown(runtime_dir: Path, tmp_path
         with pytest.raises(ProcessLookupError):
             os.kill(w["pid"], 0)
     assert not control_socket(runtime_dir).exists()
+
+
+def test_turns_n_exits_after_n_answered_turns(runtime_dir: Path, tmp_path: Path) -> None:
+    events = tmp_path / "events.jsonl"
+    proc = kioskd("--audio-in", "none", "--turns", "1", "--events", str(events), run_dir=runtime_dir)
+    try:
+        wait_ready(runtime_dir)
+        turn = say(runtime_dir, "Hello.")
+        code = proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert code == 0
+    log = read_jsonl(events)
+    assert [e["turn"] for e in log if e["event"] == "turn_end" and e.get("answered")] == [turn]
