@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -22,9 +23,53 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("status", help="each worker's state and pid")
     s = sub.add_parser("say", help="make the face speak TEXT now")
     s.add_argument("text", nargs="+")
+    h = sub.add_parser("hear", help="play an audio file into the ear now, as if spoken into the microphone")
+    h.add_argument("file", type=Path)
+    b = sub.add_parser("bench", help="run a headless kioskd on recorded questions and measure it")
+    b.add_argument("--audio", type=Path, action="append", default=[], metavar="FILE.wav",
+                   help="one spoken question per file, cycled through (default: configs/samples/*.wav)")
+    b.add_argument("--turns", type=int, default=20, help="questions to ask (default 20)")
+    b.add_argument("--json", type=Path, metavar="OUT.json", help="write the figures as JSON")
+    b.add_argument("--soak", type=_duration, metavar="DURATION", help="keep asking for this long (90s, 45m, 2h)")
+    b.add_argument("--no-baseline", action="store_true", help="skip the naive sequential pipeline")
+    b.add_argument("--workdir", type=Path, help="keep the recording, events and log here")
     r = sub.add_parser("report", help="per-turn transcript, reply and latency from a kioskd --events file")
     r.add_argument("events", type=Path)
     return p
+
+
+def _duration(text: str) -> float:
+    units = {"s": 1, "m": 60, "h": 3600}
+    try:
+        if text[-1:] in units:
+            return float(text[:-1]) * units[text[-1]]
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration (e.g. 90s, 45m, 2h)") from None
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from bench.runner import BenchError, BenchOptions, bundled_questions, print_table, run
+
+    if args.turns < 1:
+        print("kioskctl: --turns must be at least 1", file=sys.stderr)
+        return 2
+    console = Console()
+    opts = BenchOptions(audio=args.audio or bundled_questions(), turns=args.turns, json_out=args.json,
+                        soak_s=args.soak, baseline=not args.no_baseline, workdir=args.workdir)
+    try:
+        result = run(opts, console)
+    except BenchError as exc:
+        print(f"kioskctl bench: {exc}", file=sys.stderr)
+        return 1
+    print_table(result, console)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
+        console.print(f"figures written to {args.json}")
+    return 0
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -55,6 +100,15 @@ def _say(sock: Path, text: str) -> int:
     return 0
 
 
+def _hear(sock: Path, path: Path) -> int:
+    reply = request(sock, {"cmd": "hear", "path": str(path.resolve())})
+    if not reply.get("ok"):
+        print(f"kioskctl: {reply.get('error')}", file=sys.stderr)
+        return 1
+    print(f"playing {path} into the ear")
+    return 0
+
+
 def _report(path: Path) -> int:
     try:
         reports = turn_reports(read_jsonl(path))
@@ -79,10 +133,14 @@ def main(argv: list[str] | None = None) -> int:
         return _validate(args)
     if args.command == "report":
         return _report(args.events)
+    if args.command == "bench":
+        return _bench(args)
     sock = control_socket(args.runtime_dir or runtime_dir())
     try:
         if args.command == "status":
             return _status(sock)
+        if args.command == "hear":
+            return _hear(sock, args.file)
         return _say(sock, " ".join(args.text))
     except ControlError as exc:
         print(f"kioskctl: {exc}", file=sys.stderr)

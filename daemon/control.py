@@ -1,6 +1,7 @@
 """Control socket: one JSON request line, one JSON reply line, over a unix stream socket.
 
-Requests: {"cmd": "status"}, {"cmd": "say", "text": "..."}. Replies carry "ok" and either the result
+Requests: {"cmd": "status"}, {"cmd": "say", "text": "..."},
+{"cmd": "hear", "path": "/abs/file.wav"}. Replies carry "ok" and either the result
 or "error" with a sentence saying what was wrong.
 """
 

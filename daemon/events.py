@@ -16,14 +16,12 @@ _LOGGED = {"speech_start", "speech_end", "asr_final", "sentence", "playback_star
 
 class EventLog:
     def __init__(self, path: Path | None) -> None:
-        self.events: list[dict[str, Any]] = []
         self._file: IO[str] | None = None
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._file = path.open("w", encoding="utf-8")
 
     def write(self, event: dict[str, Any]) -> None:
-        self.events.append(event)
         if self._file is not None:
             self._file.write(json.dumps(event, ensure_ascii=False) + "\n")
             self._file.flush()

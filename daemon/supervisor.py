@@ -248,4 +248,10 @@ class Supervisor:
                 self.bus.send(bus_path(self.run_dir, name), {"type": "interrupt", "turn": turn - 1})
             self.bus.send(bus_path(self.run_dir, "brain"), {"type": "say", "turn": turn, "text": text.strip()})
             return {"ok": True, "turn": turn}
-        return {"ok": False, "error": f"unknown command {cmd!r} (known: status, say)"}
+        if cmd == "hear":
+            path = Path(str(req.get("path", "")))
+            if not path.is_absolute() or not path.is_file():
+                return {"ok": False, "error": f"hear needs the absolute path of an audio file (got {str(path)!r})"}
+            self.bus.send(bus_path(self.run_dir, "ear"), {"type": "hear", "path": str(path)})
+            return {"ok": True}
+        return {"ok": False, "error": f"unknown command {cmd!r} (known: status, say, hear)"}

@@ -1,6 +1,7 @@
 """Speech recordings for tests: espeak-ng renderings of questions and Debian's recorded human speech.
 
-`python -m tests.speech` regenerates the bundled sample question in configs/samples/.
+`python -m tests.speech` regenerates the bundled sample questions in configs/samples/ (espeak-ng 1.51):
+four FAQ paraphrases and one question the FAQ does not cover.
 """
 
 from __future__ import annotations
@@ -16,8 +17,15 @@ from daemon.audio_sources import decode_file
 from models.vad_silero import SAMPLE_RATE
 
 HUMAN_SPEECH = Path("/usr/share/codec2/raw/speech_orig_16k.wav")  # Harvard sentences, male voice
-SAMPLE_QUESTION = "What are your opening hours?"
-SAMPLE_WAV = Path(__file__).resolve().parent.parent / "configs" / "samples" / "opening-hours.wav"
+SAMPLES = Path(__file__).resolve().parent.parent / "configs" / "samples"
+SAMPLE_WAV = SAMPLES / "opening-hours.wav"
+SAMPLE_QUESTIONS = {
+    "opening-hours": "What are your opening hours?",
+    "closing-time": "What time do you close today?",
+    "restroom": "Excuse me, where is the restroom?",
+    "stolen-card": "Someone stole my card.",
+    "restaurant": "Can you recommend a good restaurant?",
+}
 
 
 def espeak(text: str) -> np.ndarray:
@@ -42,5 +50,6 @@ def write_wav(path: Path, pcm: np.ndarray) -> Path:
 
 
 if __name__ == "__main__":
-    write_wav(SAMPLE_WAV, np.concatenate([silence(1.0), espeak(SAMPLE_QUESTION), silence(1.5)]))
-    print(f"wrote {SAMPLE_WAV}")
+    for name, text in SAMPLE_QUESTIONS.items():
+        path = write_wav(SAMPLES / f"{name}.wav", np.concatenate([silence(1.0), espeak(text), silence(1.5)]))
+        print(f"wrote {path}: {text}")

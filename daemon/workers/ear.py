@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from daemon.audio_sources import CHUNK_NS, Chunk, FileSource, MicSource, MicUnavailable
+from daemon.audio_sources import CHUNK_NS, AudioInputError, Chunk, FileSource, MicSource, MicUnavailable
 from daemon.endpointing import Endpointer, Kind
 from daemon.messages import UTTERANCE, Message, new_turn_id
 from daemon.worker import Worker
@@ -30,12 +32,45 @@ class Ear(Worker):
         self.utterance: list[np.ndarray] = []
         self.turn = 0
         self.chunks: Iterator[Chunk] | None = None
+        self.injected: Iterator[Chunk] | None = None
         self._next_mic_try = 0.0
         self._ended = False
+
+    def on_command(self, cmd: dict[str, Any]) -> None:
+        if cmd.get("type") == "hear":
+            self._inject(Path(str(cmd["path"])))
+
+    def _inject(self, path: Path) -> None:
+        """`kioskctl hear FILE`: play a recording into the ear now, as if spoken into the microphone
+        (remote checks and benchmarks); the live source pauses until its utterance has ended."""
+        try:
+            source = FileSource(path)
+        except AudioInputError as exc:
+            self.emit("hear_failed", error=str(exc))
+            return
+        self.emit("hear_start", path=str(path), audio_ms=round(len(source.pcm) * 1000 / SAMPLE_RATE))
+        self.injected = itertools.chain(source.chunks(), self._silence_until_endpoint())
+
+    def _silence_until_endpoint(self) -> Iterator[Chunk]:
+        # Like a microphone that goes on hearing silence: let a trailing utterance reach its endpoint.
+        silence = np.zeros(CHUNK, np.int16)
+        due = time.monotonic_ns()
+        while self.endpointer.in_speech:
+            due += CHUNK_NS
+            time.sleep(max(0.0, (due - time.monotonic_ns()) / 1e9))
+            yield silence, due
 
     def tick(self) -> None:
         if not self.started or self._ended:
             time.sleep(0.02)
+            return
+        if self.injected is not None:
+            chunk = next(self.injected, None)
+            if chunk is None:
+                self.injected = None
+                self.emit("hear_end")
+            else:
+                self._process(*chunk)
             return
         if self.chunks is None and not self._open():
             time.sleep(0.05)
@@ -87,15 +122,14 @@ class Ear(Worker):
         else:
             audio = np.concatenate(self.utterance)
             self.utterance = []
-            self.emit("speech_end", self.turn, ep.t_ns, audio_ms=round(len(audio) / SAMPLE_RATE * 1000), cut=ep.cut)
+            # endpoint_ns: capture time of the chunk that completed the trailing silence (endpointing cost).
+            self.emit("speech_end", self.turn, ep.t_ns, endpoint_ns=t_ns, audio_ms=round(len(audio) / SAMPLE_RATE * 1000),
+                      cut=ep.cut)
             self.send(Message(UTTERANCE, self.turn, t_ns=ep.t_ns, payload=audio.tobytes()))
 
     def _end_of_input(self) -> None:
-        # Like a microphone that goes on hearing silence: let a trailing utterance reach its endpoint.
-        silence = np.zeros(CHUNK, np.int16)
-        while self.endpointer.in_speech:
-            time.sleep(CHUNK_NS / 1e9)
-            self._process(silence, time.monotonic_ns())
+        for chunk in self._silence_until_endpoint():
+            self._process(*chunk)
         self._ended = True
         self.emit("input_end")
 
