@@ -1,5 +1,10 @@
-"""Lip sync measured on a recording: how soon the mouth moves after the reply's first sample, and the
-offset between mouth opening and the audio envelope (cross-correlation per reply)."""
+"""Lip sync measured on a recording: how soon the mouth moves after the reply becomes audible, and the
+offset between the mouth opening and the sound starting, onset by onset (what a viewer notices).
+
+The mouth's opening is the mean grey-level change of the mouth box from the frame before the reply;
+the sound is the RMS of the audio under each video frame. An onset is an upward crossing of 30% of the
+reply's peak, placed between frames by linear interpolation.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +16,8 @@ import numpy as np
 
 from bench.stats import pct
 
-MOVED = 3.0  # mean grey-level change in the mouth box that counts as the mouth moving
-MAX_LAG_FRAMES = 6  # search window of the cross-correlation: +-200 ms at 30 fps
+ONSET = 0.3  # fraction of the reply's peak that counts as "opening" / "sounding"
+MATCH_S = 0.15  # a mouth onset further than this from a sound onset belongs to another syllable
 
 
 def _decode(record: Path, box: list[int]) -> tuple[np.ndarray, np.ndarray, int, float]:
@@ -26,48 +31,45 @@ def _decode(record: Path, box: list[int]) -> tuple[np.ndarray, np.ndarray, int, 
     return mouths, audio, rate, fps
 
 
+def onsets(signal: np.ndarray) -> np.ndarray:
+    """Fractional frame positions where the signal rises through ONSET of its peak."""
+    level = ONSET * signal.max()
+    k = np.nonzero((signal[:-1] < level) & (signal[1:] >= level))[0]
+    return k + (level - signal[k]) / (signal[k + 1] - signal[k])
+
+
 def analyse(record: Path, events: list[dict[str, Any]]) -> dict[str, Any]:
     clock = next(e for e in events if e["event"] == "clock_start")
     mouths, audio, rate, fps = _decode(record, clock["mouth_box"])
-    rest = np.median(mouths, axis=0)  # the face is idle most of the time: the median is the closed mouth
-    openness = np.abs(mouths - rest).mean(axis=(1, 2))
     per_frame = round(rate / fps)
-    n = min(len(openness), len(audio) // per_frame)
+    n = min(len(mouths), len(audio) // per_frame)
     envelope = np.sqrt((audio[: n * per_frame].astype(np.float64).reshape(n, per_frame) ** 2).mean(axis=1))
-    openness = openness[:n]
 
     def frame_of(t_ns: int) -> float:
         return (t_ns - clock["t_ns"]) / 1e9 * fps
 
     starts = {e["turn"]: e["t_ns"] for e in events if e["event"] == "playback_start"}
     ends = {e["turn"]: e["t_ns"] for e in events if e["event"] == "turn_end" and e.get("answered")}
-    latencies, offsets = [], []
+    first_moves, offsets = [], []
     for turn, start_ns in starts.items():
         if turn not in ends:
             continue
-        a, b = int(frame_of(start_ns)), int(frame_of(ends[turn])) + 1
-        if b > n or b - a < 3 * MAX_LAG_FRAMES:
+        a, b = int(frame_of(start_ns)), int(frame_of(ends[turn])) + 2
+        if a < 1 or b > n or b - a < 6:
             continue
-        moved = np.nonzero(openness[a:b] > MOVED)[0]
-        if moved.size:
-            latencies.append(((a + moved[0]) - frame_of(start_ns)) * 1000 / fps)
-        offsets.append(_offset_ms(openness[a:b], envelope[a:b], fps))
+        # a - 1: the mouth at rest just before the reply, and the silence before it, start both signals.
+        mouth = np.abs(mouths[a - 1 : b] - mouths[a - 1]).mean(axis=(1, 2))
+        sound = envelope[a - 1 : b]
+        m_on, s_on = onsets(mouth), onsets(sound)
+        if not (m_on.size and s_on.size):
+            continue
+        first_moves.append((m_on[0] - s_on[0]) * 1000 / fps)
+        for s in s_on:
+            nearest = m_on[np.argmin(np.abs(m_on - s))]
+            if abs(nearest - s) <= MATCH_S * fps:
+                offsets.append((nearest - s) * 1000 / fps)
     return {
-        "mouth_latency_ms": pct(latencies),
+        "mouth_latency_ms": pct(first_moves),
         "av_offset_ms": round(float(np.median(offsets)), 1) if offsets else None,
-        "av_offsets_ms": [round(x, 1) for x in offsets],
+        "av_offset_spread_ms": pct(offsets, 5, 95),
     }
-
-
-def _offset_ms(mouth: np.ndarray, envelope: np.ndarray, fps: float) -> float:
-    """Lag (ms) at which the mouth best follows the sound; positive: the mouth is late."""
-    m = (mouth - mouth.mean()) / (mouth.std() + 1e-9)
-    e = (envelope - envelope.mean()) / (envelope.std() + 1e-9)
-    lags = np.arange(-MAX_LAG_FRAMES, MAX_LAG_FRAMES + 1)
-    corr = np.array([np.mean(m[max(0, k) : len(m) + min(0, k)] * e[max(0, -k) : len(e) - max(0, k)]) for k in lags])
-    i = int(np.argmax(corr))
-    shift = 0.0
-    if 0 < i < len(lags) - 1:  # parabolic refinement between frames
-        denom = corr[i - 1] - 2 * corr[i] + corr[i + 1]
-        shift = 0.5 * (corr[i - 1] - corr[i + 1]) / denom if denom else 0.0
-    return float((lags[i] + shift) * 1000 / fps)

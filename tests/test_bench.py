@@ -1,0 +1,64 @@
+"""The benchmark's own measuring: stage arithmetic on synthetic events, and lip-sync analysis on a
+recording whose mouth lags its sound by a known amount."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bench import av_sync, stats
+from kiosk.recorder import Recorder
+
+MS = 1_000_000
+
+
+def test_stages_add_up_to_voice_to_voice() -> None:
+    t = 1_000 * MS
+    events = [
+        {"event": "speech_end", "turn": 7, "t_ns": t, "endpoint_ns": t + 300 * MS},
+        {"event": "asr_final", "turn": 7, "t_ns": t + 480 * MS, "text": "hi"},
+        {"event": "reply", "turn": 7, "t_ns": t + 490 * MS, "source": "faq"},
+        {"event": "sentence", "turn": 7, "t_ns": t + 500 * MS, "text": "a"},
+        {"event": "sentence", "turn": 7, "t_ns": t + 900 * MS, "text": "b"},
+        {"event": "tts_first_audio", "turn": 7, "t_ns": t + 560 * MS},
+        {"event": "playback_start", "turn": 7, "t_ns": t + 590 * MS},
+        {"event": "speech_end", "turn": 8, "t_ns": t},  # never answered: not a turn
+    ]
+    (turn,) = stats.turns(events)
+    assert turn["voice_to_voice_ms"] == 590
+    assert turn["stages_ms"] == {"endpointing": 300, "asr": 180, "brain_first_sentence": 20,
+                                 "voice_first_audio": 60, "playback_start": 30}
+    assert sum(turn["stages_ms"].values()) == turn["voice_to_voice_ms"]
+    assert stats.pct([10, 20, 30, 40]) == {"p50": 25, "p95": 38.5}
+    assert stats.pct([]) is None
+
+
+@pytest.mark.parametrize("lag_frames", [0, 2])
+def test_av_offset_is_recovered(tmp_path: Path, lag_frames: int) -> None:
+    fps, rate, seconds = 30, 22050, 6
+    rng = np.random.default_rng(3)
+    # A syllable-like loudness pattern, 6 s long: random bursts held for 2-5 frames.
+    loud = np.repeat(rng.random(seconds * fps // 3) > 0.5, 3).astype(float)
+    loud[:15] = 0  # half a second of silence before the reply
+    per_frame = rate // fps
+    audio = (np.repeat(loud, per_frame) * 12000 * np.sin(np.arange(len(loud) * per_frame) * 0.3)).astype(np.int16)
+    box = [40, 40, 80, 60]
+    rec = Recorder(tmp_path / "r.mp4", (128, 96), fps, rate)
+    for k in range(len(loud)):
+        frame = np.full((96, 128, 3), 200, np.uint8)
+        if k - lag_frames >= 0 and loud[k - lag_frames]:
+            frame[box[1] : box[3], box[0] : box[2]] = 40  # the mouth opens, lag_frames late
+        rec.video(frame, k)
+        rec.audio(audio[k * per_frame : (k + 1) * per_frame])
+    rec.close()
+    t0 = 10**12
+    events = [
+        {"event": "clock_start", "t_ns": t0, "fps": fps, "mouth_box": box},
+        {"event": "playback_start", "turn": 1, "t_ns": t0 + 10**9 // 3},
+        {"event": "turn_end", "turn": 1, "t_ns": t0 + (seconds - 0.2) * 10**9, "answered": True},
+    ]
+    result = av_sync.analyse(tmp_path / "r.mp4", events)
+    assert result["av_offset_ms"] == pytest.approx(lag_frames * 1000 / fps, abs=12)
+    assert result["mouth_latency_ms"]["p50"] == pytest.approx(lag_frames * 1000 / fps, abs=12)
