@@ -160,6 +160,8 @@ def run(opts: BenchOptions, console: Console) -> dict[str, Any]:
     cfg = config_mod.load()
     console.print(f"[bold]kioskd bench[/]: {len(opts.audio)} question file(s), "
                   + (f"soak {opts.soak_s:.0f} s" if opts.soak_s else f"{opts.turns} turns") + f"; files in {workdir}")
+    # A benchmark stopped by SIGTERM must still stop its kioskd (which runs in its own session).
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     kiosk = Kiosk(workdir)
     samples: list[tuple[float, Sample]] = []
     asked = answered = 0
