@@ -1,125 +1,253 @@
-"""Single-producer single-consumer record ring in POSIX shared memory.
+"""Single-producer single-consumer record ring in POSIX shared memory, lock-free.
 
-Layout: a 192-byte header (head and tail byte counters on their own cache lines, capacity, drop count)
-followed by the data area. A record is a u32 length and the bytes, padded to 8; a length of
-0xFFFFFFFF marks the unused end of the area where the producer wrapped.
+Layout: a header of 64-byte lines (so the producer's and the consumer's counters never share a cache
+line), then the data area. A record is a u32 length, a u32 CRC-32 of the payload and the payload,
+padded to 8 bytes; a length of 0xFFFFFFFF marks the unused end of the area where the producer wrapped.
+`head` and `tail` are byte counters that only grow (64 bits do not wrap in this machine's lifetime).
 
-The producer only writes `head`, the consumer only writes `tail`, and each stores its counter after
-the bytes it covers. On x86_64 stores are not reordered with other stores, which is all this simple
-version relies on; the hardened version (atomic acquire/release, eventfd wake-up, generation counters)
-replaces this module behind the same API.
+Memory ordering, all through real atomic instructions (atomicshm: C11 atomics on the shared buffer),
+because plain stores are not ordered on aarch64 (Ascend hosts) even where x86_64 would forgive them:
 
-A full ring never blocks the producer: `put` drops the new record, counts it and returns False.
+- producer publishes `head` with a RELEASE (here SEQ_CST, see below) store after writing the record, and
+  the consumer reads `head` with ACQUIRE: everything written before the store is visible after the load,
+  so a record is never read half-written. A producer killed mid-write never published it: the restarted
+  producer writes over the partial bytes from the same `head`. No torn record can be delivered; the CRC
+  is a second line of defence against anything else scribbling on the segment.
+- the consumer advances `tail` with a compare-and-swap after copying the record out, and the producer
+  reads `tail` with ACQUIRE before reusing space: the copy has finished before the space is rewritten.
+  A consumer killed mid-read had not advanced `tail`; its successor reads the record again.
+- drop-oldest rings: the producer frees space by advancing `tail` with the same compare-and-swap. If it
+  wins the race for a record the consumer was copying, the consumer's CAS fails and it discards its copy,
+  which may have been overwritten, and retries.
+- wake-up: a consumer with nothing to read sleeps on a futex word (`wake`) instead of spinning. It raises
+  `waiting`, re-checks `head`, then sleeps; the producer stores `head`, then reads `waiting`, and bumps
+  `wake` + FUTEX_WAKE only when someone sleeps. Both pairs are SEQ_CST: this store-then-load handshake
+  (Dekker's) needs a total order, or each side could miss the other's store and the consumer would
+  sleep through a record until its timeout.
+
+Generation counters (`producer_gen`, `consumer_gen`) count the attaches of each side, so the supervisor
+and `kioskctl status` can see that a side restarted; `reset()` discards what a dead consumer left behind.
 """
 
 from __future__ import annotations
 
+import ctypes
+import mmap
+import os
+import platform
 import struct
 import time
-from multiprocessing import resource_tracker, shared_memory
+import zlib
+from multiprocessing import shared_memory
+from typing import Literal
 
-_HEAD, _TAIL, _CAP, _DROPS = 0, 64, 128, 136
-_DATA = 192
-_U64 = struct.Struct("<Q")
-_U32 = struct.Struct("<I")
+import atomicshm
+from atomicshm import ACQUIRE, RELAXED, SEQ_CST
+
+Policy = Literal["drop_newest", "drop_oldest"]
+Role = Literal["producer", "consumer"]
+
+_HEAD, _TAIL, _WAKE, _WAITING, _CAP, _POLICY, _DROPS, _PGEN, _CGEN, _CORRUPT = (
+    0, 64, 128, 132, 192, 200, 256, 320, 328, 336)
+_DATA = 384
+_REC = struct.Struct("<II")  # length, crc32
 _WRAP = 0xFFFFFFFF
+_POLICIES: dict[str, int] = {"drop_newest": 0, "drop_oldest": 1}
+
+_FUTEX_WAIT, _FUTEX_WAKE = 0, 1
+_SYS_FUTEX = {"x86_64": 202, "aarch64": 98}.get(platform.machine())
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+class _Timespec(ctypes.Structure):
+    _fields_ = [("tv_sec", ctypes.c_long), ("tv_nsec", ctypes.c_long)]
+
+
+def _futex(addr: int, op: int, val: int, timeout: float | None = None) -> None:
+    if _SYS_FUTEX is None:  # an architecture we have no syscall number for: a short sleep instead
+        if op == _FUTEX_WAIT:
+            time.sleep(min(timeout if timeout is not None else 0.002, 0.002))
+        return
+    ts = None
+    if timeout is not None:
+        ts = _Timespec(int(timeout), int((timeout % 1) * 1e9))
+    _libc.syscall(_SYS_FUTEX, ctypes.c_void_p(addr), op, val, ctypes.byref(ts) if ts else None, None, 0)
 
 
 def _align(n: int) -> int:
     return (n + 7) & ~7
 
 
+class _Mapping:
+    """An existing segment mapped without multiprocessing's resource tracker: in Python 3.11 the tracker
+    of a process that merely attaches would unlink the supervisor's segment when that process exits."""
+
+    def __init__(self, name: str) -> None:
+        fd = os.open(f"/dev/shm/{name}", os.O_RDWR)
+        try:
+            self._mmap = mmap.mmap(fd, os.fstat(fd).st_size)
+        finally:
+            os.close(fd)
+        self.name = name
+        self.buf = memoryview(self._mmap)
+
+    def close(self) -> None:
+        self.buf.release()
+        self._mmap.close()
+
+
 class Ring:
-    def __init__(self, shm: shared_memory.SharedMemory, owner: bool) -> None:
+    def __init__(self, shm: shared_memory.SharedMemory | _Mapping, owner: bool) -> None:
         self._shm = shm
         self._buf = shm.buf
         self._owner = owner
+        self._view = atomicshm.AtomicView(shm.buf)
         self.name = shm.name
-        self.capacity = _U64.unpack_from(self._buf, _CAP)[0]
+        self.capacity = self._view.load_u64(_CAP, ACQUIRE)
+        self._drop_oldest = self._view.load_u32(_POLICY, ACQUIRE) == _POLICIES["drop_oldest"]
+        self._wake_addr = self._view.address + _WAKE
 
     @classmethod
-    def create(cls, name: str, capacity: int) -> Ring:
+    def create(cls, name: str, capacity: int, policy: Policy = "drop_newest") -> Ring:
         """Create the segment (supervisor only: it alone unlinks)."""
         capacity = _align(capacity)
         shm = shared_memory.SharedMemory(name=name, create=True, size=_DATA + capacity)
         shm.buf[:_DATA] = bytes(_DATA)
-        _U64.pack_into(shm.buf, _CAP, capacity)
+        with atomicshm.AtomicView(shm.buf) as view:
+            view.store_u32(_POLICY, _POLICIES[policy], RELAXED)
+            view.store_u64(_CAP, capacity, SEQ_CST)
         return cls(shm, owner=True)
 
     @classmethod
-    def attach(cls, name: str) -> Ring:
-        shm = shared_memory.SharedMemory(name=name, create=False)
-        # Python 3.11 registers attached segments with this process's resource tracker, which would
-        # unlink them when the worker exits: the supervisor owns them, so stop tracking here.
-        resource_tracker.unregister(shm._name, "shared_memory")  # type: ignore[attr-defined]
-        return cls(shm, owner=False)
+    def attach(cls, name: str, role: Role | None = None) -> Ring:
+        try:
+            ring = cls(_Mapping(name), owner=False)
+        except FileNotFoundError:
+            raise FileNotFoundError(f"ring {name}: no such shared-memory segment") from None
+        if role is not None:
+            ring._view.fetch_add_u64(_PGEN if role == "producer" else _CGEN, 1, SEQ_CST)
+        return ring
 
-    def _load(self, off: int) -> int:
-        return _U64.unpack_from(self._buf, off)[0]
-
+    # -- counters ---------------------------------------------------------------------------------
     @property
     def drops(self) -> int:
-        return self._load(_DROPS)
+        return self._view.load_u64(_DROPS, RELAXED)
+
+    @property
+    def corrupt(self) -> int:
+        """Records skipped because their CRC did not match (should stay 0)."""
+        return self._view.load_u64(_CORRUPT, RELAXED)
+
+    @property
+    def generations(self) -> tuple[int, int]:
+        """(producer attaches, consumer attaches)."""
+        return self._view.load_u64(_PGEN, RELAXED), self._view.load_u64(_CGEN, RELAXED)
 
     def __len__(self) -> int:
         """Bytes in use (records, padding and wrap gaps)."""
-        return self._load(_HEAD) - self._load(_TAIL)
+        return self._view.load_u64(_HEAD, ACQUIRE) - self._view.load_u64(_TAIL, ACQUIRE)
 
-    def put(self, data: bytes) -> bool:
-        need = _align(_U32.size + len(data))
+    # -- producer ---------------------------------------------------------------------------------
+    def put(self, data: bytes | memoryview) -> bool:
+        """Append one record; never blocks. A full ring drops (per its policy), counts it and returns
+        False when the new record was the one dropped."""
+        v = self._view
+        need = _align(_REC.size + len(data))
         if need > self.capacity:
             raise ValueError(f"ring {self.name}: record of {len(data)} bytes exceeds capacity {self.capacity}")
-        head, tail = self._load(_HEAD), self._load(_TAIL)
+        head = v.load_u64(_HEAD, RELAXED)  # only this side writes it
         pos = head % self.capacity
         gap = self.capacity - pos if self.capacity - pos < need else 0
-        if self.capacity - (head - tail) < gap + need:
-            _U64.pack_into(self._buf, _DROPS, self.drops + 1)
-            return False
+        while True:
+            tail = v.load_u64(_TAIL, ACQUIRE)
+            if self.capacity - (head - tail) >= gap + need:
+                break
+            if not self._drop_oldest or not self._drop_one(tail, head):
+                v.fetch_add_u64(_DROPS, 1, RELAXED)
+                return False
         if gap:
-            if gap >= _U32.size:
-                _U32.pack_into(self._buf, _DATA + pos, _WRAP)
+            if gap >= 4:
+                struct.pack_into("<I", self._buf, _DATA + pos, _WRAP)
             head += gap
             pos = 0
         start = _DATA + pos
-        _U32.pack_into(self._buf, start, len(data))
-        self._buf[start + _U32.size : start + _U32.size + len(data)] = data
-        _U64.pack_into(self._buf, _HEAD, head + need)
+        _REC.pack_into(self._buf, start, len(data), zlib.crc32(data))
+        self._buf[start + _REC.size : start + _REC.size + len(data)] = data
+        v.store_u64(_HEAD, head + need, SEQ_CST)  # publish (release + the Dekker order with `waiting`)
+        if v.load_u32(_WAITING, SEQ_CST):
+            v.fetch_add_u32(_WAKE, 1, SEQ_CST)
+            _futex(self._wake_addr, _FUTEX_WAKE, 1)
         return True
 
+    def _drop_one(self, tail: int, head: int) -> bool:
+        """Drop-oldest: advance `tail` past the oldest record (or wrap gap). False if there is none."""
+        if tail == head:
+            return False
+        pos = tail % self.capacity
+        room = self.capacity - pos
+        length = struct.unpack_from("<I", self._buf, _DATA + pos)[0] if room >= 4 else _WRAP
+        step = room if length == _WRAP else _align(_REC.size + length)
+        if self._view.cas_u64(_TAIL, tail, tail + step) == tail and length != _WRAP:
+            self._view.fetch_add_u64(_DROPS, 1, RELAXED)
+        return True
+
+    # -- consumer ---------------------------------------------------------------------------------
     def get_nowait(self) -> bytes | None:
-        tail = self._load(_TAIL)
-        while tail != self._load(_HEAD):
+        v = self._view
+        while True:
+            tail = v.load_u64(_TAIL, ACQUIRE)
+            head = v.load_u64(_HEAD, ACQUIRE)
+            if tail == head:
+                return None
             pos = tail % self.capacity
             room = self.capacity - pos
-            length = _U32.unpack_from(self._buf, _DATA + pos)[0] if room >= _U32.size else _WRAP
+            length = struct.unpack_from("<I", self._buf, _DATA + pos)[0] if room >= 4 else _WRAP
             if length == _WRAP:
-                tail += room
-                _U64.pack_into(self._buf, _TAIL, tail)
+                v.cas_u64(_TAIL, tail, tail + room)
                 continue
-            start = _DATA + pos + _U32.size
-            data = bytes(self._buf[start : start + length])
-            _U64.pack_into(self._buf, _TAIL, tail + _align(_U32.size + length))
+            if _REC.size + length > room:
+                if v.load_u64(_TAIL, ACQUIRE) == tail:  # not a race with a drop: the segment is damaged
+                    v.fetch_add_u64(_CORRUPT, 1, RELAXED)
+                    v.cas_u64(_TAIL, tail, head)
+                continue
+            start = _DATA + pos
+            crc = struct.unpack_from("<I", self._buf, start + 4)[0]
+            data = bytes(self._buf[start + _REC.size : start + _REC.size + length])
+            if v.cas_u64(_TAIL, tail, tail + _align(_REC.size + length)) != tail:
+                continue  # the producer dropped this record while we copied it
+            if zlib.crc32(data) != crc:
+                v.fetch_add_u64(_CORRUPT, 1, RELAXED)
+                continue
             return data
-        return None
 
     def get(self, timeout: float | None = None) -> bytes | None:
-        """Next record, waiting up to `timeout` seconds (None: forever) with a bounded back-off sleep."""
+        """Next record, sleeping on the futex (never spinning) up to `timeout` seconds (None: forever)."""
+        v = self._view
         deadline = None if timeout is None else time.monotonic() + timeout
-        nap = 0.0005
         while True:
             data = self.get_nowait()
             if data is not None:
                 return data
-            if deadline is not None and time.monotonic() >= deadline:
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
                 return None
-            time.sleep(nap)
-            nap = min(nap * 2, 0.004)
+            seq = v.load_u32(_WAKE, ACQUIRE)
+            v.store_u32(_WAITING, 1, SEQ_CST)
+            if v.load_u64(_HEAD, SEQ_CST) == v.load_u64(_TAIL, ACQUIRE):
+                _futex(self._wake_addr, _FUTEX_WAIT, seq, remaining)
+            v.store_u32(_WAITING, 0, SEQ_CST)
+
+    # -- lifecycle --------------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Discard every pending record (the supervisor, before a restarted consumer attaches)."""
+        self._view.store_u64(_TAIL, self._view.load_u64(_HEAD, ACQUIRE), SEQ_CST)
 
     def close(self) -> None:
+        self._view.close()
         self._buf = None  # type: ignore[assignment]
         self._shm.close()
 
     def unlink(self) -> None:
-        if not self._owner:
+        if not isinstance(self._shm, shared_memory.SharedMemory) or not self._owner:
             raise PermissionError(f"ring {self.name}: only the creating process unlinks")
         self._shm.unlink()

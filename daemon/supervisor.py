@@ -25,14 +25,21 @@ from daemon.events import EventLog
 from daemon.messages import new_turn_id
 from daemon.notify import notify
 from daemon.paths import control_socket
-from daemon.ring import Ring
+from daemon.ring import Policy, Ring
 from daemon.worker import WorkerSpec, bus_path
 
 log = logging.getLogger("kioskd")
 
 PIPELINE = ("ear", "asr", "brain", "voice", "face")
-# Ring capacity per link: PCM links hold tens of seconds of audio, text links are small.
-RING_BYTES = {("ear", "asr"): 8 << 20, ("asr", "brain"): 1 << 18, ("brain", "voice"): 1 << 18, ("voice", "face"): 32 << 20}
+# Ring capacity and full-ring policy per link: PCM links hold tens of seconds of audio, text links are
+# small. A stuck ASR should answer the latest question, so the ear's ring drops the oldest utterance;
+# the other links carry one reply in order and drop the newest (counted) rather than garble it.
+RINGS: dict[tuple[str, str], tuple[int, Policy]] = {
+    ("ear", "asr"): (8 << 20, "drop_oldest"),
+    ("asr", "brain"): (1 << 18, "drop_newest"),
+    ("brain", "voice"): (1 << 18, "drop_newest"),
+    ("voice", "face"): (32 << 20, "drop_newest"),
+}
 # How long each worker gets to finish after `stop` (the face flushes the MP4) before SIGKILL.
 STOP_GRACE_S = {"face": 15.0}
 LINGER_S = 0.6  # keep the face on screen a moment after the last reply, so recordings end calmly
@@ -106,8 +113,8 @@ class Supervisor:
             self.exit_code = code
 
     def _create_rings(self) -> None:
-        for (src, dst), size in RING_BYTES.items():
-            self.rings[(src, dst)] = Ring.create(f"kioskd.{os.getpid()}.{src}-{dst}", size)
+        for (src, dst), (size, policy) in RINGS.items():
+            self.rings[(src, dst)] = Ring.create(f"kioskd.{os.getpid()}.{src}-{dst}", size, policy)
 
     def _options_for(self, name: str) -> dict[str, Any]:
         o = self.options

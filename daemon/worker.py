@@ -64,8 +64,8 @@ class Worker:
         self.log = logging.getLogger(f"kioskd.{self.name}")
         self.bus = Bus(bus_path(spec.runtime_dir, self.name))
         self._supervisor = bus_path(spec.runtime_dir, "supervisor")
-        self.ring_in = Ring.attach(spec.ring_in) if spec.ring_in else None
-        self.ring_out = Ring.attach(spec.ring_out) if spec.ring_out else None
+        self.ring_in = Ring.attach(spec.ring_in, "consumer") if spec.ring_in else None
+        self.ring_out = Ring.attach(spec.ring_out, "producer") if spec.ring_out else None
         self.dropped_upto = 0
         self.running = True
         self.started = False

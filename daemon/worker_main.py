@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import faulthandler
 import importlib
 import json
 import logging
@@ -31,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     spec = WorkerSpec.from_json(json.loads(Path(argv[0]).read_text()))
     setproctitle(f"kioskd: {spec.name}")
+    # A crash in native code (SDL, FFmpeg, onnxruntime, llama.cpp) leaves a Python stack in the journal.
+    faulthandler.enable()
     logging.basicConfig(
         level=logging.INFO, format=f"%(asctime)s {spec.name:<5} %(levelname)s %(message)s", stream=sys.stderr
     )
