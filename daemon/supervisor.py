@@ -14,7 +14,7 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from daemon.bus import Bus
 from daemon.config import Config
 from daemon.control import ControlServer
 from daemon.events import EventLog
+from daemon.lifecycle import Lifecycle, State
 from daemon.messages import new_turn_id
 from daemon.notify import notify
 from daemon.paths import control_socket
@@ -57,12 +58,15 @@ class RunOptions:
 
 @dataclass
 class WorkerState:
-    name: str
     proc: subprocess.Popen[bytes]
-    state: str = "STARTING"
+    life: Lifecycle
     status: str = ""
-    started_ns: int = field(default_factory=time.monotonic_ns)
-    last_beat: float = field(default_factory=time.monotonic)
+    kill_reason: str = ""  # why the supervisor killed it (a hang), reported as the exit's reason
+    exited_at: float | None = None
+
+    @property
+    def name(self) -> str:
+        return self.life.name
 
 
 class Supervisor:
@@ -125,16 +129,28 @@ class Supervisor:
         return {}
 
     def _spawn(self, name: str) -> None:
+        previous = self.workers.get(name)
+        if previous is not None:
+            # A restarted consumer starts clean: what its predecessor left in its ring is stale.
+            for (_, dst), ring in self.rings.items():
+                if dst == name:
+                    ring.reset()
         ring_in = next((r.name for (s, d), r in self.rings.items() if d == name), None)
         ring_out = next((r.name for (s, d), r in self.rings.items() if s == name), None)
-        spec = WorkerSpec(name, self.run_dir, self.config.model_dump(mode="json"), ring_in, ring_out,
-                          self._options_for(name))
+        options = self._options_for(name)
+        if previous is not None and options.get("record"):
+            # A restarted face records the rest of the session next to the first file, never over it.
+            first = Path(options["record"])
+            options["record"] = str(first.with_name(f"{first.stem}.{previous.life.restarts}{first.suffix}"))
+        spec = WorkerSpec(name, self.run_dir, self.config.model_dump(mode="json"), ring_in, ring_out, options)
         spec_path = self.run_dir / f"{name}.spec.json"
         spec_path.write_text(json.dumps(spec.to_json()))
         # One BLAS/OpenMP thread per worker unless an adapter asks for more: two cores are shared by five.
         env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"), "PYGAME_HIDE_SUPPORT_PROMPT": "1"}
         proc = subprocess.Popen([sys.executable, "-m", "daemon.worker_main", str(spec_path)], env=env)
-        self.workers[name] = WorkerState(name, proc)
+        life = previous.life if previous is not None else Lifecycle(name)
+        life.spawned(time.monotonic())
+        self.workers[name] = WorkerState(proc, life, exited_at=previous.exited_at if previous else None)
         log.info("spawned %s (pid %d)", name, proc.pid)
 
     def _shutdown(self) -> None:
@@ -165,19 +181,69 @@ class Supervisor:
         while (msg := self.bus.recv()) is not None:
             self._on_bus(msg)
         self.control.serve_pending()
-        for w in self.workers.values():
-            code = w.proc.poll()
-            if code is not None:
-                self.stop(f"worker {w.name} exited with code {code}", code=1)
-                return
+        self._watch_workers()
         if not self.ready and time.monotonic_ns() - self._boot_ns > self.config.supervisor.ready_timeout_s * 1e9:
-            slow = [w.name for w in self.workers.values() if w.state != "RUNNING"]
+            slow = [w.name for w in self.workers.values() if w.life.state is not State.RUNNING]
             self.stop(f"workers not ready after {self.config.supervisor.ready_timeout_s:.0f} s: {', '.join(slow)}", 1)
         if self._linger_until is not None and time.monotonic() >= self._linger_until:
             self.stop(self._linger_reason)
         drain = self.config.supervisor.drain_timeout_s
         if self._input_end_at is not None and time.monotonic() - self._input_end_at > drain:
             self.stop(f"audio input ended but turn(s) {sorted(self.open_turns)} were not answered within {drain:g} s", 1)
+
+    def _watch_workers(self) -> None:
+        now = time.monotonic()
+        for w in list(self.workers.values()):
+            if w.life.state in (State.STARTING, State.RUNNING):
+                code = w.proc.poll()
+                if code is not None:
+                    self._worker_exited(w, code, now)
+                elif w.life.hung(now):
+                    # SIGKILL works on a stopped (SIGSTOP) process too; the exit is handled next step.
+                    self._kill(w, f"hung: no heartbeat for {now - w.life.last_beat:.1f} s")
+                elif (self.ready and w.life.state is State.STARTING and not w.kill_reason
+                      and now - w.life.started_at > self.config.supervisor.ready_timeout_s):
+                    self._kill(w, f"not ready {self.config.supervisor.ready_timeout_s:g} s after a restart")
+            elif w.life.due(now):
+                self._spawn(w.name)
+
+    def _kill(self, w: WorkerState, reason: str) -> None:
+        w.kill_reason = reason
+        log.error("%s %s: killing it", w.name, reason)
+        w.proc.kill()
+
+    def _worker_exited(self, w: WorkerState, code: int, now: float) -> None:
+        why = w.kill_reason or f"exited with code {code}"
+        w.kill_reason = ""
+        w.exited_at = now
+        was_ready = self.ready
+        w.life.exited(now, why)
+        self.events.write({"event": "worker_exit", "turn": None, "t_ns": time.monotonic_ns(), "worker": w.name,
+                           "reason": why, "state": w.life.state.value})
+        if not was_ready and w.life.state is State.FATAL:
+            self.stop(f"worker {w.name} cannot start: {w.life.reason}", code=1)
+            return
+        text = (f"{w.name} failed for good: {w.life.reason}" if w.life.state is State.FATAL
+                else f"{w.name} {why}; restarting")
+        log.error("%s", text)
+        notify(STATUS=text)
+        self._tell_face(w.name, "A moment please, I'm restarting part of myself." if w.name != "face" else "", True)
+        # Whatever that worker was doing is lost: close the open turns so the next visitor is answered.
+        for turn in sorted(self.open_turns):
+            self._broadcast({"type": "interrupt", "turn": turn})
+            self.events.write({"event": "turn_end", "turn": turn, "t_ns": time.monotonic_ns(), "answered": False,
+                               "reason": f"{w.name} {why}"})
+        self.open_turns.clear()
+
+    def _tell_face(self, worker: str, text: str, problem: bool) -> None:
+        face = self.workers.get("face")
+        if face is not None and face.life.state is State.RUNNING:
+            self.bus.send(bus_path(self.run_dir, "face"), {"type": "status", "worker": worker, "text": text,
+                                                          "problem": problem})
+
+    def _broadcast(self, cmd: dict[str, Any]) -> None:
+        for name in PIPELINE:
+            self.bus.send(bus_path(self.run_dir, name), cmd)
 
     def _finish_after_linger(self, reason: str) -> None:
         if self._linger_until is None:
@@ -188,11 +254,14 @@ class Supervisor:
         w = self.workers.get(msg.get("worker", ""))
         if w is None:
             return
-        w.last_beat = time.monotonic()
+        now = time.monotonic()
+        w.life.beat(now)
         kind = msg["type"]
         if kind == "ready":
-            w.state = "RUNNING"
-            if all(x.state == "RUNNING" for x in self.workers.values()):
+            w.life.ready(now)
+            if self.ready:
+                self._restarted(w, now)
+            elif all(x.life.state is State.RUNNING for x in self.workers.values()):
                 self._all_ready()
         elif kind == "status":
             w.status = msg["text"]
@@ -201,6 +270,16 @@ class Supervisor:
                 self.bus.send(bus_path(self.run_dir, "face"), msg)
         elif kind == "event":
             self._on_event(msg)
+
+    def _restarted(self, w: WorkerState, now: float) -> None:
+        self.bus.send(bus_path(self.run_dir, w.name), {"type": "start"})
+        down_ms = round((now - w.exited_at) * 1000) if w.exited_at is not None else None
+        self.events.write({"event": "worker_restart", "turn": None, "t_ns": time.monotonic_ns(), "worker": w.name,
+                           "restarts": w.life.restarts, "down_ms": down_ms})
+        log.info("%s is back after %s ms (restart %d)", w.name, down_ms, w.life.restarts)
+        self._tell_face(w.name, "", False)
+        if all(x.life.state is State.RUNNING for x in self.workers.values()):
+            notify(STATUS="listening")
 
     def _all_ready(self) -> None:
         self.ready = True
@@ -232,13 +311,14 @@ class Supervisor:
     def _on_request(self, req: dict[str, Any]) -> dict[str, Any]:
         cmd = req["cmd"]
         if cmd == "status":
-            now = time.monotonic_ns()
+            now = time.monotonic()
             return {
                 "ok": True,
                 "ready": self.ready,
                 "workers": [
-                    {"name": w.name, "state": w.state, "pid": w.proc.pid, "status": w.status,
-                     "uptime_s": round((now - w.started_ns) / 1e9, 1)}
+                    {"name": w.name, "state": w.life.state.value, "pid": w.proc.pid, "restarts": w.life.restarts,
+                     "status": w.life.reason if w.life.state in (State.BACKOFF, State.FATAL) else w.status,
+                     "uptime_s": round(now - w.life.started_at, 1) if w.proc.poll() is None else 0.0}
                     for w in self.workers.values()
                 ],
             }
@@ -251,8 +331,7 @@ class Supervisor:
             turn = new_turn_id()
             # Speaking now means whatever is in flight is superseded.
             self.open_turns = {t for t in self.open_turns if t >= turn}
-            for name in PIPELINE:
-                self.bus.send(bus_path(self.run_dir, name), {"type": "interrupt", "turn": turn - 1})
+            self._broadcast({"type": "interrupt", "turn": turn - 1})
             self.bus.send(bus_path(self.run_dir, "brain"), {"type": "say", "turn": turn, "text": text.strip()})
             return {"ok": True, "turn": turn}
         if cmd == "hear":

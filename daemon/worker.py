@@ -121,7 +121,9 @@ class Worker:
             self.bus.send(self._supervisor, {"type": "heartbeat", "worker": self.name})
 
     def poll_commands(self) -> None:
-        """Obey pending bus commands; long-running stages call this between steps so an interrupt lands at once."""
+        """Obey pending bus commands and heartbeat; long-running stages call this between steps so an
+        interrupt lands at once and the supervisor does not take a long generation for a hang."""
+        self._heartbeat()
         while (cmd := self.bus.recv()) is not None:
             kind = cmd.get("type")
             if kind == "stop":

@@ -13,14 +13,16 @@ class Recorder:
     def __init__(self, path: Path, size: tuple[int, int], fps: int, audio_rate: int) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._out = av.open(str(path), "w")
+        # Fragmented MP4 (a fragment per one-second keyframe interval): if the face is killed, the file
+        # still plays up to its last second instead of losing its index with the process.
+        self._out = av.open(str(path), "w", options={"movflags": "frag_keyframe+empty_moov+default_base_moof"})
         self._video = self._out.add_stream("libx264", rate=fps)
         # H.264 with 4:2:0 chroma needs even dimensions; an odd native screen loses its last row/column.
         self._w, self._h = size[0] & ~1, size[1] & ~1
         self._video.width, self._video.height = self._w, self._h
         self._video.pix_fmt = "yuv420p"
         # One encoder thread and the fastest preset: the renderer shares two cores with four workers.
-        self._video.codec_context.options = {"preset": "ultrafast", "crf": "23"}
+        self._video.codec_context.options = {"preset": "ultrafast", "crf": "23", "g": str(fps)}
         self._video.codec_context.thread_count = 1
         self._audio = self._out.add_stream("aac", rate=audio_rate, layout="mono")
         self._audio_rate = audio_rate
