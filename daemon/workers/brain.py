@@ -30,9 +30,15 @@ class Brain(Worker):
         self.persona = resolve(c.persona).read_text(encoding="utf-8")
         self.index = FaqIndex(self.faq)
         self.llm = LlamaLlm(resolve_model(c.llm.model, "brain.llm.model"), c.llm.context, c.llm.threads)
-        # Evaluate the persona once now, so the first visitor does not pay for it.
-        for _ in self.llm.stream(grounded_prompt(self.persona, [], "Hello"), max_tokens=1, temperature=0.0):
-            pass
+        self.warm = False
+
+    def tick(self) -> None:
+        # Evaluate the persona prefix once, right after start rather than before ready (a restarted
+        # brain is back sooner), so the first visitor who needs the LLM does not pay for it.
+        if self.started and not self.warm:
+            self.warm = True
+            for _ in self.llm.stream(grounded_prompt(self.persona, [], "Hello"), max_tokens=1, temperature=0.0):
+                pass
 
     def handle(self, msg: Message) -> None:
         if msg.kind != TEXT:

@@ -1,7 +1,8 @@
 """Voice worker: reply sentences in, PCM with its viseme timeline out (one SPEECH message per sentence).
 
-The first sentence of every FAQ answer is synthesised at start-up: an FAQ reply then starts playing as
-soon as the brain has chosen it, and its later sentences are synthesised while the first one plays.
+The first sentence of every FAQ answer is ready at start-up (from the on-disk speech cache, synthesised
+once on the first boot): an FAQ reply starts playing as soon as the brain has chosen it, and its later
+sentences are synthesised while the first one plays.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from models.faq import load_faq
 from models.registry import EMBEDDED_PREFIX
 from models.registry import resolve as resolve_model
 from models.sentences import split
+from models.speech_cache import SpeechCache
+from models.speech_cache import default_dir as speech_cache_dir
 from models.tts_piper import PiperTts, Speech
 from models.visemes import timeline
 
@@ -29,9 +32,14 @@ class Voice(Worker):
         self.tts.synthesize("Hello.")  # warm-up: the first run allocates the ONNX arena
         self.cache: dict[str, Speech] = {}
         if c.cache_faq:
+            disk = SpeechCache(speech_cache_dir(), path, f"length_scale={c.length_scale}")
             for entry in load_faq(resolve(self.config.brain.faq)):
                 first = split(entry.answer)[0]
-                self.cache[first] = self.tts.synthesize(first)
+                speech = disk.get(first)
+                if speech is None:
+                    speech = self.tts.synthesize(first)
+                    disk.put(first, speech)
+                self.cache[first] = speech
 
     def handle(self, msg: Message) -> None:
         if msg.kind == REPLY_END:
