@@ -23,6 +23,7 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("status", help="each worker's state and pid")
     s = sub.add_parser("say", help="make the face speak TEXT now")
     s.add_argument("text", nargs="+")
+    sub.add_parser("reload", help="validate the config again and restart the workers whose sections changed")
     h = sub.add_parser("hear", help="play an audio file into the ear now, as if spoken into the microphone")
     h.add_argument("file", type=Path)
     b = sub.add_parser("bench", help="run a headless kioskd on recorded questions and measure it")
@@ -100,6 +101,16 @@ def _say(sock: Path, text: str) -> int:
     return 0
 
 
+def _reload(sock: Path) -> int:
+    reply = request(sock, {"cmd": "reload"}, timeout=60)
+    if not reply.get("ok"):
+        print(f"kioskctl: reload refused, the running configuration is kept:\n{reply.get('error')}", file=sys.stderr)
+        return 1
+    print(f"reloaded: changed {', '.join(reply['changed']) or 'nothing'}; "
+          f"restarted {', '.join(reply['restarted']) or 'no worker'}")
+    return 0
+
+
 def _hear(sock: Path, path: Path) -> int:
     reply = request(sock, {"cmd": "hear", "path": str(path.resolve())})
     if not reply.get("ok"):
@@ -141,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
             return _status(sock)
         if args.command == "hear":
             return _hear(sock, args.file)
+        if args.command == "reload":
+            return _reload(sock)
         return _say(sock, " ".join(args.text))
     except ControlError as exc:
         print(f"kioskctl: {exc}", file=sys.stderr)

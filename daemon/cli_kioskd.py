@@ -59,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         record=args.record.resolve() if args.record else None,
         events=args.events,
         turns=args.turns,
+        reload=lambda: config_mod.load(profile=args.profile, site=args.config, overrides=args.overrides),
     )
     code = Supervisor(cfg, options).run()
     log.info("kioskd exits with code %d", code)

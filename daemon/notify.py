@@ -1,8 +1,10 @@
-"""systemd notifications (READY, STATUS, STOPPING); a no-op without NOTIFY_SOCKET or systemd-python."""
+"""systemd notifications (READY, STATUS, WATCHDOG, RELOADING, STOPPING); a no-op without NOTIFY_SOCKET or
+systemd-python."""
 
 from __future__ import annotations
 
 import os
+import time
 
 try:
     from systemd import daemon as _sd
@@ -15,3 +17,17 @@ def notify(**fields: str) -> bool:
     if _sd is None or not os.environ.get("NOTIFY_SOCKET"):
         return False
     return bool(_sd.notify("\n".join(f"{k}={v}" for k, v in fields.items())))
+
+
+def watchdog_interval() -> float | None:
+    """Seconds between WATCHDOG=1 pings (half of WatchdogSec=), or None when systemd is not watching us."""
+    usec = os.environ.get("WATCHDOG_USEC")
+    pid = os.environ.get("WATCHDOG_PID")
+    if not usec or (pid and int(pid) != os.getpid()):
+        return None
+    return int(usec) / 2e6
+
+
+def monotonic_usec() -> str:
+    """CLOCK_MONOTONIC in microseconds, as RELOADING=1 wants it in MONOTONIC_USEC=."""
+    return str(time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000)

@@ -14,17 +14,18 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from daemon.bus import Bus
-from daemon.config import Config
+from daemon.config import Config, ConfigError
 from daemon.control import ControlServer
 from daemon.events import EventLog
 from daemon.lifecycle import Lifecycle, State
 from daemon.messages import new_turn_id
-from daemon.notify import notify
+from daemon.notify import monotonic_usec, notify, watchdog_interval
 from daemon.paths import control_socket
 from daemon.ring import Policy, Ring
 from daemon.worker import WorkerSpec, bus_path
@@ -43,6 +44,12 @@ RINGS: dict[tuple[str, str], tuple[int, Policy]] = {
 }
 # How long each worker gets to finish after `stop` (the face flushes the MP4) before SIGKILL.
 STOP_GRACE_S = {"face": 15.0}
+# Config sections and the workers that use them: a reload restarts only those (the voice caches the
+# FAQ's answers, so it follows the brain section too).
+SECTION_USERS: dict[str, tuple[str, ...]] = {
+    "audio_in": ("ear",), "vad": ("ear",), "asr": ("asr",), "brain": ("brain", "voice"),
+    "voice": ("voice",), "face": ("face",),
+}
 LINGER_S = 0.6  # keep the face on screen a moment after the last reply, so recordings end calmly
 
 
@@ -54,6 +61,8 @@ class RunOptions:
     record: Path | None = None
     events: Path | None = None
     turns: int | None = None
+    #: loads and validates the config again (SIGHUP, kioskctl reload); raises ConfigError
+    reload: Callable[[], Config] | None = None
 
 
 @dataclass
@@ -87,12 +96,17 @@ class Supervisor:
         self._linger_reason = ""
         self._input_end_at: float | None = None
         self._boot_ns = time.monotonic_ns()
+        self._reload_requested = False
+        self._face_segments = 0
+        self._watchdog_s = watchdog_interval()
+        self._last_ping = 0.0
 
     # -- lifecycle ---------------------------------------------------------------------------
     def run(self) -> int:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
+        signal.signal(signal.SIGHUP, self._on_sighup)
         self.bus = Bus(bus_path(self.run_dir, "supervisor"))
         self.control = ControlServer(control_socket(self.run_dir), self._on_request)
         try:
@@ -107,6 +121,9 @@ class Supervisor:
             notify(STOPPING="1", STATUS="stopping")
             self._shutdown()
         return self.exit_code
+
+    def _on_sighup(self, _signum: int, _frame: object) -> None:
+        self._reload_requested = True
 
     def _on_signal(self, signum: int, _frame: object) -> None:
         self.stop(f"signal {signal.Signals(signum).name}")
@@ -140,8 +157,9 @@ class Supervisor:
         options = self._options_for(name)
         if previous is not None and options.get("record"):
             # A restarted face records the rest of the session next to the first file, never over it.
+            self._face_segments += 1
             first = Path(options["record"])
-            options["record"] = str(first.with_name(f"{first.stem}.{previous.life.restarts}{first.suffix}"))
+            options["record"] = str(first.with_name(f"{first.stem}.{self._face_segments}{first.suffix}"))
         spec = WorkerSpec(name, self.run_dir, self.config.model_dump(mode="json"), ring_in, ring_out, options)
         spec_path = self.run_dir / f"{name}.spec.json"
         spec_path.write_text(json.dumps(spec.to_json()))
@@ -182,6 +200,10 @@ class Supervisor:
             self._on_bus(msg)
         self.control.serve_pending()
         self._watch_workers()
+        if self._reload_requested:
+            self._reload_requested = False
+            self.reload()
+        self._ping_watchdog()
         if not self.ready and time.monotonic_ns() - self._boot_ns > self.config.supervisor.ready_timeout_s * 1e9:
             slow = [w.name for w in self.workers.values() if w.life.state is not State.RUNNING]
             self.stop(f"workers not ready after {self.config.supervisor.ready_timeout_s:.0f} s: {', '.join(slow)}", 1)
@@ -206,6 +228,58 @@ class Supervisor:
                     self._kill(w, f"not ready {self.config.supervisor.ready_timeout_s:g} s after a restart")
             elif w.life.due(now):
                 self._spawn(w.name)
+
+    def healthy(self) -> bool:
+        """The whole pipeline is alive: every worker running (or restarting within its back-off, not
+        FATAL) and the renderer's heartbeat fresh. Only then does systemd get WATCHDOG=1."""
+        face = self.workers.get("face")
+        return (self.ready and face is not None and face.life.state is State.RUNNING
+                and not face.life.hung(time.monotonic())
+                and all(w.life.state is not State.FATAL for w in self.workers.values()))
+
+    def _ping_watchdog(self) -> None:
+        now = time.monotonic()
+        if self._watchdog_s is not None and now - self._last_ping >= self._watchdog_s and self.healthy():
+            notify(WATCHDOG="1")
+            self._last_ping = now
+
+    def reload(self) -> dict[str, Any]:
+        """Validate the config again; on any error keep the old one. Restart only the workers whose
+        sections changed."""
+        if self.options.reload is None:
+            return {"ok": False, "error": "this kioskd was started without a reloadable config"}
+        notify(RELOADING="1", MONOTONIC_USEC=monotonic_usec(), STATUS="reloading the configuration")
+        try:
+            new = self.options.reload()
+        except ConfigError as exc:
+            log.error("reload refused, keeping the running configuration:\n%s", exc)
+            notify(READY="1", STATUS="reload refused: the new configuration is invalid")
+            self.events.write({"event": "reload", "turn": None, "t_ns": time.monotonic_ns(), "ok": False,
+                               "error": str(exc)})
+            return {"ok": False, "error": str(exc)}
+        old_dump, new_dump = self.config.model_dump(mode="json"), new.model_dump(mode="json")
+        changed = sorted(k for k in new_dump if new_dump[k] != old_dump[k])
+        restart = [n for n in PIPELINE if any(n in SECTION_USERS.get(k, ()) for k in changed)]
+        self.config = new
+        for name in restart:
+            self._restart_planned(name)
+        log.info("reloaded: changed %s; restarted %s", changed or "nothing", restart or "no worker")
+        self.events.write({"event": "reload", "turn": None, "t_ns": time.monotonic_ns(), "ok": True,
+                           "changed": changed, "restarted": restart})
+        notify(READY="1", STATUS="listening")
+        return {"ok": True, "changed": changed, "restarted": restart}
+
+    def _restart_planned(self, name: str) -> None:
+        w = self.workers[name]
+        if w.proc.poll() is None:
+            self.bus.send(bus_path(self.run_dir, name), {"type": "stop"})
+            try:
+                w.proc.wait(timeout=STOP_GRACE_S.get(name, 5.0))
+            except subprocess.TimeoutExpired:
+                w.proc.kill()
+                w.proc.wait()
+        w.exited_at = time.monotonic()
+        self._spawn(name)
 
     def _kill(self, w: WorkerState, reason: str) -> None:
         w.kill_reason = reason
@@ -340,4 +414,6 @@ class Supervisor:
                 return {"ok": False, "error": f"hear needs the absolute path of an audio file (got {str(path)!r})"}
             self.bus.send(bus_path(self.run_dir, "ear"), {"type": "hear", "path": str(path)})
             return {"ok": True}
-        return {"ok": False, "error": f"unknown command {cmd!r} (known: status, say, hear)"}
+        if cmd == "reload":
+            return self.reload()
+        return {"ok": False, "error": f"unknown command {cmd!r} (known: status, say, hear, reload)"}
