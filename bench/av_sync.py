@@ -1,9 +1,10 @@
 """Lip sync measured on a recording: how soon the mouth moves after the reply becomes audible, and the
 offset between the mouth opening and the sound starting, onset by onset (what a viewer notices).
 
-The mouth's opening is the mean grey-level change of the mouth box from the frame before the reply;
-the sound is the RMS of the audio under each video frame. An onset is an upward crossing of 30% of the
-reply's peak, placed between frames by linear interpolation.
+The mouth's opening is the mean grey-level change of the mouth box from the frame before the reply, and
+a mouth onset is the first frame at or above 30% of the reply's widest opening: a frame shows the face
+from the moment it is presented, so the onset's time is that frame's start. The sound is the RMS of the
+audio in 2 ms steps, and a sound onset is its rise through 30% of the reply's peak, to the sample.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 from bench.stats import pct
 
 ONSET = 0.3  # fraction of the reply's peak that counts as "opening" / "sounding"
+STEP_S = 0.002  # resolution of the sound envelope
 MATCH_S = 0.15  # a mouth onset further than this from a sound onset belongs to another syllable
 
 
@@ -32,18 +34,19 @@ def _decode(record: Path, box: list[int]) -> tuple[np.ndarray, np.ndarray, int, 
 
 
 def onsets(signal: np.ndarray) -> np.ndarray:
-    """Fractional frame positions where the signal rises through ONSET of its peak."""
+    """Indices where the signal rises through ONSET of its peak (the first index at or above it)."""
     level = ONSET * signal.max()
-    k = np.nonzero((signal[:-1] < level) & (signal[1:] >= level))[0]
-    return k + (level - signal[k]) / (signal[k + 1] - signal[k])
+    return np.nonzero((signal[:-1] < level) & (signal[1:] >= level))[0] + 1
 
 
 def analyse(record: Path, events: list[dict[str, Any]]) -> dict[str, Any]:
     clock = next(e for e in events if e["event"] == "clock_start")
     mouths, audio, rate, fps = _decode(record, clock["mouth_box"])
-    per_frame = round(rate / fps)
-    n = min(len(mouths), len(audio) // per_frame)
-    envelope = np.sqrt((audio[: n * per_frame].astype(np.float64).reshape(n, per_frame) ** 2).mean(axis=1))
+    step = round(rate * STEP_S)
+    n = min(len(mouths), int(len(audio) / rate * fps))
+    m = len(audio) // step
+    envelope = np.sqrt((audio[: m * step].astype(np.float64).reshape(m, step) ** 2).mean(axis=1))
+    steps_per_frame = 1 / (fps * STEP_S)
 
     def frame_of(t_ns: int) -> float:
         return (t_ns - clock["t_ns"]) / 1e9 * fps
@@ -59,15 +62,16 @@ def analyse(record: Path, events: list[dict[str, Any]]) -> dict[str, Any]:
             continue
         # a - 1: the mouth at rest just before the reply, and the silence before it, start both signals.
         mouth = np.abs(mouths[a - 1 : b] - mouths[a - 1]).mean(axis=(1, 2))
-        sound = envelope[a - 1 : b]
-        m_on, s_on = onsets(mouth), onsets(sound)
+        sound = envelope[int((a - 1) * steps_per_frame) : int(b * steps_per_frame)]
+        m_on = (a - 1 + onsets(mouth)) / fps  # seconds from the start of the recording
+        s_on = (a - 1) / fps + onsets(sound) * STEP_S
         if not (m_on.size and s_on.size):
             continue
-        first_moves.append((m_on[0] - s_on[0]) * 1000 / fps)
-        for s in s_on:
-            nearest = m_on[np.argmin(np.abs(m_on - s))]
-            if abs(nearest - s) <= MATCH_S * fps:
-                offsets.append((nearest - s) * 1000 / fps)
+        first_moves.append((m_on[0] - s_on[0]) * 1000)
+        for t in s_on:
+            nearest = m_on[np.argmin(np.abs(m_on - t))]
+            if abs(nearest - t) <= MATCH_S:
+                offsets.append((nearest - t) * 1000)
     return {
         "mouth_latency_ms": pct(first_moves),
         "av_offset_ms": round(float(np.median(offsets)), 1) if offsets else None,

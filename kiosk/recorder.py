@@ -8,6 +8,8 @@ from pathlib import Path
 import av
 import numpy as np
 
+AAC_PRIMING = 1024
+
 
 class Recorder:
     def __init__(self, path: Path, size: tuple[int, int], fps: int, audio_rate: int) -> None:
@@ -26,6 +28,10 @@ class Recorder:
         self._video.codec_context.thread_count = 1
         self._audio = self._out.add_stream("aac", rate=audio_rate, layout="mono")
         self._audio_rate = audio_rate
+        # FFmpeg's AAC encoder puts 1024 samples of priming in front of the audio. A fragmented MP4 has no
+        # edit list to hide them, so players would hear everything 46 ms (at 22.05 kHz) late: drop as
+        # many samples from our start instead (the first second of a session is always idle silence).
+        self._skip = AAC_PRIMING
         self._frames = 0
         self._samples = 0
         self._last: av.VideoFrame | None = None
@@ -47,6 +53,9 @@ class Recorder:
         self._frames += 1
 
     def audio(self, pcm: np.ndarray) -> None:
+        if self._skip:
+            cut = min(self._skip, len(pcm))
+            pcm, self._skip = pcm[cut:], self._skip - cut
         if len(pcm) == 0:
             return
         frame = av.AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout="mono")

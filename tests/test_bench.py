@@ -35,21 +35,21 @@ def test_stages_add_up_to_voice_to_voice() -> None:
     assert stats.pct([]) is None
 
 
-@pytest.mark.parametrize("lag_frames", [0, 2])
-def test_av_offset_is_recovered(tmp_path: Path, lag_frames: int) -> None:
+def _recording(tmp_path: Path, lag_frames: int) -> tuple[Path, list[dict]]:
+    """6 s of tone bursts (2-5 frames each) whose mouth opens `lag_frames` late."""
     fps, rate, seconds = 30, 22050, 6
     rng = np.random.default_rng(3)
-    # A syllable-like loudness pattern, 6 s long: random bursts held for 2-5 frames.
     loud = np.repeat(rng.random(seconds * fps // 3) > 0.5, 3).astype(float)
     loud[:15] = 0  # half a second of silence before the reply
     per_frame = rate // fps
     audio = (np.repeat(loud, per_frame) * 12000 * np.sin(np.arange(len(loud) * per_frame) * 0.3)).astype(np.int16)
     box = [40, 40, 80, 60]
-    rec = Recorder(tmp_path / "r.mp4", (128, 96), fps, rate)
+    path = tmp_path / f"lag{lag_frames}.mp4"
+    rec = Recorder(path, (128, 96), fps, rate)
     for k in range(len(loud)):
         frame = np.full((96, 128, 3), 200, np.uint8)
         if k - lag_frames >= 0 and loud[k - lag_frames]:
-            frame[box[1] : box[3], box[0] : box[2]] = 40  # the mouth opens, lag_frames late
+            frame[box[1] : box[3], box[0] : box[2]] = 40
         rec.video(frame, k)
         rec.audio(audio[k * per_frame : (k + 1) * per_frame])
     rec.close()
@@ -59,6 +59,14 @@ def test_av_offset_is_recovered(tmp_path: Path, lag_frames: int) -> None:
         {"event": "playback_start", "turn": 1, "t_ns": t0 + 10**9 // 3},
         {"event": "turn_end", "turn": 1, "t_ns": t0 + (seconds - 0.2) * 10**9, "answered": True},
     ]
-    result = av_sync.analyse(tmp_path / "r.mp4", events)
-    assert result["av_offset_ms"] == pytest.approx(lag_frames * 1000 / fps, abs=12)
-    assert result["mouth_latency_ms"]["p50"] == pytest.approx(lag_frames * 1000 / fps, abs=12)
+    return path, events
+
+
+def test_av_offset_is_recovered(tmp_path: Path) -> None:
+    in_sync = av_sync.analyse(*_recording(tmp_path, 0))
+    late = av_sync.analyse(*_recording(tmp_path, 2))
+    # AAC smears a hard tone onset ~20 ms early, so the absolute figure is good to about that much...
+    assert abs(in_sync["av_offset_ms"]) < 25
+    # ... and a mouth two frames late reads two frames later.
+    assert late["av_offset_ms"] - in_sync["av_offset_ms"] == pytest.approx(2000 / 30, abs=8)
+    assert late["mouth_latency_ms"]["p50"] - in_sync["mouth_latency_ms"]["p50"] == pytest.approx(2000 / 30, abs=8)
