@@ -42,7 +42,6 @@ class Face(Worker):
         self.speaker = open_speaker(PLAYBACK_RATE)
         record = self.options.get("record")
         self.recorder = Recorder(Path(record), self.screen.size, c.fps, PLAYBACK_RATE) if record else None
-        self.playback: Playback | None = None
         self.blinker = Blinker()
         self.mouth = MouthSmoother()
         self.problems: dict[str, str] = {}
@@ -57,6 +56,13 @@ class Face(Worker):
         self.interval_ms: list[float] = []
         self.last_present_ns = 0
         self.stats_at = time.monotonic() + STATS_EVERY_S
+        # The playback clock (and the recording) starts now, so a clip can never arrive before it.
+        # Frame k of a recording shows time t_ns + k / fps; the mouth box lets tests and benchmarks
+        # find the mouth in it.
+        self.playback = Playback(PLAYBACK_RATE, self.next_frame_ns, self.speaker)
+        x0, y0, x1, y1 = self.rig.mouth_box()
+        self.emit("clock_start", t_ns=self.next_frame_ns, fps=c.fps,
+                  mouth_box=[x0 + self.rect.x, y0 + self.rect.y, x1 + self.rect.x, y1 + self.rect.y])
 
     # -- input ----------------------------------------------------------------------------------
     def handle(self, msg: Message) -> None:
@@ -74,8 +80,6 @@ class Face(Worker):
             ratio = Fraction(PLAYBACK_RATE, rate)
             pcm = np.clip(resample_poly(pcm, ratio.numerator, ratio.denominator), -32768, 32767).astype(np.int16)
             tl[:, :2] *= PLAYBACK_RATE / rate
-        if self.playback is None:  # speech before start cannot happen; keep the clip anyway
-            return
         self.playback.enqueue(Clip(msg.turn, msg.seq, pcm, tl, msg.meta.get("text", ""), arrival_ns=time.monotonic_ns()))
 
     def on_command(self, cmd: dict[str, Any]) -> None:
@@ -87,15 +91,13 @@ class Face(Worker):
                 self.problems.pop(worker, None)
 
     def on_interrupt(self, turn: int) -> None:
-        if self.playback is not None:
-            self.playback.drop_upto(turn)
+        self.playback.drop_upto(turn)
         for t in sorted(x for x in self.reply_done if x <= turn):
             self.reply_done.discard(t)
             self.emit("turn_end", t, answered=False, reason="interrupted")
 
     # -- turn bookkeeping -----------------------------------------------------------------------
     def _pending(self, turn: int) -> bool:
-        assert self.playback is not None
         current = self.playback.current
         return (current is not None and current.turn == turn) or any(c.turn == turn for c in self.playback.queue)
 
@@ -123,22 +125,12 @@ class Face(Worker):
         if now < self.next_frame_ns:
             time.sleep((self.next_frame_ns - now) / 1e9)
             now = time.monotonic_ns()
-        if self.started and self.playback is None:
-            self.playback = Playback(PLAYBACK_RATE, now, self.speaker)
-            # Frame k of a recording shows time t_ns + k / fps; the mouth box lets tests and benchmarks
-            # find the mouth in it.
-            x0, y0, x1, y1 = self.rig.mouth_box()
-            self.emit("clock_start", t_ns=now, fps=self.config.face.fps,
-                      mouth_box=[x0 + self.rect.x, y0 + self.rect.y, x1 + self.rect.x, y1 + self.rect.y])
-        target = (0.0, 0.0)
-        if self.playback is not None:
-            pcm, events = self.playback.advance(now)
-            if self.recorder is not None:
-                self.recorder.audio(pcm)
-            for ev in events:
-                self._on_play(ev)
-            target = self.playback.mouth()
-        self._draw(now, target)
+        pcm, events = self.playback.advance(now)
+        if self.recorder is not None:
+            self.recorder.audio(pcm)
+        for ev in events:
+            self._on_play(ev)
+        self._draw(now, self.playback.mouth())
         # Next frame on the fixed grid; a late frame skips ahead instead of drifting.
         self.next_frame_ns += self.frame_ns * max(1, (now - self.next_frame_ns) // self.frame_ns + 1)
 
@@ -158,7 +150,7 @@ class Face(Worker):
         if self.last_present_ns:
             self.interval_ms.append(round((presented - self.last_present_ns) / 1e6, 1))
         self.last_present_ns = presented
-        if self.recorder is not None and self.playback is not None:
+        if self.recorder is not None:
             index = (now - self.playback.t0_ns) // self.frame_ns
             self.recorder.video(self.screen.rgb(), int(index))
         self.render_ms.append(round((time.monotonic_ns() - t0) / 1e6, 1))
