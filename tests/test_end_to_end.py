@@ -190,12 +190,15 @@ def test_no_microphone_status_say_and_clean_shutdown(stop: str, runtime_dir: Pat
         ear = next(w for w in request(sock, {"cmd": "status"})["workers"] if w["name"] == "ear")
         assert "microphone" in ear["status"].lower() and "retrying" in ear["status"].lower()
     finally:
+        asked = time.monotonic()
         if stop.startswith("SIGTERM"):
             proc.send_signal(signal.SIGTERM)
         else:
             os.killpg(proc.pid, signal.SIGINT)
         code = proc.wait(timeout=60)
+        stop_s = time.monotonic() - asked
     assert code == 0
+    assert stop_s < 5.0  # phased shutdown: capture, pipeline, screen, shared memory
     log = log_path.read_text()
     assert "Traceback" not in log
     assert log.count("ear: No microphone") >= 3  # retried every half second while the test ran
