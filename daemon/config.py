@@ -39,6 +39,8 @@ class VadConfig(_Strict):
     end_silence_ms: int = Field(300, ge=60, description="trailing silence that ends an utterance")
     preroll_ms: int = Field(300, ge=0, description="audio kept before speech start so ASR hears the first syllable")
     max_utterance_s: float = Field(15.0, gt=1, description="an utterance is cut cleanly at this length")
+    webrtc_mode: int | None = Field(2, ge=0, le=3, description="WebRTC VAD aggressiveness gating Silero; null: off")
+    min_level_dbfs: float = Field(-50.0, le=0, description="quieter chunks are never speech (distant chatter, hum)")
 
     @model_validator(mode="after")
     def _thresholds_ordered(self) -> VadConfig:

@@ -1,10 +1,9 @@
-"""Ear worker: capture, Silero VAD, endpointing; sends each utterance (with pre-roll) to ASR."""
+"""Ear worker: capture, and the utterance detector (VAD, endpointing, pre-roll); sends each utterance to ASR."""
 
 from __future__ import annotations
 
 import itertools
 import time
-from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,10 +11,11 @@ from typing import Any
 import numpy as np
 
 from daemon.audio_sources import CHUNK_NS, AudioInputError, Chunk, FileSource, MicSource, MicUnavailable
-from daemon.endpointing import Endpointer, Kind
+from daemon.endpointing import Kind
 from daemon.messages import UTTERANCE, Message, new_turn_id
+from daemon.utterances import UtteranceDetector
 from daemon.worker import Worker
-from models.vad_silero import CHUNK, SAMPLE_RATE, SileroVad
+from models.vad_silero import CHUNK, SAMPLE_RATE
 
 
 class Ear(Worker):
@@ -26,10 +26,7 @@ class Ear(Worker):
         source = self.options["audio_in"]
         self.file = None if source in ("mic", "none") else FileSource(Path(source))
         self.mode = "file" if self.file else source
-        self.vad = SileroVad()
-        self.endpointer = Endpointer(self.config.vad, CHUNK_NS)
-        self.preroll: deque[np.ndarray] = deque(maxlen=max(1, self.config.vad.preroll_ms * SAMPLE_RATE // 1000 // CHUNK))
-        self.utterance: list[np.ndarray] = []
+        self.detector = UtteranceDetector(self.config.vad)
         self.turn = 0
         self.chunks: Iterator[Chunk] | None = None
         self.injected: Iterator[Chunk] | None = None
@@ -55,7 +52,7 @@ class Ear(Worker):
         # Like a microphone that goes on hearing silence: let a trailing utterance reach its endpoint.
         silence = np.zeros(CHUNK, np.int16)
         due = time.monotonic_ns()
-        while self.endpointer.in_speech:
+        while self.detector.in_speech:
             due += CHUNK_NS
             time.sleep(max(0.0, (due - time.monotonic_ns()) / 1e9))
             yield silence, due
@@ -104,24 +101,17 @@ class Ear(Worker):
         return True
 
     def _process(self, pcm: np.ndarray, t_ns: int) -> None:
-        ep = self.endpointer.feed(self.vad(pcm), t_ns)
-        if self.endpointer.in_speech or (ep and ep.kind is not Kind.START):
-            self.utterance.append(pcm)
+        ep = self.detector.feed(pcm, t_ns)
         if ep is None:
-            if not self.endpointer.in_speech:
-                self.preroll.append(pcm)
             return
         if ep.kind is Kind.START:
             self.turn = new_turn_id()
-            self.utterance = [*self.preroll, pcm]
-            self.preroll.clear()
             self.emit("speech_start", self.turn, ep.t_ns)
         elif ep.kind is Kind.DISCARD:
             self.emit("speech_discarded", self.turn, ep.t_ns)
-            self.utterance = []
         else:
-            audio = np.concatenate(self.utterance)
-            self.utterance = []
+            assert ep.audio is not None
+            audio = ep.audio
             # endpoint_ns: capture time of the chunk that completed the trailing silence (endpointing cost).
             self.emit("speech_end", self.turn, ep.t_ns, endpoint_ns=t_ns, audio_ms=round(len(audio) / SAMPLE_RATE * 1000),
                       cut=ep.cut)

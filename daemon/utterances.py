@@ -1,0 +1,71 @@
+"""From microphone chunks to utterances: VAD (Silero, gated by WebRTC VAD and a level floor), endpointing
+and pre-roll. No I/O, no clock of its own: the ear worker and the robustness tests run this same code.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from daemon.audio_sources import CHUNK_NS
+from daemon.config import VadConfig
+from daemon.endpointing import Endpointer, Kind
+from models.vad_silero import CHUNK, SAMPLE_RATE, SileroVad
+from models.vad_webrtc import WebRtcVad
+
+
+@dataclass(frozen=True)
+class Detected:
+    kind: Kind
+    t_ns: int  # START: first voiced sample; END/DISCARD: last voiced sample
+    audio: np.ndarray | None = None  # END: the utterance with its pre-roll
+    cut: bool = False
+
+
+def level_dbfs(chunk: np.ndarray) -> float:
+    rms = float(np.sqrt(np.mean(chunk.astype(np.float64) ** 2)))
+    return 20 * np.log10(max(rms, 1e-9) / 32768)
+
+
+class UtteranceDetector:
+    def __init__(self, cfg: VadConfig, silero: SileroVad | None = None) -> None:
+        self.cfg = cfg
+        self.silero = silero or SileroVad()
+        self.webrtc = WebRtcVad(cfg.webrtc_mode) if cfg.webrtc_mode is not None else None
+        self.endpointer = Endpointer(cfg, CHUNK_NS)
+        self.preroll: deque[np.ndarray] = deque(maxlen=max(1, cfg.preroll_ms * SAMPLE_RATE // 1000 // CHUNK))
+        self.utterance: list[np.ndarray] = []
+
+    @property
+    def in_speech(self) -> bool:
+        return self.endpointer.in_speech
+
+    def probability(self, chunk: np.ndarray) -> float:
+        """Silero's speech probability, zeroed when the chunk is too quiet or WebRTC VAD disagrees.
+        Silero runs on every chunk regardless: its recurrent state must see the whole stream."""
+        p = self.silero(chunk)
+        if level_dbfs(chunk - int(chunk.mean())) < self.cfg.min_level_dbfs:
+            return 0.0
+        if self.webrtc is not None and p >= self.cfg.neg_threshold and not self.webrtc(chunk):
+            return 0.0
+        return p
+
+    def feed(self, chunk: np.ndarray, t_ns: int) -> Detected | None:
+        """One chunk of CHUNK samples whose last sample was captured at `t_ns`."""
+        ep = self.endpointer.feed(self.probability(chunk), t_ns)
+        if self.endpointer.in_speech or (ep and ep.kind is not Kind.START):
+            self.utterance.append(chunk)
+        if ep is None:
+            if not self.endpointer.in_speech:
+                self.preroll.append(chunk)
+            return None
+        if ep.kind is Kind.START:
+            self.utterance = [*self.preroll, chunk]
+            self.preroll.clear()
+            return Detected(Kind.START, ep.t_ns)
+        audio, self.utterance = self.utterance, []
+        if ep.kind is Kind.DISCARD:
+            return Detected(Kind.DISCARD, ep.t_ns)
+        return Detected(Kind.END, ep.t_ns, np.concatenate(audio), ep.cut)
