@@ -50,6 +50,9 @@ SECTION_USERS: dict[str, tuple[str, ...]] = {
     "audio_in": ("ear",), "vad": ("ear",), "asr": ("asr",), "brain": ("brain", "voice"),
     "voice": ("voice",), "face": ("face",),
 }
+# Event -> what the face should show about the visitor's turn.
+VISITOR_STATE = {"speech_start": "listening", "speech_end": "thinking", "speech_discarded": "idle",
+                 "playback_start": "idle", "turn_end": "idle"}
 LINGER_S = 0.6  # keep the face on screen a moment after the last reply, so recordings end calmly
 
 
@@ -310,10 +313,12 @@ class Supervisor:
         self.open_turns.clear()
 
     def _tell_face(self, worker: str, text: str, problem: bool) -> None:
-        face = self.workers.get("face")
-        if face is not None and face.life.state is State.RUNNING:
-            self.bus.send(bus_path(self.run_dir, "face"), {"type": "status", "worker": worker, "text": text,
-                                                          "problem": problem})
+        self._tell("face", {"type": "status", "worker": worker, "text": text, "problem": problem})
+
+    def _tell(self, name: str, cmd: dict[str, Any]) -> None:
+        w = self.workers.get(name)
+        if w is not None and w.life.state is State.RUNNING:
+            self.bus.send(bus_path(self.run_dir, name), cmd)
 
     def _broadcast(self, cmd: dict[str, Any]) -> None:
         for name in PIPELINE:
@@ -367,6 +372,9 @@ class Supervisor:
         ev.pop("type", None)
         self.events.write(ev)
         name, turn = ev["event"], ev.get("turn")
+        if name in VISITOR_STATE:
+            # The face shows that it is listening, then thinking, until the reply plays.
+            self._tell("face", {"type": "visitor", "state": VISITOR_STATE[name]})
         if name == "speech_end":
             self.open_turns.add(turn)
         elif name == "turn_end":

@@ -25,6 +25,7 @@ from kiosk.speaker import open_speaker
 PLAYBACK_RATE = 22050  # Piper's rate: the common case plays without resampling
 CAPTION_HOLD_S = 2.5  # a reply's last words stay readable this long after it ends
 STATS_EVERY_S = 5.0
+VISITOR_CAPTIONS = {"listening": "Listening…", "thinking": "One moment…"}
 
 
 class Face(Worker):
@@ -45,6 +46,7 @@ class Face(Worker):
         self.blinker = Blinker()
         self.mouth = MouthSmoother()
         self.problems: dict[str, str] = {}
+        self.visitor = "idle"  # listening / thinking while a visitor's turn is open
         self.caption = ""
         self.caption_until = 0.0
         self.reply_done: set[int] = set()
@@ -83,7 +85,9 @@ class Face(Worker):
         self.playback.enqueue(Clip(msg.turn, msg.seq, pcm, tl, msg.meta.get("text", ""), arrival_ns=time.monotonic_ns()))
 
     def on_command(self, cmd: dict[str, Any]) -> None:
-        if cmd.get("type") == "status":
+        if cmd.get("type") == "visitor":
+            self.visitor = str(cmd["state"])
+        elif cmd.get("type") == "status":
             worker, text = str(cmd["worker"]), str(cmd["text"])
             if cmd.get("problem"):
                 self.problems[worker] = text
@@ -141,7 +145,7 @@ class Face(Worker):
         face = self.rig.render(Pose(jaw=jaw, width=width, blink=self.blinker.value(now / 1e9)))
         if time.monotonic() > self.caption_until:
             self.caption = ""
-        caption = self.caption or (self.config.face.greeting if self.started else "")
+        caption = self.caption or VISITOR_CAPTIONS.get(self.visitor) or (self.config.face.greeting if self.started else "")
         if not self.config.face.captions:
             caption = ""
         self.screen.draw(face, self.rect, caption, "  ·  ".join(self.problems.values()))
