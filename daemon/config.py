@@ -30,6 +30,9 @@ class AudioInConfig(_Strict):
     source: str = Field("mic", description="'mic', 'none' or the path of a WAV file fed at real-time pace")
     device: str | int | None = Field(None, description="microphone name (substring) or index; None = default")
     retry_s: float = Field(3.0, gt=0, description="seconds between attempts to open a missing microphone")
+    echo_gain: float = Field(0.0, ge=0, le=1, description="test stand-in for the room: mix this much of what the "
+                                                         "speaker plays back into the input (0: off)")
+    echo_delay_ms: int = Field(40, ge=0, le=500, description="delay of that simulated speaker-to-microphone path")
 
 
 class VadConfig(_Strict):
@@ -41,6 +44,9 @@ class VadConfig(_Strict):
     max_utterance_s: float = Field(15.0, gt=1, description="an utterance is cut cleanly at this length")
     webrtc_mode: int | None = Field(2, ge=0, le=3, description="WebRTC VAD aggressiveness gating Silero; null: off")
     min_level_dbfs: float = Field(-50.0, le=0, description="quieter chunks are never speech (distant chatter, hum)")
+    echo_margin_db: float = Field(6.0, ge=0, le=40, description="while the kiosk speaks, the microphone must be this "
+                                  "much above its own voice to count as the visitor (echo gate)")
+    barge_in_ms: int = Field(96, ge=32, le=1000, description="visitor speech this long interrupts the reply")
 
     @model_validator(mode="after")
     def _thresholds_ordered(self) -> VadConfig:

@@ -20,6 +20,7 @@ SAY = "say"  # supervisor -> brain (via the bus): speak this text verbatim
 SENTENCE = "sentence"  # brain -> voice: one reply sentence
 SPEECH = "speech"  # voice -> face: int16 PCM of one sentence + viseme timeline
 REPLY_END = "reply_end"  # brain -> voice -> face: the turn's reply is complete
+REFERENCE = "reference"  # face -> ear (turn 0): the samples the speaker played, the echo reference
 
 
 @dataclass(frozen=True)

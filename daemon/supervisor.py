@@ -41,6 +41,7 @@ RINGS: dict[tuple[str, str], tuple[int, Policy]] = {
     ("asr", "brain"): (1 << 18, "drop_newest"),
     ("brain", "voice"): (1 << 18, "drop_newest"),
     ("voice", "face"): (32 << 20, "drop_newest"),
+    ("face", "ear"): (1 << 20, "drop_oldest"),  # what the speaker played: the ear's echo reference
 }
 # How long each worker gets to finish after `stop` (the face flushes the MP4) before SIGKILL.
 STOP_GRACE_S = {"face": 15.0}
@@ -306,11 +307,17 @@ class Supervisor:
         notify(STATUS=text)
         self._tell_face(w.name, "A moment please, I'm restarting part of myself." if w.name != "face" else "", True)
         # Whatever that worker was doing is lost: close the open turns so the next visitor is answered.
-        for turn in sorted(self.open_turns):
-            self._broadcast({"type": "interrupt", "turn": turn})
+        if self.open_turns:
+            self._interrupt(max(self.open_turns), f"{w.name} {why}")
+
+    def _interrupt(self, upto: int, reason: str) -> None:
+        """Every worker drops turns up to `upto` (the face falls silent at once); the supervisor closes
+        those still open, as nobody else will."""
+        self._broadcast({"type": "interrupt", "turn": upto})
+        for turn in sorted(t for t in self.open_turns if t <= upto):
             self.events.write({"event": "turn_end", "turn": turn, "t_ns": time.monotonic_ns(), "answered": False,
-                               "reason": f"{w.name} {why}"})
-        self.open_turns.clear()
+                               "reason": reason})
+            self.open_turns.discard(turn)
 
     def _tell_face(self, worker: str, text: str, problem: bool) -> None:
         self._tell("face", {"type": "status", "worker": worker, "text": text, "problem": problem})
@@ -375,6 +382,8 @@ class Supervisor:
         if name in VISITOR_STATE:
             # The face shows that it is listening, then thinking, until the reply plays.
             self._tell("face", {"type": "visitor", "state": VISITOR_STATE[name]})
+        if name == "barge_in":
+            self._interrupt(turn - 1, "the visitor spoke over the reply")
         if name == "speech_end":
             self.open_turns.add(turn)
         elif name == "turn_end":
@@ -412,8 +421,7 @@ class Supervisor:
                 return {"ok": False, "error": f"text too long ({len(text)} characters, at most 2000)"}
             turn = new_turn_id()
             # Speaking now means whatever is in flight is superseded.
-            self.open_turns = {t for t in self.open_turns if t >= turn}
-            self._broadcast({"type": "interrupt", "turn": turn - 1})
+            self._interrupt(turn - 1, "superseded by kioskctl say")
             self.bus.send(bus_path(self.run_dir, "brain"), {"type": "say", "turn": turn, "text": text.strip()})
             return {"ok": True, "turn": turn}
         if cmd == "hear":

@@ -42,19 +42,24 @@ class UtteranceDetector:
     def in_speech(self) -> bool:
         return self.endpointer.in_speech
 
-    def probability(self, chunk: np.ndarray) -> float:
-        """Silero's speech probability, zeroed when the chunk is too quiet or WebRTC VAD disagrees.
-        Silero runs on every chunk regardless: its recurrent state must see the whole stream."""
+    def probability(self, chunk: np.ndarray, echo_dbfs: float | None = None) -> float:
+        """Silero's speech probability, zeroed when the chunk is too quiet, no louder than the kiosk's own
+        voice coming back (`echo_dbfs`: the level the speaker just played) by the echo margin, or when
+        WebRTC VAD disagrees. Silero runs on every chunk regardless: its recurrent state must see the
+        whole stream."""
         p = self.silero(chunk)
-        if level_dbfs(chunk - int(chunk.mean())) < self.cfg.min_level_dbfs:
+        level = level_dbfs(chunk - int(chunk.mean()))
+        if level < self.cfg.min_level_dbfs:
+            return 0.0
+        if echo_dbfs is not None and level < echo_dbfs - self.cfg.echo_margin_db:
             return 0.0
         if self.webrtc is not None and p >= self.cfg.neg_threshold and not self.webrtc(chunk):
             return 0.0
         return p
 
-    def feed(self, chunk: np.ndarray, t_ns: int) -> Detected | None:
+    def feed(self, chunk: np.ndarray, t_ns: int, echo_dbfs: float | None = None) -> Detected | None:
         """One chunk of CHUNK samples whose last sample was captured at `t_ns`."""
-        ep = self.endpointer.feed(self.probability(chunk), t_ns)
+        ep = self.endpointer.feed(self.probability(chunk, echo_dbfs), t_ns)
         if self.endpointer.in_speech or (ep and ep.kind is not Kind.START):
             self.utterance.append(chunk)
         if ep is None:

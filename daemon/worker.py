@@ -111,7 +111,8 @@ class Worker:
         return ok
 
     def is_stale(self, turn: int) -> bool:
-        return turn <= self.dropped_upto
+        """Interrupted work; turn 0 marks messages that belong to no turn (the echo reference)."""
+        return 0 < turn <= self.dropped_upto
 
     # -- loop --------------------------------------------------------------------------------
     def _heartbeat(self) -> None:

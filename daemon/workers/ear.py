@@ -11,11 +11,14 @@ from typing import Any
 import numpy as np
 
 from daemon.audio_sources import CHUNK_NS, AudioInputError, Chunk, FileSource, MicSource, MicUnavailable
+from daemon.echo import EchoReference
 from daemon.endpointing import Kind
-from daemon.messages import UTTERANCE, Message, new_turn_id
-from daemon.utterances import UtteranceDetector
+from daemon.messages import REFERENCE, UTTERANCE, Message, new_turn_id
+from daemon.utterances import Detected, UtteranceDetector
 from daemon.worker import Worker
 from models.vad_silero import CHUNK, SAMPLE_RATE
+
+ECHO_PATH_NS = 150_000_000
 
 
 class Ear(Worker):
@@ -27,11 +30,18 @@ class Ear(Worker):
         self.file = None if source in ("mic", "none") else FileSource(Path(source))
         self.mode = "file" if self.file else source
         self.detector = UtteranceDetector(self.config.vad)
+        self.echo = EchoReference()
+        self.barged = False
+        self.speech_start_ns = 0
         self.turn = 0
         self.chunks: Iterator[Chunk] | None = None
         self.injected: Iterator[Chunk] | None = None
         self._next_mic_try = 0.0
         self._ended = False
+
+    def handle(self, msg: Message) -> None:
+        if msg.kind == REFERENCE:
+            self.echo.add(msg.t_ns, np.frombuffer(msg.payload, np.int16), int(msg.meta["rate"]))
 
     def on_command(self, cmd: dict[str, Any]) -> None:
         if cmd.get("type") == "hear":
@@ -58,6 +68,9 @@ class Ear(Worker):
             yield silence, due
 
     def tick(self) -> None:
+        assert self.ring_in is not None
+        while (data := self.ring_in.get_nowait()) is not None:  # every reference piece, before the audio
+            self.handle(Message.decode(data))
         if not self.started or self._ended:
             time.sleep(0.02)
             return
@@ -101,11 +114,27 @@ class Ear(Worker):
         return True
 
     def _process(self, pcm: np.ndarray, t_ns: int) -> None:
-        ep = self.detector.feed(pcm, t_ns)
-        if ep is None:
-            return
+        c = self.config
+        chunk_start = t_ns - CHUNK_NS
+        if c.audio_in.echo_gain:
+            echo = self.echo.samples(chunk_start - c.audio_in.echo_delay_ms * 1_000_000, len(pcm))
+            pcm = (pcm + echo * c.audio_in.echo_gain).clip(-32768, 32767).astype(np.int16)
+        # The speaker's output reaches the microphone within a room's echo path (~100 ms).
+        echo_dbfs = self.echo.level(t_ns, CHUNK_NS + ECHO_PATH_NS)
+        ep = self.detector.feed(pcm, t_ns, echo_dbfs)
+        if ep is not None:
+            self._on_endpoint(ep, t_ns)
+        if self.detector.in_speech and not self.barged and echo_dbfs is not None \
+                and t_ns - self.speech_start_ns >= c.vad.barge_in_ms * 1_000_000:
+            # The visitor has kept talking over the reply: stop it (the supervisor interrupts older turns).
+            self.barged = True
+            self.emit("barge_in", self.turn, t_ns, speech_start_ns=self.speech_start_ns)
+
+    def _on_endpoint(self, ep: Detected, t_ns: int) -> None:
         if ep.kind is Kind.START:
             self.turn = new_turn_id()
+            self.speech_start_ns = ep.t_ns
+            self.barged = False
             self.emit("speech_start", self.turn, ep.t_ns)
         elif ep.kind is Kind.DISCARD:
             self.emit("speech_discarded", self.turn, ep.t_ns)

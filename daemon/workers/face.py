@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from scipy.signal import resample_poly
 
-from daemon.messages import REPLY_END, SPEECH, Message
+from daemon.messages import REFERENCE, REPLY_END, SPEECH, Message
 from daemon.worker import Worker
 from kiosk.behaviour import Blinker, MouthSmoother
 from kiosk.playback import Clip, Playback, PlayEvent
@@ -95,10 +95,10 @@ class Face(Worker):
                 self.problems.pop(worker, None)
 
     def on_interrupt(self, turn: int) -> None:
-        self.playback.drop_upto(turn)
-        for t in sorted(x for x in self.reply_done if x <= turn):
-            self.reply_done.discard(t)
-            self.emit("turn_end", t, answered=False, reason="interrupted")
+        for ev in self.playback.drop_upto(turn):
+            # The supervisor closes the interrupted turn; this says when the speaker fell silent.
+            self.emit("playback_stop", ev.clip.turn, time.monotonic_ns(), reason="interrupted")
+        self.reply_done = {t for t in self.reply_done if t > turn}
 
     # -- turn bookkeeping -----------------------------------------------------------------------
     def _pending(self, turn: int) -> bool:
@@ -129,9 +129,12 @@ class Face(Worker):
         if now < self.next_frame_ns:
             time.sleep((self.next_frame_ns - now) / 1e9)
             now = time.monotonic_ns()
+        start_ns = self.playback.t0_ns + self.playback.played * 1_000_000_000 // PLAYBACK_RATE
         pcm, events = self.playback.advance(now)
         if self.recorder is not None:
             self.recorder.audio(pcm)
+        if pcm.any():
+            self.send(Message(REFERENCE, 0, t_ns=start_ns, meta={"rate": PLAYBACK_RATE}, payload=pcm.tobytes()))
         for ev in events:
             self._on_play(ev)
         self._draw(now, self.playback.mouth())
