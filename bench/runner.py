@@ -43,6 +43,7 @@ class BenchOptions:
     turns: int = 20
     json_out: Path | None = None
     soak_s: float | None = None
+    barge_ins: int = 5
     baseline: bool = True
     workdir: Path | None = None
 
@@ -103,11 +104,27 @@ class Kiosk:
             time.sleep(0.3)
         raise BenchError(f"kioskd not ready within {timeout:.0f} s (see {self.log.name})")
 
-    def ask(self, wav: Path) -> list[int]:
-        """Play one question into the ear; wait until every turn it opened has ended. Returns those turns."""
+    def _hear(self, wav: Path) -> None:
         reply = request(control_socket(self.run_dir), {"cmd": "hear", "path": str(wav.resolve())})
         if not reply.get("ok"):
             raise BenchError(f"{wav}: {reply.get('error')}")
+
+    def interrupt(self, first: Path, second: Path) -> list[int]:
+        """Ask `first`, and once its reply has played for a second, ask `second` over it."""
+        seen = len(self.events.events)
+        self._hear(first)
+        deadline = time.monotonic() + TURN_TIMEOUT_S
+        while not any(e["event"] == "playback_start" for e in self.events.events[seen:]):
+            if time.monotonic() > deadline:
+                raise BenchError(f"{first}: no reply to interrupt within {TURN_TIMEOUT_S:.0f} s")
+            self.events.poll()
+            time.sleep(0.05)
+        time.sleep(1.0)
+        return self.ask(second)
+
+    def ask(self, wav: Path) -> list[int]:
+        """Play one question into the ear; wait until every turn it opened has ended. Returns those turns."""
+        self._hear(wav)
         opened: set[int] = set()
         ended: set[int] = set()
         heard = False
@@ -185,6 +202,12 @@ def run(opts: BenchOptions, console: Console) -> dict[str, Any]:
                     samples.append((time.monotonic() - t_start, s))
                 progress.update(task, advance=1, description=f"turns ({wav.name})")
                 time.sleep(GAP_S)
+            if opts.barge_ins and len(opts.audio) > 1:
+                task = progress.add_task("barge-ins", total=opts.barge_ins)
+                for i in range(opts.barge_ins):
+                    kiosk.interrupt(opts.audio[i % len(opts.audio)], opts.audio[(i + 1) % len(opts.audio)])
+                    progress.update(task, advance=1)
+                    time.sleep(GAP_S)
         wall = time.monotonic() - t_start
     finally:
         code = kiosk.stop()
@@ -213,7 +236,7 @@ def _results(opts: BenchOptions, cfg: config_mod.Config, kiosk: Kiosk, workdir: 
         "stages_ms": {name: stats.pct(t["stages_ms"][name] for t in turns if name in t["stages_ms"])
                       for name in stats.STAGES},
         **stats.frames(events),
-        "barge_in_ms": None,  # barge-in arrives with the listening issue (#6)
+        "barge_in_ms": stats.pct(stats.barge_ins(events)),
         "rss_mb_total": max(s.rss_mb_total for _, s in samples),
         "rss_mb": last.rss_mb,
         "cpu_pct": {name: round((last.cpu_s[name] - first_cpu[name]) / wall * 100, 1) for name in last.cpu_s},

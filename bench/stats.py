@@ -59,3 +59,15 @@ def frames(events: list[dict[str, Any]]) -> dict[str, Any]:
         "frame_interval_ms": pct(interval, 50, 99),
         "fps": round(1000 / float(np.mean(interval)), 1) if interval else None,
     }
+
+
+def barge_ins(events: list[dict[str, Any]]) -> list[float]:
+    """Per barge-in: ms from the visitor's first voiced sample to the kiosk falling silent."""
+    out = []
+    for i, ev in enumerate(events):
+        if ev["event"] != "barge_in":
+            continue
+        stop = next((e for e in events[i:] if e["event"] == "playback_stop"), None)
+        if stop is not None:
+            out.append((stop["t_ns"] - ev["speech_start_ns"]) / 1e6)
+    return out

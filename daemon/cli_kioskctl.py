@@ -32,6 +32,7 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--turns", type=int, default=20, help="questions to ask (default 20)")
     b.add_argument("--json", type=Path, metavar="OUT.json", help="write the figures as JSON")
     b.add_argument("--soak", type=_duration, metavar="DURATION", help="keep asking for this long (90s, 45m, 2h)")
+    b.add_argument("--barge-ins", type=int, default=5, help="times to speak over a reply after the turns (default 5)")
     b.add_argument("--no-baseline", action="store_true", help="skip the naive sequential pipeline")
     b.add_argument("--workdir", type=Path, help="keep the recording, events and log here")
     r = sub.add_parser("report", help="per-turn transcript, reply and latency from a kioskd --events file")
@@ -59,7 +60,8 @@ def _bench(args: argparse.Namespace) -> int:
         return 2
     console = Console()
     opts = BenchOptions(audio=args.audio or bundled_questions(), turns=args.turns, json_out=args.json,
-                        soak_s=args.soak, baseline=not args.no_baseline, workdir=args.workdir)
+                        soak_s=args.soak, barge_ins=0 if args.soak else args.barge_ins,
+                        baseline=not args.no_baseline, workdir=args.workdir)
     try:
         result = run(opts, console)
     except BenchError as exc:

@@ -70,3 +70,12 @@ def test_av_offset_is_recovered(tmp_path: Path) -> None:
     # ... and a mouth two frames late reads two frames later.
     assert late["av_offset_ms"] - in_sync["av_offset_ms"] == pytest.approx(2000 / 30, abs=8)
     assert late["mouth_latency_ms"]["p50"] - in_sync["mouth_latency_ms"]["p50"] == pytest.approx(2000 / 30, abs=8)
+
+
+def test_barge_in_latency_from_events() -> None:
+    events = [
+        {"event": "playback_start", "turn": 1, "t_ns": 0},
+        {"event": "barge_in", "turn": 2, "t_ns": 100 * MS, "speech_start_ns": 20 * MS},
+        {"event": "playback_stop", "turn": 1, "t_ns": 135 * MS},
+    ]
+    assert stats.barge_ins(events) == [115.0]
