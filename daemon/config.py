@@ -39,7 +39,11 @@ class VadConfig(_Strict):
     threshold: float = Field(0.5, gt=0, lt=1, description="Silero probability that starts speech")
     neg_threshold: float = Field(0.35, gt=0, lt=1, description="probability below which a chunk is silence")
     min_speech_ms: int = Field(250, ge=0, description="shorter bursts (coughs, clicks) open no turn")
-    end_silence_ms: int = Field(300, ge=60, description="trailing silence that ends an utterance")
+    end_silence_ms: int = Field(500, ge=60, description="trailing silence that ends an utterance when the "
+                                "speculative transcript gives no verdict")
+    speculate_ms: int = Field(150, ge=0, description="a pause this long starts a speculative transcription (0: off)")
+    end_silence_hesitant_ms: int = Field(1000, ge=60, description="trailing silence after a pause that sounds "
+                                         "unfinished (a filler, 'and', 'the')")
     preroll_ms: int = Field(300, ge=0, description="audio kept before speech start so ASR hears the first syllable")
     max_utterance_s: float = Field(15.0, gt=1, description="an utterance is cut cleanly at this length")
     webrtc_mode: int | None = Field(2, ge=0, le=3, description="WebRTC VAD aggressiveness gating Silero; null: off")

@@ -384,6 +384,8 @@ class Supervisor:
             self._tell("face", {"type": "visitor", "state": VISITOR_STATE[name]})
         if name == "barge_in":
             self._interrupt(turn - 1, "the visitor spoke over the reply")
+        elif name == "asr_speculative":
+            self._tell("ear", {"type": "pace", "turn": turn, "finished": ev["finished"]})
         if name == "speech_end":
             self.open_turns.add(turn)
         elif name == "turn_end":

@@ -19,8 +19,8 @@ from models.vad_webrtc import WebRtcVad
 @dataclass(frozen=True)
 class Detected:
     kind: Kind
-    t_ns: int  # START: first voiced sample; END/DISCARD: last voiced sample
-    audio: np.ndarray | None = None  # END: the utterance with its pre-roll
+    t_ns: int  # START: first voiced sample; PAUSE/END/DISCARD: last voiced sample
+    audio: np.ndarray | None = None  # PAUSE (so far) and END: the utterance with its pre-roll
     cut: bool = False
 
 
@@ -41,6 +41,9 @@ class UtteranceDetector:
     @property
     def in_speech(self) -> bool:
         return self.endpointer.in_speech
+
+    def pace(self, finished: bool) -> None:
+        self.endpointer.pace(finished)
 
     def probability(self, chunk: np.ndarray, echo_dbfs: float | None = None) -> float:
         """Silero's speech probability, zeroed when the chunk is too quiet, no louder than the kiosk's own
@@ -70,6 +73,8 @@ class UtteranceDetector:
             self.utterance = [*self.preroll, chunk]
             self.preroll.clear()
             return Detected(Kind.START, ep.t_ns)
+        if ep.kind is Kind.PAUSE:
+            return Detected(Kind.PAUSE, ep.t_ns, np.concatenate(self.utterance))
         audio, self.utterance = self.utterance, []
         if ep.kind is Kind.DISCARD:
             return Detected(Kind.DISCARD, ep.t_ns)

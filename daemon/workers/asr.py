@@ -7,6 +7,7 @@ import numpy as np
 from daemon.messages import TEXT, UTTERANCE, Message
 from daemon.worker import Worker
 from models.asr_whisper import WhisperAsr
+from models.completeness import sounds_finished
 from models.vad_silero import SAMPLE_RATE
 
 
@@ -17,12 +18,23 @@ class Asr(Worker):
         c = self.config.asr
         self.asr = WhisperAsr(c.model, c.language, c.beam_size, c.compute_type, c.threads)
         self.asr.transcribe(np.zeros(SAMPLE_RATE, np.int16))  # warm-up: the first decode allocates
+        self.speculation: tuple[int, int, str] = (0, 0, "")  # turn, last voiced sample, transcript
 
     def handle(self, msg: Message) -> None:
         if msg.kind != UTTERANCE:
             return
-        text = self.asr.transcribe(np.frombuffer(msg.payload, np.int16))
-        self.emit("asr_final", msg.turn, text=text)
+        if msg.meta.get("speculative"):
+            # A first pause: transcribe now, and say whether it sounds finished so the ear can end the
+            # utterance at once or give a hesitating visitor more time.
+            text = self.asr.transcribe(np.frombuffer(msg.payload, np.int16))
+            self.speculation = (msg.turn, msg.t_ns, text)
+            self.emit("asr_speculative", msg.turn, text=text, finished=sounds_finished(text))
+            return
+        turn, voiced_end, text = self.speculation
+        reused = (turn, voiced_end) == (msg.turn, msg.t_ns)  # nothing was said after the pause
+        if not reused:
+            text = self.asr.transcribe(np.frombuffer(msg.payload, np.int16))
+        self.emit("asr_final", msg.turn, text=text, speculative=reused)
         if not text:
             self.emit("turn_end", msg.turn, answered=False, reason="nothing recognised")
             return

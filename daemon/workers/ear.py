@@ -44,7 +44,10 @@ class Ear(Worker):
             self.echo.add(msg.t_ns, np.frombuffer(msg.payload, np.int16), int(msg.meta["rate"]))
 
     def on_command(self, cmd: dict[str, Any]) -> None:
-        if cmd.get("type") == "hear":
+        if cmd.get("type") == "pace":
+            if cmd.get("turn") == self.turn:
+                self.detector.pace(bool(cmd["finished"]))
+        elif cmd.get("type") == "hear":
             self._inject(Path(str(cmd["path"])))
 
     def _inject(self, path: Path) -> None:
@@ -136,6 +139,11 @@ class Ear(Worker):
             self.speech_start_ns = ep.t_ns
             self.barged = False
             self.emit("speech_start", self.turn, ep.t_ns)
+        elif ep.kind is Kind.PAUSE:
+            # Probably the end: let ASR start now; if the visitor carries on, the speculation is discarded.
+            assert ep.audio is not None
+            self.emit("speech_pause", self.turn, ep.t_ns)
+            self.send(Message(UTTERANCE, self.turn, t_ns=ep.t_ns, meta={"speculative": True}, payload=ep.audio.tobytes()))
         elif ep.kind is Kind.DISCARD:
             self.emit("speech_discarded", self.turn, ep.t_ns)
         else:
