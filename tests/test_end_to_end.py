@@ -23,6 +23,7 @@ from daemon.config import load, resolve
 from daemon.control import request
 from daemon.events import read_jsonl, voice_to_voice_ms
 from daemon.paths import control_socket
+from daemon.supervisor import RINGS
 from models.faq import load_faq
 from tests.speech import HUMAN_SPEECH, espeak, silence, write_wav
 
@@ -172,7 +173,7 @@ def test_no_microphone_status_say_and_clean_shutdown(stop: str, runtime_dir: Pat
             assert w["state"] == "RUNNING"
             os.kill(w["pid"], 0)  # a live process
         shm = [p for p in os.listdir("/dev/shm") if p.startswith(f"kioskd.{proc.pid}.")]
-        assert len(shm) == 4
+        assert len(shm) == len(RINGS)
 
         turn = say(runtime_dir, "Good morning and welcome.")
         deadline = time.monotonic() + 60
