@@ -12,7 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,7 @@ class BenchOptions:
     barge_ins: int = 5
     baseline: bool = True
     workdir: Path | None = None
+    overrides: list[str] = field(default_factory=list)  # -o key.path=value for the benchmarked kioskd
 
 
 def bundled_questions() -> list[Path]:
@@ -76,7 +77,7 @@ class EventTail:
 class Kiosk:
     """A headless kioskd under the benchmark's control."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, overrides: list[str]) -> None:
         self.run_dir = Path(tempfile.mkdtemp(prefix="kb-"))  # short: unix socket paths are limited
         self.events = EventTail(workdir / "events.jsonl")
         self.record = workdir / "record.mp4"
@@ -84,7 +85,8 @@ class Kiosk:
         env = {**os.environ, "SDL_AUDIODRIVER": "dummy"}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "daemon.cli_kioskd", "--audio-in", "none", "--display", "offscreen",
-             "--record", str(self.record), "--events", str(self.events.path), "--runtime-dir", str(self.run_dir)],
+             "--record", str(self.record), "--events", str(self.events.path), "--runtime-dir", str(self.run_dir),
+             *[arg for o in overrides for arg in ("-o", o)]],
             env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         self.pids: dict[str, int] = {}
 
@@ -174,12 +176,12 @@ def run(opts: BenchOptions, console: Console) -> dict[str, Any]:
             raise BenchError(f"{wav}: no such audio file")
     workdir = opts.workdir or Path(tempfile.mkdtemp(prefix="kioskd-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    cfg = config_mod.load()
+    cfg = config_mod.load(overrides=opts.overrides)  # a bad override fails here, before anything starts
     console.print(f"[bold]kioskd bench[/]: {len(opts.audio)} question file(s), "
                   + (f"soak {opts.soak_s:.0f} s" if opts.soak_s else f"{opts.turns} turns") + f"; files in {workdir}")
     # A benchmark stopped by SIGTERM must still stop its kioskd (which runs in its own session).
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    kiosk = Kiosk(workdir)
+    kiosk = Kiosk(workdir, opts.overrides)
     samples: list[tuple[float, Sample]] = []
     asked = answered = 0
     try:
@@ -228,6 +230,7 @@ def _results(opts: BenchOptions, cfg: config_mod.Config, kiosk: Kiosk, workdir: 
         "machine": {"cpus": os.cpu_count(), "arch": platform.machine(), "kernel": platform.release(),
                     "python": platform.python_version(), "cpu": _cpu_name()},
         "questions": [p.name for p in opts.audio],
+        "overrides": opts.overrides,
         "asked": asked,
         "turns": len(turns),
         "transcripts": [t["transcript"] for t in turns],

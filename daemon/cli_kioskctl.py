@@ -35,6 +35,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--barge-ins", type=int, default=5, help="times to speak over a reply after the turns (default 5)")
     b.add_argument("--no-baseline", action="store_true", help="skip the naive sequential pipeline")
     b.add_argument("--workdir", type=Path, help="keep the recording, events and log here")
+    b.add_argument("-o", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",
+                   help="config override for the benchmarked kioskd (repeatable)")
     r = sub.add_parser("report", help="per-turn transcript, reply and latency from a kioskd --events file")
     r.add_argument("events", type=Path)
     return p
@@ -61,10 +63,10 @@ def _bench(args: argparse.Namespace) -> int:
     console = Console()
     opts = BenchOptions(audio=args.audio or bundled_questions(), turns=args.turns, json_out=args.json,
                         soak_s=args.soak, barge_ins=0 if args.soak else args.barge_ins,
-                        baseline=not args.no_baseline, workdir=args.workdir)
+                        baseline=not args.no_baseline, workdir=args.workdir, overrides=args.overrides)
     try:
         result = run(opts, console)
-    except BenchError as exc:
+    except (BenchError, config_mod.ConfigError) as exc:
         print(f"kioskctl bench: {exc}", file=sys.stderr)
         return 1
     print_table(result, console)
