@@ -30,6 +30,7 @@ class AudioInConfig(_Strict):
     source: str = Field("mic", description="'mic', 'none' or the path of a WAV file fed at real-time pace")
     device: str | int | None = Field(None, description="microphone name (substring) or index; None = default")
     retry_s: float = Field(3.0, gt=0, description="seconds between attempts to open a missing microphone")
+    aec: bool = Field(True, description="cancel the kiosk's own voice from the microphone (SpeexDSP)")
     echo_gain: float = Field(0.0, ge=0, le=1, description="test stand-in for the room: mix this much of what the "
                                                          "speaker plays back into the input (0: off)")
     echo_delay_ms: int = Field(40, ge=0, le=500, description="delay of that simulated speaker-to-microphone path")

@@ -18,6 +18,7 @@ APT_PACKAGES=(
   build-essential cmake pkg-config git          # llama-cpp-python source build
   python3 python3-venv python3-dev               # the virtualenv
   portaudio19-dev                                # pyaudio (microphone)
+  libspeexdsp-dev swig                           # speexdsp (echo cancellation) builds against these
   libsystemd-dev                                 # systemd-python (sd_notify, journald)
   espeak-ng                                      # Piper phonemiser data + test speech
   codec2-examples alsa-utils                     # real recorded speech for tests

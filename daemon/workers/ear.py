@@ -16,9 +16,14 @@ from daemon.endpointing import Kind
 from daemon.messages import REFERENCE, UTTERANCE, Message, new_turn_id
 from daemon.utterances import Detected, UtteranceDetector
 from daemon.worker import Worker
+from models.aec_speex import SpeexAec
 from models.vad_silero import CHUNK, SAMPLE_RATE
 
 ECHO_PATH_NS = 150_000_000
+# The face reports what it played once per frame, so the newest ~35 ms of reference may not be here yet;
+# the canceller is fed the reference that much earlier (its filter absorbs the offset, as long as the
+# real speaker-to-microphone path, device buffers included, is longer).
+REFERENCE_LAG_NS = 35_000_000
 
 
 class Ear(Worker):
@@ -31,6 +36,7 @@ class Ear(Worker):
         self.mode = "file" if self.file else source
         self.detector = UtteranceDetector(self.config.vad)
         self.echo = EchoReference()
+        self.aec = SpeexAec(SAMPLE_RATE) if self.config.audio_in.aec else None
         self.barged = False
         self.speech_start_ns = 0
         self.turn = 0
@@ -122,6 +128,8 @@ class Ear(Worker):
         if c.audio_in.echo_gain:
             echo = self.echo.samples(chunk_start - c.audio_in.echo_delay_ms * 1_000_000, len(pcm))
             pcm = (pcm + echo * c.audio_in.echo_gain).clip(-32768, 32767).astype(np.int16)
+        if self.aec is not None:
+            pcm = self.aec(pcm, self.echo.samples(chunk_start - REFERENCE_LAG_NS, len(pcm)))
         # The speaker's output reaches the microphone within a room's echo path (~100 ms).
         echo_dbfs = self.echo.level(t_ns, CHUNK_NS + ECHO_PATH_NS)
         ep = self.detector.feed(pcm, t_ns, echo_dbfs)
