@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import select
 import socket
+import time
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +27,22 @@ class Bus:
     def fileno(self) -> int:
         return self._sock.fileno()
 
-    def send(self, to: Path, obj: dict[str, Any]) -> bool:
-        """Best effort: a peer that is gone or backed up loses the datagram (the caller decides if it matters)."""
-        try:
-            self._sock.sendto(json.dumps(obj, separators=(",", ":")).encode(), str(to))
-            return True
-        except (FileNotFoundError, ConnectionRefusedError, BlockingIOError):
-            return False
+    def send(self, to: Path, obj: dict[str, Any], wait_s: float = 0.0) -> bool:
+        """Send one datagram. A peer that is gone loses it. A peer whose queue is full (Linux queues only
+        net.unix.max_dgram_qlen = 10 datagrams per socket) loses it too, unless `wait_s` allows retrying:
+        events and commands must arrive, heartbeats need not."""
+        data = json.dumps(obj, separators=(",", ":")).encode()
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                self._sock.sendto(data, str(to))
+                return True
+            except (FileNotFoundError, ConnectionRefusedError):
+                return False
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    return False
+                time.sleep(0.001)
 
     def recv(self, timeout: float = 0.0) -> dict[str, Any] | None:
         if timeout > 0:

@@ -55,6 +55,7 @@ SECTION_USERS: dict[str, tuple[str, ...]] = {
 VISITOR_STATE = {"speech_start": "listening", "speech_end": "thinking", "speech_discarded": "idle",
                  "playback_start": "idle", "turn_end": "idle"}
 LINGER_S = 0.6  # keep the face on screen a moment after the last reply, so recordings end calmly
+COMMAND_WAIT_S = 1.0  # a worker busy in a long step still gets its commands (see Bus.send)
 
 
 @dataclass
@@ -181,7 +182,7 @@ class Supervisor:
             w = self.workers.get(name)
             if w is None or w.proc.poll() is not None:
                 continue
-            self.bus.send(bus_path(self.run_dir, name), {"type": "stop"})
+            self.bus.send(bus_path(self.run_dir, name), {"type": "stop"}, wait_s=COMMAND_WAIT_S)
             try:
                 w.proc.wait(timeout=STOP_GRACE_S.get(name, 5.0))
             except subprocess.TimeoutExpired:
@@ -276,7 +277,7 @@ class Supervisor:
     def _restart_planned(self, name: str) -> None:
         w = self.workers[name]
         if w.proc.poll() is None:
-            self.bus.send(bus_path(self.run_dir, name), {"type": "stop"})
+            self.bus.send(bus_path(self.run_dir, name), {"type": "stop"}, wait_s=COMMAND_WAIT_S)
             try:
                 w.proc.wait(timeout=STOP_GRACE_S.get(name, 5.0))
             except subprocess.TimeoutExpired:
@@ -325,11 +326,11 @@ class Supervisor:
     def _tell(self, name: str, cmd: dict[str, Any]) -> None:
         w = self.workers.get(name)
         if w is not None and w.life.state is State.RUNNING:
-            self.bus.send(bus_path(self.run_dir, name), cmd)
+            self.bus.send(bus_path(self.run_dir, name), cmd, wait_s=COMMAND_WAIT_S)
 
     def _broadcast(self, cmd: dict[str, Any]) -> None:
         for name in PIPELINE:
-            self.bus.send(bus_path(self.run_dir, name), cmd)
+            self.bus.send(bus_path(self.run_dir, name), cmd, wait_s=COMMAND_WAIT_S)
 
     def _finish_after_linger(self, reason: str) -> None:
         if self._linger_until is None:
@@ -358,7 +359,7 @@ class Supervisor:
             self._on_event(msg)
 
     def _restarted(self, w: WorkerState, now: float) -> None:
-        self.bus.send(bus_path(self.run_dir, w.name), {"type": "start"})
+        self.bus.send(bus_path(self.run_dir, w.name), {"type": "start"}, wait_s=COMMAND_WAIT_S)
         down_ms = round((now - w.exited_at) * 1000) if w.exited_at is not None else None
         self.events.write({"event": "worker_restart", "turn": None, "t_ns": time.monotonic_ns(), "worker": w.name,
                            "restarts": w.life.restarts, "down_ms": down_ms})
@@ -372,7 +373,7 @@ class Supervisor:
         boot_ms = (time.monotonic_ns() - self._boot_ns) / 1e6
         self.events.write({"event": "ready", "turn": None, "t_ns": time.monotonic_ns(), "boot_ms": round(boot_ms)})
         for name in PIPELINE:
-            self.bus.send(bus_path(self.run_dir, name), {"type": "start"})
+            self.bus.send(bus_path(self.run_dir, name), {"type": "start"}, wait_s=COMMAND_WAIT_S)
         notify(READY="1", STATUS="listening")
 
     def _on_event(self, ev: dict[str, Any]) -> None:
@@ -424,13 +425,14 @@ class Supervisor:
             turn = new_turn_id()
             # Speaking now means whatever is in flight is superseded.
             self._interrupt(turn - 1, "superseded by kioskctl say")
-            self.bus.send(bus_path(self.run_dir, "brain"), {"type": "say", "turn": turn, "text": text.strip()})
+            self.bus.send(bus_path(self.run_dir, "brain"), {"type": "say", "turn": turn, "text": text.strip()},
+                          wait_s=COMMAND_WAIT_S)
             return {"ok": True, "turn": turn}
         if cmd == "hear":
             path = Path(str(req.get("path", "")))
             if not path.is_absolute() or not path.is_file():
                 return {"ok": False, "error": f"hear needs the absolute path of an audio file (got {str(path)!r})"}
-            self.bus.send(bus_path(self.run_dir, "ear"), {"type": "hear", "path": str(path)})
+            self.bus.send(bus_path(self.run_dir, "ear"), {"type": "hear", "path": str(path)}, wait_s=COMMAND_WAIT_S)
             return {"ok": True}
         if cmd == "reload":
             return self.reload()

@@ -20,6 +20,9 @@ from daemon.messages import Message
 from daemon.ring import Ring
 
 HEARTBEAT_S = 0.5
+# Events drive turn bookkeeping and measurements: wait this long for room in a busy supervisor's queue
+# rather than lose one (heartbeats are sent without waiting: the next one will do).
+EVENT_WAIT_S = 2.0
 
 
 @dataclass
@@ -96,12 +99,14 @@ class Worker:
             self._supervisor,
             {"type": "event", "worker": self.name, "event": event, "turn": turn,
              "t_ns": t_ns if t_ns is not None else time.monotonic_ns(), **fields},
+            wait_s=EVENT_WAIT_S,
         )
 
     def status(self, text: str, problem: bool = False) -> None:
         """A human sentence about this worker's condition, for kioskctl status and the log; a problem is
         also shown on screen until the worker reports a status that is not one."""
-        self.bus.send(self._supervisor, {"type": "status", "worker": self.name, "text": text, "problem": problem})
+        self.bus.send(self._supervisor, {"type": "status", "worker": self.name, "text": text, "problem": problem},
+                      wait_s=EVENT_WAIT_S)
 
     def send(self, msg: Message) -> bool:
         assert self.ring_out is not None, f"{self.name} has no output ring"
@@ -146,7 +151,7 @@ class Worker:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
             self.setup()
-            self.bus.send(self._supervisor, {"type": "ready", "worker": self.name})
+            self.bus.send(self._supervisor, {"type": "ready", "worker": self.name}, wait_s=EVENT_WAIT_S)
             while self.running:
                 self.poll_commands()
                 self._heartbeat()
