@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from daemon import config as config_mod
 from daemon.control import ControlError, request
@@ -96,19 +97,26 @@ def _status(sock: Path) -> int:
     return 0
 
 
-def _say(sock: Path, text: str) -> int:
-    reply = request(sock, {"cmd": "say", "text": text})
+def _ask(sock: Path, req: dict[str, Any], refused: str = "", timeout: float = 5.0) -> dict[str, Any] | None:
+    """Send one request; on a refusal print kioskd's reason and return None."""
+    reply = request(sock, req, timeout=timeout)
     if not reply.get("ok"):
-        print(f"kioskctl: {reply.get('error')}", file=sys.stderr)
+        print(f"kioskctl: {refused}{reply.get('error')}", file=sys.stderr)
+        return None
+    return reply
+
+
+def _say(sock: Path, text: str) -> int:
+    reply = _ask(sock, {"cmd": "say", "text": text})
+    if reply is None:
         return 1
     print(f"speaking (turn {reply['turn']})")
     return 0
 
 
 def _reload(sock: Path) -> int:
-    reply = request(sock, {"cmd": "reload"}, timeout=60)
-    if not reply.get("ok"):
-        print(f"kioskctl: reload refused, the running configuration is kept:\n{reply.get('error')}", file=sys.stderr)
+    reply = _ask(sock, {"cmd": "reload"}, "reload refused, the running configuration is kept:\n", timeout=60)
+    if reply is None:
         return 1
     print(f"reloaded: changed {', '.join(reply['changed']) or 'nothing'}; "
           f"restarted {', '.join(reply['restarted']) or 'no worker'}")
@@ -116,9 +124,7 @@ def _reload(sock: Path) -> int:
 
 
 def _hear(sock: Path, path: Path) -> int:
-    reply = request(sock, {"cmd": "hear", "path": str(path.resolve())})
-    if not reply.get("ok"):
-        print(f"kioskctl: {reply.get('error')}", file=sys.stderr)
+    if _ask(sock, {"cmd": "hear", "path": str(path.resolve())}) is None:
         return 1
     print(f"playing {path} into the ear")
     return 0
