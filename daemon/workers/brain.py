@@ -30,15 +30,11 @@ class Brain(Worker):
         self.persona = resolve(c.persona).read_text(encoding="utf-8")
         self.index = FaqIndex(self.faq)
         self.llm = LlamaLlm(resolve_model(c.llm.model, "brain.llm.model"), c.llm.context, c.llm.threads)
-        self.warm = False
-
-    def tick(self) -> None:
-        # Evaluate the persona prefix once, right after start rather than before ready (a restarted
-        # brain is back sooner), so the first visitor who needs the LLM does not pay for it.
-        if self.started and not self.warm:
-            self.warm = True
-            for _ in self.llm.stream(grounded_prompt(self.persona, [], "Hello"), max_tokens=1, temperature=0.0):
-                pass
+        # Evaluate the persona prefix now, so the first visitor who needs the LLM does not pay for it.
+        # Before ready, not after: it is one blocking call with no heartbeat, and a loaded machine can
+        # stretch it past the supervisor's hang limit.
+        for _ in self.llm.stream(grounded_prompt(self.persona, [], "Hello"), max_tokens=1, temperature=0.0):
+            pass
 
     def handle(self, msg: Message) -> None:
         if msg.kind != TEXT:
