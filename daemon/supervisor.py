@@ -354,7 +354,7 @@ class Supervisor:
             w.status = msg["text"]
             log.info("%s: %s", w.name, w.status)
             if w.name != "face":
-                self.bus.send(bus_path(self.run_dir, "face"), msg)
+                self._tell_face(w.name, w.status, bool(msg.get("problem")))
         elif kind == "event":
             self._on_event(msg)
 

@@ -51,7 +51,6 @@ class Face(Worker):
         self.caption_until = 0.0
         self.reply_done: set[int] = set()
         self.announced: set[int] = set()
-        self.frame_index = 0
         self.next_frame_ns = time.monotonic_ns()
         self.last_ns = self.next_frame_ns
         self.render_ms: list[float] = []
