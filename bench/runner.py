@@ -31,6 +31,7 @@ SAMPLES = Path(__file__).resolve().parent.parent / "configs" / "samples"
 GAP_S = 0.5  # between one visitor's reply ending and the next question
 TURN_TIMEOUT_S = 60.0
 WARMUP_TURNS = 10  # soak: growth is measured from here, after caches and allocators settle
+SERIES_POINTS = 60  # soak: RSS readings kept in the JSON
 
 
 class BenchError(RuntimeError):
@@ -252,8 +253,11 @@ def _results(opts: BenchOptions, cfg: config_mod.Config, kiosk: Kiosk, workdir: 
         warm = samples[min(WARMUP_TURNS, len(samples) - 1)][1]
         window_fps = [round(1000 / (sum(e["interval_ms"]) / len(e["interval_ms"])), 1)
                       for e in events if e["event"] == "frame_stats" and e.get("interval_ms")]
+        step = max(1, len(samples) // SERIES_POINTS)
         result["soak"] = {"duration_s": round(wall), **_growth(warm, last),
-                          "fps_min": min(window_fps), "fps_max": max(window_fps)}
+                          "fps_min": min(window_fps), "fps_max": max(window_fps),
+                          # the curve, so growth can be told from a high-water mark reached early
+                          "rss_series": [{"t_s": round(t), **s.rss_mb} for t, s in samples[::step]]}
     if opts.baseline:
         result.update(_baseline(opts, cfg, result, console))
     return result

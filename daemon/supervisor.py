@@ -54,6 +54,12 @@ SECTION_USERS: dict[str, tuple[str, ...]] = {
 # Event -> what the face should show about the visitor's turn.
 VISITOR_STATE = {"speech_start": "listening", "speech_end": "thinking", "speech_discarded": "idle",
                  "playback_start": "idle", "turn_end": "idle"}
+# One BLAS/OpenMP thread per worker unless the operator asks for more: two cores are shared by five.
+# A fixed mmap threshold stops glibc from raising it after the first big free: the LLM sampler's
+# per-token vocabulary arrays (1-3 MB) then came from the heap, fragmented it, and the brain grew
+# ~100 MB over a few hundred replies. With the threshold fixed they are mapped and returned (no speed cost
+# measured).
+WORKER_ENV_DEFAULTS = {"OMP_NUM_THREADS": "1", "MALLOC_MMAP_THRESHOLD_": "131072"}
 LINGER_S = 0.6  # keep the face on screen a moment after the last reply, so recordings end calmly
 COMMAND_WAIT_S = 1.0  # a worker busy in a long step still gets its commands (see Bus.send)
 
@@ -168,8 +174,7 @@ class Supervisor:
         spec = WorkerSpec(name, self.run_dir, self.config.model_dump(mode="json"), ring_in, ring_out, options)
         spec_path = self.run_dir / f"{name}.spec.json"
         spec_path.write_text(json.dumps(spec.to_json()))
-        # One BLAS/OpenMP thread per worker unless an adapter asks for more: two cores are shared by five.
-        env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"), "PYGAME_HIDE_SUPPORT_PROMPT": "1"}
+        env = {**WORKER_ENV_DEFAULTS, **os.environ, "PYGAME_HIDE_SUPPORT_PROMPT": "1"}
         proc = subprocess.Popen([sys.executable, "-m", "daemon.worker_main", str(spec_path)], env=env)
         life = previous.life if previous is not None else Lifecycle(name)
         life.spawned(time.monotonic())
