@@ -15,6 +15,7 @@ from pathlib import Path
 
 import av
 import numpy as np
+import soxr
 
 from models.vad_silero import CHUNK, SAMPLE_RATE
 
@@ -147,16 +148,21 @@ class MicSource:
             return int(chosen["index"]), int(chosen["defaultSampleRate"])
 
     def chunks(self) -> Iterator[Chunk]:
-        from scipy.signal import resample_poly
-
+        # A streaming resampler carries its filter state across reads, so chunk edges do not click.
+        resampler = soxr.ResampleStream(self._rate, SAMPLE_RATE, 1, dtype="int16") if self._rate != SAMPLE_RATE else None
+        pending = np.zeros(0, np.int16)
         try:
             while True:
                 data = self._stream.read(self._frames, exception_on_overflow=False)
                 t_ns = time.monotonic_ns()
                 pcm = np.frombuffer(data, np.int16)
-                if self._rate != SAMPLE_RATE:
-                    pcm = resample_poly(pcm, SAMPLE_RATE, self._rate)[:CHUNK].clip(-32768, 32767).astype(np.int16)
-                yield pcm, t_ns
+                if resampler is None:
+                    yield pcm, t_ns
+                    continue
+                pending = np.concatenate([pending, resampler.resample_chunk(pcm)])
+                while len(pending) >= CHUNK:
+                    yield pending[:CHUNK], t_ns
+                    pending = pending[CHUNK:]
         except OSError as exc:
             raise MicUnavailable(f"microphone stopped: {exc}") from None
         finally:

@@ -5,10 +5,9 @@ path). Pure bookkeeping, no I/O."""
 from __future__ import annotations
 
 from collections import deque
-from fractions import Fraction
 
 import numpy as np
-from scipy.signal import resample_poly
+import soxr
 
 from daemon.utterances import level_dbfs
 from models.vad_silero import SAMPLE_RATE
@@ -22,8 +21,7 @@ class EchoReference:
 
     def add(self, t_ns: int, pcm: np.ndarray, rate: int) -> None:
         if rate != SAMPLE_RATE:
-            ratio = Fraction(SAMPLE_RATE, rate)
-            pcm = resample_poly(pcm.astype(np.float32), ratio.numerator, ratio.denominator).astype(np.int16)
+            pcm = soxr.resample(pcm, rate, SAMPLE_RATE)
         self._pieces.append((t_ns, pcm))
         while self._pieces and self._pieces[0][0] < t_ns - KEEP_NS:
             self._pieces.popleft()

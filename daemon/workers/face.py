@@ -5,12 +5,11 @@ at the sample being heard, blinks, shows captions and problems, and records what
 from __future__ import annotations
 
 import time
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.signal import resample_poly
+import soxr
 
 from daemon.messages import REFERENCE, REPLY_END, SPEECH, Message
 from daemon.worker import Worker
@@ -78,8 +77,7 @@ class Face(Worker):
         tl = np.asarray(msg.meta["timeline"], np.float32).reshape(-1, 4)
         rate = int(msg.meta["rate"])
         if rate != PLAYBACK_RATE:
-            ratio = Fraction(PLAYBACK_RATE, rate)
-            pcm = np.clip(resample_poly(pcm, ratio.numerator, ratio.denominator), -32768, 32767).astype(np.int16)
+            pcm = soxr.resample(pcm, rate, PLAYBACK_RATE)
             tl[:, :2] *= PLAYBACK_RATE / rate
         self.playback.enqueue(Clip(msg.turn, msg.seq, pcm, tl, msg.meta.get("text", ""), arrival_ns=time.monotonic_ns()))
 
