@@ -350,6 +350,11 @@ class Supervisor:
         w.life.beat(now)
         kind = msg["type"]
         if kind == "ready":
+            # What a (re)start costs: the worker's setup is its models; the rest is Python and imports.
+            start_ms, setup_ms = round((now - w.life.started_at) * 1000), msg.get("setup_ms")
+            log.info("%s ready %d ms after spawn (setup %s ms)", w.name, start_ms, setup_ms)
+            self.events.write({"event": "worker_ready", "turn": None, "t_ns": time.monotonic_ns(), "worker": w.name,
+                               "start_ms": start_ms, "setup_ms": setup_ms})
             w.life.ready(now)
             if self.ready:
                 self._restarted(w, now)

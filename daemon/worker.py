@@ -150,8 +150,11 @@ class Worker:
         # Ctrl-C reaches the whole process group; the supervisor decides the shutdown order.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
+            began = time.monotonic()
             self.setup()
-            self.bus.send(self._supervisor, {"type": "ready", "worker": self.name}, wait_s=EVENT_WAIT_S)
+            setup_ms = round((time.monotonic() - began) * 1000)
+            self.bus.send(self._supervisor, {"type": "ready", "worker": self.name, "setup_ms": setup_ms},
+                          wait_s=EVENT_WAIT_S)
             while self.running:
                 self.poll_commands()
                 self._heartbeat()

@@ -4,9 +4,10 @@ The embedded voice is patched on disk at set-up (`python -m piper.patch_voice_wi
 user-supplied voice is patched in memory at load. Either way every sentence comes back with its
 phoneme timing, which is what the mouth follows.
 
-The onnxruntime session runs without its CPU arena and memory patterns: both keep the high-water
-mark of the longest sentence so far, which grew the voice worker by ~300 MB over a long soak; with
-them off, memory goes back after each sentence at a cost of a few percent in speed.
+The onnxruntime session runs lean (no CPU arena, no memory patterns): both keep the high-water mark
+of the longest sentence so far, which grew the voice worker by ~300 MB over a long soak; without them
+memory goes back after each sentence, for a few percent of speed. Its optimised graph is cached on
+disk when a cache is given (see accel.providers).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from models.disk_cache import DiskCache, file_key, machine_key
 from models.registry import ModelError
 
 if TYPE_CHECKING:
@@ -33,7 +35,8 @@ class Speech:
 
 
 class PiperTts:
-    def __init__(self, model: Path, length_scale: float = 1.0, patched: bool = False) -> None:
+    def __init__(self, model: Path, length_scale: float = 1.0, patched: bool = False,
+                 cache: DiskCache | None = None) -> None:
         from piper import PiperVoice, SynthesisConfig
         from piper.config import PiperConfig
 
@@ -42,7 +45,7 @@ class PiperTts:
             raise ModelError(f"voice {model}: its config {config.name} is missing (Piper voices come as .onnx + .onnx.json)")
         try:
             settings = PiperConfig.from_dict(json.loads(config.read_text(encoding="utf-8")))
-            self._voice = PiperVoice(config=settings, session=_session(model, patched))
+            self._voice = PiperVoice(config=settings, session=_session(model, patched, cache))
         except Exception as exc:  # onnxruntime, onnx and json raise many types for a broken file
             raise ModelError(f"voice {model}: cannot load ({type(exc).__name__}: {exc})") from None
         # Sentences are peak-normalised by Piper; a little headroom keeps the AAC encoder from clipping.
@@ -70,8 +73,11 @@ class PiperTts:
         return Speech(audio, self.rate, phonemes, total_drift)
 
 
-def _session(model: Path, patched: bool) -> onnxruntime.InferenceSession:
+
+def _session(model: Path, patched: bool, cache: DiskCache | None) -> onnxruntime.InferenceSession:
     import onnxruntime
+
+    from accel.providers import session
 
     source: str | bytes = str(model)
     if not patched:
@@ -84,7 +90,6 @@ def _session(model: Path, patched: bool) -> onnxruntime.InferenceSession:
             source = graph.SerializeToString()
         except ValueError:
             pass  # already patched, or no duration tensor: synthesize() then says alignments are missing
-    options = onnxruntime.SessionOptions()
-    options.enable_cpu_mem_arena = False
-    options.enable_mem_pattern = False
-    return onnxruntime.InferenceSession(source, sess_options=options, providers=["CPUExecutionProvider"])
+    key = f"{file_key(model)}|patched={patched}|onnxruntime {onnxruntime.__version__}|{machine_key()}"
+    optimised = cache.path(key, ".onnx") if cache is not None else None
+    return session(source, threads=0, optimised=optimised, lean=True)

@@ -65,14 +65,14 @@ def test_voice_without_config(tmp_path: Path) -> None:
 def test_speech_cache_round_trip(tts: PiperTts, tmp_path: Path) -> None:
     from models.speech_cache import SpeechCache
 
-    cache = SpeechCache(tmp_path, piper_voice_path(), "length_scale=1.0")
+    cache = SpeechCache(piper_voice_path(), "length_scale=1.0", tmp_path)
     assert cache.get("Hello there.") is None
     speech = tts.synthesize("Hello there.")
     cache.put("Hello there.", speech)
     back = cache.get("Hello there.")
     assert back is not None and np.array_equal(back.pcm, speech.pcm) and back.phonemes == speech.phonemes
     # Another voice setting is another key; a damaged entry is a miss, not a crash.
-    assert SpeechCache(tmp_path, piper_voice_path(), "length_scale=1.2").get("Hello there.") is None
+    assert SpeechCache(piper_voice_path(), "length_scale=1.2", tmp_path).get("Hello there.") is None
     for f in (tmp_path / "speech").glob("*.npz"):
         f.write_bytes(b"broken")
     assert cache.get("Hello there.") is None

@@ -12,12 +12,12 @@ import time
 from daemon.config import resolve
 from daemon.messages import REPLY_END, SENTENCE, SPEECH, Message
 from daemon.worker import Worker
+from models.disk_cache import DiskCache
 from models.faq import load_faq
 from models.registry import EMBEDDED_PREFIX
 from models.registry import resolve as resolve_model
 from models.sentences import split
 from models.speech_cache import SpeechCache
-from models.speech_cache import default_dir as speech_cache_dir
 from models.tts_piper import PiperTts, Speech
 from models.visemes import timeline
 
@@ -28,11 +28,11 @@ class Voice(Worker):
     def setup(self) -> None:
         c = self.config.voice
         path = resolve_model(c.model, "voice.model")
-        self.tts = PiperTts(path, c.length_scale, patched=c.model.startswith(EMBEDDED_PREFIX))
+        self.tts = PiperTts(path, c.length_scale, patched=c.model.startswith(EMBEDDED_PREFIX), cache=DiskCache("onnx"))
         self.tts.synthesize("Hello.")  # warm-up: the first run allocates the ONNX arena
         self.cache: dict[str, Speech] = {}
         if c.cache_faq:
-            disk = SpeechCache(speech_cache_dir(), path, f"length_scale={c.length_scale}")
+            disk = SpeechCache(path, f"length_scale={c.length_scale}")
             for entry in load_faq(resolve(self.config.brain.faq)):
                 first = split(entry.answer)[0]
                 speech = disk.get(first)

@@ -1,0 +1,91 @@
+"""The start-up caches: each restores exactly what it saves, names its inputs in its key, and a damaged
+or unwritable cache costs time, never correctness."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from daemon.config import load, resolve
+from models.disk_cache import DiskCache
+from models.faq import load_faq
+from models.llm_llama import LlamaLlm, grounded_prompt
+from models.prepare import gemma_path, piper_voice_path
+from models.retrieval_e5 import FaqIndex
+from models.tts_piper import PiperTts
+
+
+def test_arrays_round_trip_and_damage_reads_as_missing(tmp_path: Path) -> None:
+    cache = DiskCache("things", tmp_path)
+    assert cache.get("a") is None
+    cache.put("a", {"x": np.arange(5)})
+    got = cache.get("a")
+    assert got is not None and np.array_equal(got["x"], np.arange(5))
+    assert cache.get("b") is None
+    path = cache.path("a", ".npz")
+    assert path is not None
+    path.write_bytes(b"not an npz")
+    assert cache.get("a") is None
+    assert not list((tmp_path / "things").glob("*.tmp.*"))
+
+
+def test_unwritable_cache_turns_itself_off(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the cache folder should be")
+    cache = DiskCache("things", blocker)
+    assert cache.folder is None and cache.path("a", ".npz") is None
+    cache.put("a", {"x": np.arange(3)})
+    assert cache.get("a") is None
+
+
+def test_faq_embeddings_come_back_from_the_cache(tmp_path: Path) -> None:
+    faq = load_faq(resolve(load().brain.faq))
+    cache = DiskCache("embeddings", tmp_path)
+    fresh = FaqIndex(faq, cache=cache)
+    assert len(list((tmp_path / "embeddings").glob("*.npz"))) == 1
+    cached = FaqIndex(faq, cache=cache)
+    assert np.array_equal(cached._matrix, fresh._matrix)
+    assert cached.best("where can I get some cash") == fresh.best("where can I get some cash")
+    # Another FAQ is another entry, not a stale matrix of the wrong size.
+    FaqIndex(faq[:3], cache=cache)
+    assert len(list((tmp_path / "embeddings").glob("*.npz"))) == 2
+
+
+def test_restored_llm_prefix_answers_like_an_evaluated_one(tmp_path: Path) -> None:
+    c = load().brain
+    persona = resolve(c.persona).read_text(encoding="utf-8")
+    cache = DiskCache("llm", tmp_path)
+    prefix = grounded_prompt(persona, [], "Hello")
+    question = grounded_prompt(persona, ["We open at nine."], "When do you open?")
+
+    def answer(llm: LlamaLlm) -> str:
+        return "".join(llm.stream(question, max_tokens=12, temperature=0.0))
+
+    evaluated = LlamaLlm(gemma_path(), c.llm.context, 1)
+    assert evaluated.warm(prefix, cache) is False  # first start: evaluated and saved
+    restored = LlamaLlm(gemma_path(), c.llm.context, 1)
+    assert restored.warm(prefix, cache) is True
+    assert restored._llm.n_tokens == evaluated._llm.n_tokens > 20
+    assert answer(restored) == answer(evaluated) != ""
+    # Another context size is another key.
+    assert LlamaLlm(gemma_path(), c.llm.context * 2, 1).warm(prefix, cache) is False
+
+
+def test_voice_graph_is_cached_and_a_damaged_one_rebuilt(tmp_path: Path) -> None:
+    cache = DiskCache("onnx", tmp_path)
+    PiperTts(piper_voice_path(), patched=True, cache=cache)
+    saved = list((tmp_path / "onnx").glob("*.onnx"))
+    assert len(saved) == 1 and saved[0].stat().st_size > 1_000_000
+    speech = PiperTts(piper_voice_path(), patched=True, cache=cache).synthesize("Hello there.")
+    assert len(speech.pcm) > speech.rate // 4 and speech.phonemes
+    saved[0].write_bytes(b"garbage")
+    speech = PiperTts(piper_voice_path(), patched=True, cache=cache).synthesize("Hello there.")
+    assert len(speech.pcm) > speech.rate // 4
+    assert saved[0].stat().st_size > 1_000_000  # rebuilt
+
+
+def test_cache_folder_follows_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KIOSKD_CACHE_DIR", str(tmp_path))
+    assert DiskCache("llm").folder == tmp_path / "llm"
