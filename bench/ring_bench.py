@@ -1,6 +1,7 @@
 """Ring benchmark: our shared-memory ring against multiprocessing.Queue and faster-fifo, between two
-real processes. Throughput with 1 KiB messages; one-way latency of 64-byte messages sent every
-millisecond (the consumer blocked in get(), as a worker waits) and with a polling consumer.
+real processes. Throughput with 1 KiB messages, one at a time and in batches (put_many/get_many, for
+the channels that have them); one-way latency of 64-byte messages sent every millisecond (the consumer
+blocked in get(), as a worker waits) and with a polling consumer.
 
     python -m bench.ring_bench [--json OUT.json]
 """
@@ -20,6 +21,7 @@ import numpy as np
 
 THROUGHPUT_MESSAGES = 200_000
 LATENCY_MESSAGES = 3_000
+BATCH = 64  # records per put_many / get_many in the batched rows
 _TS = struct.Struct("<q")
 
 
@@ -30,24 +32,32 @@ class _RingChannel:
         self.ring = Ring.create(f"kioskd-bench.{os.getpid()}.{time.monotonic_ns()}", 4 << 20)
         self.name = self.ring.name
 
-    def sender(self) -> Callable[[bytes], None]:
+    def sender(self) -> Callable[[list[bytes]], None]:
         ring = self.ring
 
-        def put(data: bytes) -> None:
-            while not ring.put(data):
-                time.sleep(0)
+        def put(batch: list[bytes]) -> None:
+            if len(batch) == 1:
+                while not ring.put(batch[0]):
+                    time.sleep(0)
+                return
+            while batch:
+                batch = batch[ring.put_many(batch):]
+                if batch:
+                    time.sleep(0)
         return put
 
-    def receiver(self) -> Callable[[bool], bytes]:
+    def receiver(self) -> Callable[[bool, int], list[bytes]]:
         from daemon.ring import Ring
 
         ring = Ring.attach(self.name)
 
-        def get(poll: bool) -> bytes:
+        def get(poll: bool, batch: int) -> list[bytes]:
             while True:
+                if batch > 1 and (got := ring.get_many(batch)):
+                    return got
                 data = ring.get_nowait() if poll else ring.get(timeout=1.0)
                 if data is not None:
-                    return data
+                    return [data]
         return get
 
     def close(self) -> None:
@@ -63,20 +73,28 @@ class _QueueChannel:
             self.q: Any = faster_fifo.Queue(max_size_bytes=4 << 20)
         else:
             self.q = mp.get_context("fork").Queue()
-        self.kind = kind
 
-    def sender(self) -> Callable[[bytes], None]:
-        return self.q.put
-
-    def receiver(self) -> Callable[[bool], bytes]:
+    def sender(self) -> Callable[[list[bytes]], None]:
         q = self.q
 
-        def get(poll: bool) -> bytes:
+        def put(batch: list[bytes]) -> None:
+            if len(batch) == 1:
+                q.put(batch[0])
+            else:
+                q.put_many(batch)
+        return put
+
+    def receiver(self) -> Callable[[bool, int], list[bytes]]:
+        q = self.q
+
+        def get(poll: bool, batch: int) -> list[bytes]:
+            if batch > 1:
+                return list(q.get_many(timeout=5, max_messages_to_get=batch))
             if not poll:
-                return q.get(timeout=5)
+                return [q.get(timeout=5)]
             while True:
                 try:
-                    return q.get_nowait()
+                    return [q.get_nowait()]
                 except Exception:  # queue.Empty and faster_fifo's own Empty
                     continue
         return get
@@ -85,30 +103,34 @@ class _QueueChannel:
         pass
 
 
-def _consume(channel: Any, n: int, poll: bool, out: Any) -> None:
+def _consume(channel: Any, n: int, poll: bool, batch: int, out: Any) -> None:
     get = channel.receiver()
     lat = np.empty(n, np.int64)
     first = 0
-    for i in range(n):
-        data = get(poll)
+    i = 0
+    while i < n:
+        got = get(poll, batch)
         now = time.monotonic_ns()
         if i == 0:
             first = now
-        lat[i] = now - _TS.unpack_from(data)[0]
+        for data in got:
+            lat[i] = now - _TS.unpack_from(data)[0]
+            i += 1
     out.put((time.monotonic_ns() - first, lat.tolist()))
 
 
-def _run(make: Callable[[], Any], n: int, size: int, pace_s: float, poll: bool) -> tuple[float, np.ndarray]:
+def _run(make: Callable[[], Any], n: int, size: int, pace_s: float, poll: bool, batch: int = 1
+         ) -> tuple[float, np.ndarray]:
     channel = make()
     ctx = mp.get_context("fork")
     out = ctx.SimpleQueue()
-    consumer = ctx.Process(target=_consume, args=(channel, n, poll, out))
+    consumer = ctx.Process(target=_consume, args=(channel, n, poll, batch, out))
     consumer.start()
     time.sleep(0.3)
     put = channel.sender()
     pad = bytes(size - _TS.size)
-    for _ in range(n):
-        put(_TS.pack(time.monotonic_ns()) + pad)
+    for _ in range(n // batch):
+        put([_TS.pack(time.monotonic_ns()) + pad for _ in range(batch)])
         if pace_s:
             time.sleep(pace_s)
     elapsed_ns, lat = out.get()
@@ -118,26 +140,31 @@ def _run(make: Callable[[], Any], n: int, size: int, pace_s: float, poll: bool) 
 
 
 def run() -> dict[str, Any]:
-    kinds: dict[str, Callable[[], Any]] = {
-        "kioskd ring": _RingChannel,
-        "multiprocessing.Queue": lambda: _QueueChannel("mp"),
+    # (channel, batch size): latency is measured one message at a time, so only for batch 1.
+    kinds: dict[str, tuple[Callable[[], Any], int]] = {
+        "kioskd ring": (_RingChannel, 1),
+        f"kioskd ring, batches of {BATCH}": (_RingChannel, BATCH),
+        "multiprocessing.Queue": (lambda: _QueueChannel("mp"), 1),
     }
     try:
         import faster_fifo  # noqa: F401
 
-        kinds["faster-fifo"] = lambda: _QueueChannel("faster-fifo")
+        kinds["faster-fifo"] = (lambda: _QueueChannel("faster-fifo"), 1)
+        kinds[f"faster-fifo, batches of {BATCH}"] = (lambda: _QueueChannel("faster-fifo"), BATCH)
     except ImportError:
         pass
     results: dict[str, Any] = {}
-    for name, make in kinds.items():
-        rate, _ = _run(make, THROUGHPUT_MESSAGES, 1024, 0.0, poll=False)
-        _, blocked = _run(make, LATENCY_MESSAGES, 64, 0.001, poll=False)
-        _, polled = _run(make, LATENCY_MESSAGES, 64, 0.001, poll=True)
-        results[name] = {
-            "throughput_1k_msgs_per_s": round(rate),
-            "latency_64b_blocked_us": {f"p{q}": round(float(np.percentile(blocked, q)), 1) for q in (50, 99)},
-            "latency_64b_polling_us": {f"p{q}": round(float(np.percentile(polled, q)), 1) for q in (50, 99)},
-        }
+    for name, (make, batch) in kinds.items():
+        rate, _ = _run(make, THROUGHPUT_MESSAGES, 1024, 0.0, poll=False, batch=batch)
+        results[name] = {"throughput_1k_msgs_per_s": round(rate), "latency_64b_blocked_us": None,
+                         "latency_64b_polling_us": None}
+        if batch == 1:
+            _, blocked = _run(make, LATENCY_MESSAGES, 64, 0.001, poll=False)
+            _, polled = _run(make, LATENCY_MESSAGES, 64, 0.001, poll=True)
+            results[name]["latency_64b_blocked_us"] = {f"p{q}": round(float(np.percentile(blocked, q)), 1)
+                                                       for q in (50, 99)}
+            results[name]["latency_64b_polling_us"] = {f"p{q}": round(float(np.percentile(polled, q)), 1)
+                                                       for q in (50, 99)}
     base = results["multiprocessing.Queue"]["throughput_1k_msgs_per_s"]
     for r in results.values():
         r["throughput_vs_mp_queue"] = round(r["throughput_1k_msgs_per_s"] / base, 1)
@@ -149,12 +176,12 @@ def main() -> None:
     p.add_argument("--json", help="write the figures here too")
     args = p.parse_args()
     results = run()
-    print(f"{'channel':24} {'1 KiB msgs/s':>13} {'× mp.Queue':>10} {'64 B blocked p50/p99 µs':>24} "
+    print(f"{'channel':30} {'1 KiB msgs/s':>13} {'× mp.Queue':>10} {'64 B blocked p50/p99 µs':>24} "
           f"{'64 B polling p50/p99 µs':>24}")
     for name, r in results.items():
-        b, q = r["latency_64b_blocked_us"], r["latency_64b_polling_us"]
-        print(f"{name:24} {r['throughput_1k_msgs_per_s']:>13,} {r['throughput_vs_mp_queue']:>10} "
-              f"{b['p50']:>11} / {b['p99']:<10} {q['p50']:>11} / {q['p99']:<10}")
+        lat = [f"{x['p50']:>11} / {x['p99']:<10}" if x else f"{'-':>24}"
+               for x in (r["latency_64b_blocked_us"], r["latency_64b_polling_us"])]
+        print(f"{name:30} {r['throughput_1k_msgs_per_s']:>13,} {r['throughput_vs_mp_queue']:>10} {lat[0]} {lat[1]}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"machine_cpus": os.cpu_count(), **results}, f, indent=1)
