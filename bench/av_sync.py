@@ -1,10 +1,13 @@
 """Lip sync measured on a recording: how soon the mouth moves after the reply becomes audible, and the
 offset between the mouth opening and the sound starting, onset by onset (what a viewer notices).
 
-The mouth's opening is the mean grey-level change of the mouth box from the frame before the reply, and
-a mouth onset is the first frame at or above 30% of the reply's widest opening: a frame shows the face
+The mouth's opening is how much darker the mouth box has become since the frame before the reply (the
+open mouth's interior is dark; counting only darkening keeps most of a nod or a glance out of it), and a
+mouth onset is the first frame at or above 30% of the reply's widest opening: a frame shows the face
 from the moment it is presented, so the onset's time is that frame's start. The sound is the RMS of the
-audio in 2 ms steps, and a sound onset is its rise through 30% of the reply's peak, to the sample.
+audio in 2 ms steps, and a sound onset is its rise through 30% of the reply's peak, to the sample. The
+first movement and the first audible sound use 10% instead. A frame covers 33 ms, so a mouth that opens
+in the frame where the sound starts reads up to one frame early.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import numpy as np
 from bench.stats import pct
 
 ONSET = 0.3  # fraction of the reply's peak that counts as "opening" / "sounding"
+FIRST = 0.1  # fraction of the reply's peak that counts as the first movement / the first audible sound
 STEP_S = 0.002  # resolution of the sound envelope
 MATCH_S = 0.15  # a mouth onset further than this from a sound onset belongs to another syllable
 
@@ -33,9 +37,9 @@ def _decode(record: Path, box: list[int]) -> tuple[np.ndarray, np.ndarray, int, 
     return mouths, audio, rate, fps
 
 
-def onsets(signal: np.ndarray) -> np.ndarray:
-    """Indices where the signal rises through ONSET of its peak (the first index at or above it)."""
-    level = ONSET * signal.max()
+def onsets(signal: np.ndarray, fraction: float = ONSET) -> np.ndarray:
+    """Indices where the signal rises through `fraction` of its peak (the first index at or above it)."""
+    level = fraction * signal.max()
     return np.nonzero((signal[:-1] < level) & (signal[1:] >= level))[0] + 1
 
 
@@ -61,13 +65,15 @@ def analyse(record: Path, events: list[dict[str, Any]]) -> dict[str, Any]:
         if a < 1 or b > n or b - a < 6:
             continue
         # a - 1: the mouth at rest just before the reply, and the silence before it, start both signals.
-        mouth = np.abs(mouths[a - 1 : b] - mouths[a - 1]).mean(axis=(1, 2))
+        mouth = np.clip(mouths[a - 1] - mouths[a - 1 : b], 0, None).mean(axis=(1, 2))
         sound = envelope[int((a - 1) * steps_per_frame) : int(b * steps_per_frame)]
         m_on = (a - 1 + onsets(mouth)) / fps  # seconds from the start of the recording
         s_on = (a - 1) / fps + onsets(sound) * STEP_S
         if not (m_on.size and s_on.size):
             continue
-        first_moves.append((m_on[0] - s_on[0]) * 1000)
+        first_move, first_sound = onsets(mouth, FIRST), onsets(sound, FIRST)
+        if first_move.size and first_sound.size:
+            first_moves.append(((a - 1 + first_move[0]) / fps - ((a - 1) / fps + first_sound[0] * STEP_S)) * 1000)
         for t in s_on:
             nearest = m_on[np.argmin(np.abs(m_on - t))]
             if abs(nearest - t) <= MATCH_S:

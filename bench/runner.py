@@ -299,7 +299,7 @@ def print_table(r: dict[str, Any], console: Console) -> None:
         t.add_row(f"  {name} p50 / p95 (ms)", fmt(v), "")
     t.add_row("naive sequential p50 / p95 (ms)", fmt(r.get("baseline_voice_to_voice_ms")), "")
     t.add_row("  speed-up vs naive (p50)", f"{r.get('speedup_vs_baseline_p50') or '—'}×", "")
-    t.add_row("first mouth movement after first sound p50 / p95 (ms)", fmt(r["mouth_latency_ms"]), "")
+    t.add_row("first mouth movement after first audible sound p50 / p95 (ms)", fmt(r["mouth_latency_ms"]), "")
     t.add_row("A/V offset, mouth after sound (ms)", f"{r['av_offset_ms']}", "±40")
     t.add_row("frame time p50 / p99 (ms)", fmt(r["frame_ms"]), "p99 ≤ 40")
     t.add_row("frame interval p50 / p99 (ms)", fmt(r["frame_interval_ms"]), "")
