@@ -5,7 +5,8 @@
 
 A failure is "fast" when the worker died before it was ready or within HEALTHY_S of it; the back-off
 doubles from BACKOFF_MIN_S to BACKOFF_MAX_S and resets once the worker has run HEALTHY_S. A RUNNING
-worker whose heartbeats stop for HANG_S is declared hung (the supervisor kills it, which is an exit).
+worker whose heartbeats stop for HANG_S is declared hung (the supervisor kills it, which is an exit
+whose back-off counts from the last heartbeat).
 """
 
 from __future__ import annotations
@@ -58,8 +59,10 @@ class Lifecycle:
         """True when a RUNNING worker has been silent too long (the caller kills it)."""
         return self.state is State.RUNNING and now - self.last_beat > HANG_S
 
-    def exited(self, now: float, why: str) -> None:
-        """The process is gone: schedule its restart, or give up after repeated fast failures."""
+    def exited(self, now: float, why: str, hung: bool = False) -> None:
+        """The process is gone: schedule its restart, or give up after repeated fast failures. A hung
+        worker has been down since its last heartbeat, so its back-off counts from then: the HANG_S of
+        silence already spent is back-off enough for the first few hangs."""
         healthy = self.ready_at is not None and now - self.ready_at >= HEALTHY_S
         if healthy:
             self.fast_failures = 0
@@ -73,7 +76,7 @@ class Lifecycle:
             self.restart_at = None
             return
         self.state = State.BACKOFF
-        self.restart_at = now + self.backoff_s
+        self.restart_at = max(now, (self.last_beat if hung else now) + self.backoff_s)
         self.backoff_s = min(self.backoff_s * 2, BACKOFF_MAX_S)
 
     def due(self, now: float) -> bool:

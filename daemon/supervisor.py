@@ -82,6 +82,7 @@ class WorkerState:
     life: Lifecycle
     status: str = ""
     kill_reason: str = ""  # why the supervisor killed it (a hang), reported as the exit's reason
+    hung: bool = False  # killed for a hang: down since its last heartbeat, not since the kill
     exited_at: float | None = None
 
     @property
@@ -232,7 +233,7 @@ class Supervisor:
                     self._worker_exited(w, code, now)
                 elif w.life.hung(now):
                     # SIGKILL works on a stopped (SIGSTOP) process too; the exit is handled next step.
-                    self._kill(w, f"hung: no heartbeat for {now - w.life.last_beat:.1f} s")
+                    self._kill(w, f"hung: no heartbeat for {now - w.life.last_beat:.1f} s", hung=True)
                 elif (self.ready and w.life.state is State.STARTING and not w.kill_reason
                       and now - w.life.started_at > self.config.supervisor.ready_timeout_s):
                     self._kill(w, f"not ready {self.config.supervisor.ready_timeout_s:g} s after a restart")
@@ -291,17 +292,19 @@ class Supervisor:
         w.exited_at = time.monotonic()
         self._spawn(name)
 
-    def _kill(self, w: WorkerState, reason: str) -> None:
+    def _kill(self, w: WorkerState, reason: str, hung: bool = False) -> None:
         w.kill_reason = reason
+        w.hung = hung
         log.error("%s %s: killing it", w.name, reason)
         w.proc.kill()
 
     def _worker_exited(self, w: WorkerState, code: int, now: float) -> None:
         why = w.kill_reason or f"exited with code {code}"
+        hung, w.hung = w.hung, False
         w.kill_reason = ""
         w.exited_at = now
         was_ready = self.ready
-        w.life.exited(now, why)
+        w.life.exited(now, why, hung=hung)
         self.events.write({"event": "worker_exit", "turn": None, "t_ns": time.monotonic_ns(), "worker": w.name,
                            "reason": why, "state": w.life.state.value})
         if not was_ready and w.life.state is State.FATAL:

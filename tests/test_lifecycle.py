@@ -64,3 +64,22 @@ def test_silence_is_a_hang_only_while_running() -> None:
     w.beat(6)
     assert not w.hung(6 + HANG_S)
     assert w.hung(6 + HANG_S + 0.01)
+
+
+def test_a_hang_backs_off_from_its_last_heartbeat() -> None:
+    w = Lifecycle("asr")
+    waits = []
+    t = 0.0
+    for _ in range(3):
+        w.spawned(t)
+        w.ready(t + 1)
+        w.beat(t + 2)
+        t = t + 2 + HANG_S + 0.1  # the supervisor sees the silence and kills
+        w.exited(t, "hung", hung=True)
+        waits.append(w.restart_at - t)
+    assert waits == [0, 0, 0]  # 0.5, 1 and 2 s of back-off were spent in the silence
+    w.spawned(t)
+    w.ready(t + 1)
+    w.beat(t + 2)
+    w.exited(t + 2.5, "crash")  # a crash counts from the exit: the fourth back-off, 4 s
+    assert w.restart_at == t + 2.5 + 4
