@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import onnxruntime as ort
+if TYPE_CHECKING:
+    import onnxruntime as ort
 
 DEFAULT_ORDER = ("TensorrtExecutionProvider", "CUDAExecutionProvider", "CANNExecutionProvider", "CPUExecutionProvider")
 CPU = "CPUExecutionProvider"
@@ -24,13 +26,16 @@ def session(source: str | bytes, threads: int = 1, order: tuple[str, ...] = (CPU
     lean: no memory arena or memory patterns, which otherwise keep the high-water mark of the largest
     input ever seen.
     """
+    import onnxruntime as ort  # here, not at the top: importing it starts a thread, and workers fork from a
+    # single-threaded zygote (daemon/zygote_preload.py)
+
     available = set(ort.get_available_providers())
     providers = [p for p in order if p in available][:1] or [CPU]
     if optimised is None or providers != [CPU]:
         return _create(source, providers, threads, lean)
     if optimised.is_file():
         try:
-            return _create(str(optimised), providers, threads, lean, ort.GraphOptimizationLevel.ORT_DISABLE_ALL)
+            return _create(str(optimised), providers, threads, lean, optimise=False)
         except Exception:  # onnxruntime raises many unrelated types; rebuild the entry
             optimised.unlink(missing_ok=True)
     tmp = optimised.with_name(f"{optimised.stem}.{os.getpid()}.tmp.onnx")
@@ -43,14 +48,16 @@ def session(source: str | bytes, threads: int = 1, order: tuple[str, ...] = (CPU
     return _create(source, providers, threads, lean)
 
 
-def _create(source: str | bytes, providers: list[str], threads: int, lean: bool,
-            level: ort.GraphOptimizationLevel = ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
+def _create(source: str | bytes, providers: list[str], threads: int, lean: bool, optimise: bool = True,
             save: Path | None = None) -> ort.InferenceSession:
+    import onnxruntime as ort
+
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = threads
     opts.inter_op_num_threads = 1
     opts.log_severity_level = 3  # saving a graph warns that it is machine-specific; the cache key says so
-    opts.graph_optimization_level = level
+    if not optimise:  # an already optimised graph from the cache
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
     if lean:
         opts.enable_cpu_mem_arena = False
         opts.enable_mem_pattern = False

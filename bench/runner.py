@@ -89,7 +89,6 @@ class Kiosk:
              "--record", str(self.record), "--events", str(self.events.path), "--runtime-dir", str(self.run_dir),
              *[arg for o in overrides for arg in ("-o", o)]],
             env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        self.pids: dict[str, int] = {}
 
     def wait_ready(self, timeout: float = 180.0) -> None:
         deadline = time.monotonic() + timeout
@@ -102,7 +101,6 @@ class Kiosk:
             except ControlError:
                 status = {}
             if status.get("ready"):
-                self.pids = {"kioskd": self.proc.pid, **{w["name"]: w["pid"] for w in status["workers"]}}
                 return
             time.sleep(0.3)
         raise BenchError(f"kioskd not ready within {timeout:.0f} s (see {self.log.name})")
@@ -166,6 +164,8 @@ def _growth(first: Sample, last: Sample) -> dict[str, Any]:
     return {
         "rss_mb": [first.rss_mb_total, last.rss_mb_total],
         "rss_growth_pct": round((last.rss_mb_total - first.rss_mb_total) / first.rss_mb_total * 100, 2),
+        "pss_mb": [first.pss_mb_total, last.pss_mb_total],
+        "pss_growth_pct": round((last.pss_mb_total - first.pss_mb_total) / first.pss_mb_total * 100, 2),
         "fds": [first.fds, last.fds],
         "shm_segments": [first.shm, last.shm],
     }
@@ -190,7 +190,7 @@ def run(opts: BenchOptions, console: Console) -> dict[str, Any]:
             kiosk.wait_ready()
         t_start = time.monotonic()
         end_at = t_start + opts.soak_s if opts.soak_s else None
-        first = sample(kiosk.pids, kiosk.proc.pid)
+        first = sample(kiosk.proc.pid)
         if first:
             samples.append((0.0, first))
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -200,7 +200,7 @@ def run(opts: BenchOptions, console: Console) -> dict[str, Any]:
                 wav = opts.audio[asked % len(opts.audio)]
                 answered += len(kiosk.ask(wav))
                 asked += 1
-                s = sample(kiosk.pids, kiosk.proc.pid)
+                s = sample(kiosk.proc.pid)
                 if s:
                     samples.append((time.monotonic() - t_start, s))
                 progress.update(task, advance=1, description=f"turns ({wav.name})")
@@ -243,7 +243,9 @@ def _results(opts: BenchOptions, cfg: config_mod.Config, kiosk: Kiosk, workdir: 
         "barge_in_ms": stats.pct(stats.barge_ins(events)),
         "rss_mb_total": max(s.rss_mb_total for _, s in samples),
         "rss_mb": last.rss_mb,
-        "cpu_pct": {name: round((last.cpu_s[name] - first_cpu[name]) / wall * 100, 1) for name in last.cpu_s},
+        "pss_mb_total": max(s.pss_mb_total for _, s in samples),
+        "pss_mb": last.pss_mb,
+        "cpu_pct": {name: round((last.cpu_s[name] - first_cpu.get(name, 0.0)) / wall * 100, 1) for name in last.cpu_s},
         "boot_to_ready_ms": ready["boot_ms"],
         "workdir": str(workdir),
     }
@@ -257,7 +259,7 @@ def _results(opts: BenchOptions, cfg: config_mod.Config, kiosk: Kiosk, workdir: 
         result["soak"] = {"duration_s": round(wall), **_growth(warm, last),
                           "fps_min": min(window_fps), "fps_max": max(window_fps),
                           # the curve, so growth can be told from a high-water mark reached early
-                          "rss_series": [{"t_s": round(t), **s.rss_mb} for t, s in samples[::step]]}
+                          "pss_series": [{"t_s": round(t), **s.pss_mb} for t, s in samples[::step]]}
     if opts.baseline:
         result.update(_baseline(opts, cfg, result, console))
     return result
@@ -305,13 +307,14 @@ def print_table(r: dict[str, Any], console: Console) -> None:
     t.add_row("frame interval p50 / p99 (ms)", fmt(r["frame_interval_ms"]), "")
     t.add_row("fps", f"{r['fps']}", "30")
     t.add_row("barge-in p50 / p95 (ms)", fmt(r["barge_in_ms"]), "150")
-    t.add_row("RSS total, max (MB)", f"{r['rss_mb_total']:.0f}", "1500")
-    t.add_row("  RSS per process (MB)", ", ".join(f"{k} {v:.0f}" for k, v in r["rss_mb"].items()), "")
+    t.add_row("memory total, max: PSS (RSS summed) (MB)", f"{r['pss_mb_total']:.0f} ({r['rss_mb_total']:.0f})", "1500")
+    t.add_row("  PSS per process (MB)", ", ".join(f"{k} {v:.0f}" for k, v in r["pss_mb"].items()), "")
     t.add_row("  CPU per process (% of one core)", ", ".join(f"{k} {v:g}" for k, v in r["cpu_pct"].items()), "")
     t.add_row("boot to READY (ms)", f"{r['boot_to_ready_ms']}", "8000")
     if "soak" in r:
         s = r["soak"]
-        t.add_row("soak: duration, RSS growth", f"{s['duration_s']} s, {s['rss_growth_pct']:+.2f} %", "≤ 5 %")
+        t.add_row("soak: duration, memory growth PSS (RSS)",
+                  f"{s['duration_s']} s, {s['pss_growth_pct']:+.2f} % ({s['rss_growth_pct']:+.2f} %)", "≤ 5 %")
         t.add_row("soak: fds, shm segments (start → end)",
                   f"{s['fds'][0]}→{s['fds'][1]}, {s['shm_segments'][0]}→{s['shm_segments'][1]}", "no growth")
         t.add_row("soak: fps per 5 s window min / max", f"{s['fps_min']} / {s['fps_max']}", "steady")

@@ -12,7 +12,6 @@ import os
 import select
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from daemon.messages import new_turn_id
 from daemon.notify import monotonic_usec, notify, watchdog_interval
 from daemon.paths import control_socket
 from daemon.ring import Policy, Ring
+from daemon.spawner import Spawner, WorkerProcess
 from daemon.worker import WorkerSpec, bus_path
 
 log = logging.getLogger("kioskd")
@@ -54,12 +54,13 @@ SECTION_USERS: dict[str, tuple[str, ...]] = {
 # Event -> what the face should show about the visitor's turn.
 VISITOR_STATE = {"speech_start": "listening", "speech_end": "thinking", "speech_discarded": "idle",
                  "playback_start": "idle", "turn_end": "idle"}
+# The workers' environment (set for the zygote they fork from, daemon/spawner.py).
 # One BLAS/OpenMP thread per worker unless the operator asks for more: two cores are shared by five.
 # A fixed mmap threshold stops glibc from raising it after the first big free: the LLM sampler's
 # per-token vocabulary arrays (1-3 MB) then came from the heap, fragmented it, and the brain grew
 # ~100 MB over a few hundred replies. With the threshold fixed they are mapped and returned (no speed cost
 # measured).
-WORKER_ENV_DEFAULTS = {"OMP_NUM_THREADS": "1", "MALLOC_MMAP_THRESHOLD_": "131072"}
+WORKER_ENV = {"OMP_NUM_THREADS": "1", "MALLOC_MMAP_THRESHOLD_": "131072", "PYGAME_HIDE_SUPPORT_PROMPT": "1"}
 LINGER_S = 0.6  # keep the face on screen a moment after the last reply, so recordings end calmly
 COMMAND_WAIT_S = 1.0  # a worker busy in a long step still gets its commands (see Bus.send)
 
@@ -78,7 +79,7 @@ class RunOptions:
 
 @dataclass
 class WorkerState:
-    proc: subprocess.Popen[bytes]
+    proc: WorkerProcess
     life: Lifecycle
     status: str = ""
     kill_reason: str = ""  # why the supervisor killed it (a hang), reported as the exit's reason
@@ -123,6 +124,7 @@ class Supervisor:
         self.control = ControlServer(control_socket(self.run_dir), self._on_request)
         try:
             self._create_rings()
+            self.spawner = Spawner(WORKER_ENV)
             for name in PIPELINE:
                 self._spawn(name)
             notify(STATUS="starting workers")
@@ -175,8 +177,7 @@ class Supervisor:
         spec = WorkerSpec(name, self.run_dir, self.config.model_dump(mode="json"), ring_in, ring_out, options)
         spec_path = self.run_dir / f"{name}.spec.json"
         spec_path.write_text(json.dumps(spec.to_json()))
-        env = {**WORKER_ENV_DEFAULTS, **os.environ, "PYGAME_HIDE_SUPPORT_PROMPT": "1"}
-        proc = subprocess.Popen([sys.executable, "-m", "daemon.worker_main", str(spec_path)], env=env)
+        proc = self.spawner.spawn(name, spec_path)
         life = previous.life if previous is not None else Lifecycle(name)
         life.spawned(time.monotonic())
         self.workers[name] = WorkerState(proc, life, exited_at=previous.exited_at if previous else None)

@@ -1,4 +1,5 @@
-"""Entry point of one worker process: `python -m daemon.worker_main SPEC.json`."""
+"""Entry point of one worker process: `run(SPEC.json)` in a process forked from the zygote (see
+daemon/spawner.py), or `python -m daemon.worker_main SPEC.json` to run one by hand."""
 
 from __future__ import annotations
 
@@ -33,13 +34,14 @@ def worker_class(name: str) -> type[Worker]:
     return cls
 
 
-def _die_with_supervisor() -> None:
-    """If the supervisor is SIGKILLed, the kernel sends this worker SIGTERM (PR_SET_PDEATHSIG), so no
-    orphan keeps the camera, the speaker or a model's memory; the supervisor's resource tracker then
-    removes the shared memory."""
+def _die_with_parent() -> None:
+    """If the supervisor is SIGKILLed, its zygote exits and the kernel sends this worker SIGTERM
+    (PR_SET_PDEATHSIG), so no orphan keeps the camera, the speaker or a model's memory; the supervisor's
+    resource tracker then removes the shared memory."""
+    parent = os.getppid()
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-    if os.getppid() == 1:  # the supervisor died before the request took effect
+    if os.getppid() != parent or parent == 1:  # the parent died before the request took effect
         sys.exit(0)
 
 
@@ -47,13 +49,29 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     spec = WorkerSpec.from_json(json.loads(Path(argv[0]).read_text()))
     setproctitle(f"kioskd: {spec.name}")
-    _die_with_supervisor()
+    _die_with_parent()
     # A crash in native code (SDL, FFmpeg, onnxruntime, llama.cpp) leaves a Python stack in the journal.
     faulthandler.enable()
     logging.basicConfig(
         level=logging.INFO, format=f"%(asctime)s {spec.name:<5} %(levelname)s %(message)s", stream=sys.stderr
     )
     return worker_class(spec.name)(spec).run()
+
+
+def run(spec_path: str) -> None:
+    """Target of a process forked from the zygote; its exit code is the worker's."""
+    # multiprocessing hands every forked child the fork server's "alive" pipe, so that the child could
+    # fork in turn; the fork server exits only when every holder has closed it. A worker never forks,
+    # and holding it would keep the zygote (and so this worker, through PDEATHSIG) alive after a
+    # SIGKILLed supervisor: close it. (Private to multiprocessing; tests/test_supervisor_death.py
+    # notices if it moves.)
+    from multiprocessing import forkserver
+
+    alive = forkserver._forkserver._forkserver_alive_fd
+    if alive is not None:
+        os.close(alive)
+        forkserver._forkserver._forkserver_alive_fd = None
+    sys.exit(main([spec_path]))
 
 
 if __name__ == "__main__":

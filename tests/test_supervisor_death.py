@@ -1,4 +1,5 @@
-"""A supervisor killed with SIGKILL leaves nothing behind: workers exit, shared memory is removed."""
+"""The process tree: workers fork from a single-threaded zygote, and a supervisor killed with SIGKILL
+leaves nothing behind: zygote and workers exit, shared memory is removed."""
 
 from __future__ import annotations
 
@@ -7,16 +8,25 @@ import signal
 import time
 from pathlib import Path
 
-from daemon.control import request
-from daemon.paths import control_socket
+from bench.procs import _parent, processes
+from daemon.supervisor import PIPELINE
 from tests.test_end_to_end import kioskd, wait_ready
+
+
+def _threads(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/task"))
 
 
 def test_sigkill_of_the_supervisor_leaves_no_orphans_or_segments(runtime_dir: Path) -> None:
     proc = kioskd("--audio-in", "none", run_dir=runtime_dir)
     try:
         wait_ready(runtime_dir)
-        pids = [w["pid"] for w in request(control_socket(runtime_dir), {"cmd": "status"})["workers"]]
+        tree = processes(proc.pid)
+        # Workers are the zygote's children, named for ps; the zygote forks from one thread only.
+        assert set(PIPELINE) | {"kioskd", "zygote"} <= set(tree), tree
+        assert all(_parent(tree[name]) == tree["zygote"] for name in PIPELINE)
+        assert _threads(tree["zygote"]) == 1
+        pids = [pid for name, pid in tree.items() if name != "kioskd"]
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
@@ -28,5 +38,5 @@ def test_sigkill_of_the_supervisor_leaves_no_orphans_or_segments(runtime_dir: Pa
         if not alive and not segments:
             break
         time.sleep(0.2)
-    assert not alive, f"orphaned workers: {alive}"
+    assert not alive, f"orphaned processes: {alive}"
     assert not segments, f"leaked shared memory: {segments}"
