@@ -1,7 +1,8 @@
 """Ring benchmark: our shared-memory ring against multiprocessing.Queue and faster-fifo, between two
 real processes. Throughput with 1 KiB messages, one at a time and in batches (put_many/get_many, for
 the channels that have them); one-way latency of 64-byte messages sent every millisecond (the consumer
-blocked in get(), as a worker waits) and with a polling consumer.
+blocked in get(), as a worker waits, so the kernel's wake-up is part of it) and with a polling consumer
+(the channel alone).
 
     python -m bench.ring_bench [--json OUT.json]
 """
@@ -129,10 +130,15 @@ def _run(make: Callable[[], Any], n: int, size: int, pace_s: float, poll: bool, 
     time.sleep(0.3)
     put = channel.sender()
     pad = bytes(size - _TS.size)
+    due = time.perf_counter()
     for _ in range(n // batch):
-        put([_TS.pack(time.monotonic_ns()) + pad for _ in range(batch)])
         if pace_s:
-            time.sleep(pace_s)
+            # Spin to the next send time rather than sleep: a sleeping producer's CPU idles, and on a VM
+            # the first instructions after waking run cold, which is the host's cost, not the channel's.
+            due += pace_s
+            while time.perf_counter() < due:
+                pass
+        put([_TS.pack(time.monotonic_ns()) + pad for _ in range(batch)])
     elapsed_ns, lat = out.get()
     consumer.join()
     channel.close()

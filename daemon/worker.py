@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import logging
 import signal
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +23,7 @@ from daemon.messages import Message
 from daemon.ring import Ring
 
 HEARTBEAT_S = 0.5
+LONG_STEP_S = 30.0  # the longest a step may go without its own heartbeats (see Worker.long_step)
 # Events drive turn bookkeeping and measurements: wait this long for room in a busy supervisor's queue
 # rather than lose one (heartbeats are sent without waiting: the next one will do).
 EVENT_WAIT_S = 2.0
@@ -114,6 +118,27 @@ class Worker:
         if not ok:
             self.log.warning("output ring full: dropped %s of turn %s", msg.kind, msg.turn)
         return ok
+
+    @contextmanager
+    def long_step(self, limit_s: float = LONG_STEP_S) -> Iterator[None]:
+        """Heartbeat from a helper thread while this thread is in a step that cannot heartbeat itself
+        (llama.cpp evaluating a prompt is one native call: on a loaded machine it outlasts the hang
+        limit). Bounded: a step stuck for longer than `limit_s` is taken for a hang after all, and a
+        stopped process (SIGSTOP) stops this thread too."""
+        done = threading.Event()
+
+        def beat() -> None:
+            end = time.monotonic() + limit_s
+            while not done.wait(HEARTBEAT_S) and time.monotonic() < end:
+                self.bus.send(self._supervisor, {"type": "heartbeat", "worker": self.name})
+
+        helper = threading.Thread(target=beat, name=f"{self.name}-heartbeat", daemon=True)
+        helper.start()
+        try:
+            yield
+        finally:
+            done.set()
+            helper.join()
 
     def is_stale(self, turn: int) -> bool:
         """Interrupted work; turn 0 marks messages that belong to no turn (the echo reference)."""

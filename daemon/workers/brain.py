@@ -60,15 +60,17 @@ class Brain(Worker):
         facts = [self.faq[i].answer for i in nearest]
         splitter = SentenceSplitter()
         first = True
-        for piece in self.llm.stream(grounded_prompt(self.persona, facts, question), c.llm.max_tokens, c.llm.temperature):
-            if first:
-                self.emit("llm_first_token", turn)
-                first = False
-            self.poll_commands()
-            if self.is_stale(turn):
-                return
-            yield from splitter.feed(piece)
-        yield from splitter.flush()
+        with self.long_step():  # the prompt's evaluation is one native call, before the first piece
+            for piece in self.llm.stream(grounded_prompt(self.persona, facts, question), c.llm.max_tokens,
+                                         c.llm.temperature):
+                if first:
+                    self.emit("llm_first_token", turn)
+                    first = False
+                self.poll_commands()
+                if self.is_stale(turn):
+                    return
+                yield from splitter.feed(piece)
+            yield from splitter.flush()
 
     def _speak(self, turn: int, sentences: Iterable[str], fallback: str | None = None) -> None:
         seq = 0
