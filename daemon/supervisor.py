@@ -232,10 +232,12 @@ class Supervisor:
                 code = w.proc.poll()
                 if code is not None:
                     self._worker_exited(w, code, now)
+                elif w.kill_reason:
+                    continue  # killed, its exit not seen yet
                 elif w.life.hung(now):
                     # SIGKILL works on a stopped (SIGSTOP) process too; the exit is handled next step.
                     self._kill(w, f"hung: no heartbeat for {now - w.life.last_beat:.1f} s", hung=True)
-                elif (self.ready and w.life.state is State.STARTING and not w.kill_reason
+                elif (self.ready and w.life.state is State.STARTING
                       and now - w.life.started_at > self.config.supervisor.ready_timeout_s):
                     self._kill(w, f"not ready {self.config.supervisor.ready_timeout_s:g} s after a restart")
             elif w.life.due(now):

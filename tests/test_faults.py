@@ -1,5 +1,6 @@
 """Fault injection during a headless conversation: every worker SIGKILLed in turn and one SIGSTOPped
-(hung); each comes back, the next question is answered, no frame is black, no shared memory leaks."""
+(hung), then the zygote they fork from; each comes back, the next question is answered, no frame is
+black, no shared memory leaks."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 import av
 import numpy as np
 
+from bench.procs import processes
 from daemon.control import request
 from daemon.events import read_jsonl
 from daemon.paths import control_socket
@@ -55,10 +57,16 @@ def test_every_worker_killed_or_hung_comes_back(runtime_dir: Path, tmp_path: Pat
             back = wait_event(events, {"event": "worker_restart", "worker": name}, n, timeout=60)
             restarts[f"{name} {sig.name}"] = back["down_ms"]
             ask_and_wait_answer(runtime_dir, events)
+        # The zygote killed: every worker goes with it (PDEATHSIG), and all come back from a new one.
+        n = len(read_jsonl(events))
+        os.kill(processes(proc.pid)["zygote"], signal.SIGKILL)
+        for name in WORKERS:
+            wait_event(events, {"event": "worker_restart", "worker": name}, n, timeout=60)
+        ask_and_wait_answer(runtime_dir, events)
         status = request(control_socket(runtime_dir), {"cmd": "status"})
         assert all(w["state"] == "RUNNING" for w in status["workers"])
         assert {w["name"]: w["restarts"] for w in status["workers"]} == {
-            "ear": 1, "asr": 2, "brain": 1, "voice": 1, "face": 1}
+            "ear": 2, "asr": 3, "brain": 2, "voice": 2, "face": 2}
     finally:
         proc.send_signal(signal.SIGTERM)
         code = proc.wait(timeout=60)
@@ -69,7 +77,7 @@ def test_every_worker_killed_or_hung_comes_back(runtime_dir: Path, tmp_path: Pat
     assert any("hung" in e["reason"] for e in exits)
     # The screen never went black: every frame of both recordings (before and after the face restart)
     # shows the portrait.
-    for path in (record, record.with_name("out.1.mp4")):
+    for path in (record, record.with_name("out.1.mp4"), record.with_name("out.2.mp4")):
         means = gray_means(path)
         assert len(means) > 30 and means.min() > 40, path
 

@@ -26,19 +26,24 @@ class Asr(Worker):
         if msg.meta.get("speculative"):
             # A first pause: transcribe now, and say whether it sounds finished so the ear can end the
             # utterance at once or give a hesitating visitor more time.
-            text = self.asr.transcribe(np.frombuffer(msg.payload, np.int16))
+            text = self._transcribe(msg.payload)
             self.speculation = (msg.turn, msg.t_ns, text)
             self.emit("asr_speculative", msg.turn, text=text, finished=sounds_finished(text))
             return
         turn, voiced_end, text = self.speculation
         reused = (turn, voiced_end) == (msg.turn, msg.t_ns)  # nothing was said after the pause
         if not reused:
-            text = self.asr.transcribe(np.frombuffer(msg.payload, np.int16))
+            text = self._transcribe(msg.payload)
         self.emit("asr_final", msg.turn, text=text, speculative=reused)
         if not text:
             self.emit("turn_end", msg.turn, answered=False, reason="nothing recognised")
             return
         self.send(Message(TEXT, msg.turn, meta={"text": text}))
+
+
+    def _transcribe(self, payload: bytes) -> str:
+        with self.long_step():  # one decode of a long utterance on a loaded machine can outlast the hang limit
+            return self.asr.transcribe(np.frombuffer(payload, np.int16))
 
 
 WORKER = Asr

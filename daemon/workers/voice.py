@@ -49,7 +49,10 @@ class Voice(Worker):
             return
         t0 = time.monotonic_ns()
         text = msg.meta["text"]
-        speech = self.cache.get(text) or self.tts.synthesize(text)
+        speech = self.cache.get(text)
+        if speech is None:
+            with self.long_step():  # one ONNX run: a long sentence on a loaded machine can outlast the hang limit
+                speech = self.tts.synthesize(text)
         if msg.seq == 0:
             self.emit("tts_first_audio", msg.turn, synth_ms=round((time.monotonic_ns() - t0) / 1e6, 1),
                       audio_ms=round(len(speech.pcm) * 1000 / speech.rate), cached=text in self.cache)
