@@ -5,7 +5,8 @@ An entry's name is a hash of everything it depends on (model file identity, sett
 input text), so a changed input is simply a different entry and nothing is ever stale. Entries are
 written to a temporary name and renamed, so a reader never sees half of one; an unreadable entry reads
 as missing and is rewritten. A cache folder that cannot be written turns caching off with one warning:
-the kiosk still runs, it only starts slower.
+the kiosk still runs, it only starts slower. Where the cache folder is, is the daemon's choice
+(daemon.paths.cache_dir).
 """
 
 from __future__ import annotations
@@ -18,16 +19,6 @@ from pathlib import Path
 import numpy as np
 
 log = logging.getLogger("kioskd.cache")
-
-
-def default_dir() -> Path:
-    """$KIOSKD_CACHE_DIR, else /var/cache/kioskd for root, else $XDG_CACHE_HOME/kioskd (~/.cache/kioskd)."""
-    env = os.environ.get("KIOSKD_CACHE_DIR")
-    if env:
-        return Path(env)
-    if os.geteuid() == 0:
-        return Path("/var/cache/kioskd")
-    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "kioskd"
 
 
 def file_key(path: Path) -> str:
@@ -51,8 +42,8 @@ def machine_key() -> str:
 class DiskCache:
     """One kind of entry (a subfolder) of the cache folder."""
 
-    def __init__(self, kind: str, folder: Path | None = None) -> None:
-        path = (folder or default_dir()) / kind
+    def __init__(self, kind: str, folder: Path) -> None:
+        path = folder / kind
         try:
             path.mkdir(parents=True, exist_ok=True)
             self.folder: Path | None = path

@@ -16,7 +16,7 @@ from models.tts_piper import Speech
 
 
 class SpeechCache:
-    def __init__(self, voice: Path, settings: str, folder: Path | None = None) -> None:
+    def __init__(self, voice: Path, settings: str, folder: Path) -> None:
         self._voice_key = f"{file_key(voice)}|{settings}"
         self._cache = DiskCache("speech", folder)
 

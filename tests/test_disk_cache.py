@@ -3,6 +3,7 @@ or unwritable cache costs time, never correctness."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -87,5 +88,10 @@ def test_voice_graph_is_cached_and_a_damaged_one_rebuilt(tmp_path: Path) -> None
 
 
 def test_cache_folder_follows_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from daemon.paths import cache_dir
+
     monkeypatch.setenv("KIOSKD_CACHE_DIR", str(tmp_path))
-    assert DiskCache("llm").folder == tmp_path / "llm"
+    assert DiskCache("llm", cache_dir()).folder == tmp_path / "llm"
+    monkeypatch.delenv("KIOSKD_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache_dir() == (Path("/var/cache/kioskd") if os.geteuid() == 0 else tmp_path / "xdg" / "kioskd")

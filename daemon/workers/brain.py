@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from daemon.config import resolve
 from daemon.messages import REPLY_END, SENTENCE, TEXT, Message
+from daemon.paths import cache_dir
 from daemon.worker import Worker
 from models.disk_cache import DiskCache
 from models.faq import load_faq
@@ -29,12 +30,12 @@ class Brain(Worker):
         c = self.config.brain
         self.faq = load_faq(resolve(c.faq))
         self.persona = resolve(c.persona).read_text(encoding="utf-8")
-        self.index = FaqIndex(self.faq, cache=DiskCache("embeddings"))
+        self.index = FaqIndex(self.faq, cache=DiskCache("embeddings", cache_dir()))
         self.llm = LlamaLlm(resolve_model(c.llm.model, "brain.llm.model"), c.llm.context, c.llm.threads)
         # Evaluate the persona prefix now, so the first visitor who needs the LLM does not pay for it.
         # Before ready, not after: it is one blocking call with no heartbeat, and a loaded machine can
         # stretch it past the supervisor's hang limit. After the first boot it comes from the disk cache.
-        self.llm.warm(grounded_prompt(self.persona, [], "Hello"), DiskCache("llm"))
+        self.llm.warm(grounded_prompt(self.persona, [], "Hello"), DiskCache("llm", cache_dir()))
 
     def handle(self, msg: Message) -> None:
         if msg.kind != TEXT:

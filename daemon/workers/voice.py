@@ -11,6 +11,7 @@ import time
 
 from daemon.config import resolve
 from daemon.messages import REPLY_END, SENTENCE, SPEECH, Message
+from daemon.paths import cache_dir
 from daemon.worker import Worker
 from models.disk_cache import DiskCache
 from models.faq import load_faq
@@ -28,11 +29,12 @@ class Voice(Worker):
     def setup(self) -> None:
         c = self.config.voice
         path = resolve_model(c.model, "voice.model")
-        self.tts = PiperTts(path, c.length_scale, patched=c.model.startswith(EMBEDDED_PREFIX), cache=DiskCache("onnx"))
-        self.tts.synthesize("Hello.")  # warm-up: the first run allocates the ONNX arena
+        self.tts = PiperTts(path, c.length_scale, patched=c.model.startswith(EMBEDDED_PREFIX),
+                            cache=DiskCache("onnx", cache_dir()))
+        self.tts.synthesize("Hello.")  # warm-up: the first run initialises espeak and onnxruntime's kernels
         self.cache: dict[str, Speech] = {}
         if c.cache_faq:
-            disk = SpeechCache(path, f"length_scale={c.length_scale}")
+            disk = SpeechCache(path, f"length_scale={c.length_scale}", cache_dir())
             for entry in load_faq(resolve(self.config.brain.faq)):
                 first = split(entry.answer)[0]
                 speech = disk.get(first)
