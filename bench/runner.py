@@ -24,6 +24,7 @@ from rich.table import Table
 from bench import av_sync, stats
 from bench.procs import Sample, sample
 from daemon import config as config_mod
+from daemon import events as events_mod
 from daemon.control import ControlError, request
 from daemon.paths import control_socket
 
@@ -222,7 +223,7 @@ def run(opts: BenchOptions, console: Console) -> dict[str, Any]:
 def _results(opts: BenchOptions, cfg: config_mod.Config, kiosk: Kiosk, workdir: Path,
              samples: list[tuple[float, Sample]], asked: int, wall: float, console: Console) -> dict[str, Any]:
     events = kiosk.events.events
-    turns = stats.turns(events)
+    turns = events_mod.turns(events)
     ready = next(e for e in events if e["event"] == "ready")
     last = samples[-1][1]
     first_cpu = samples[0][1].cpu_s
@@ -238,7 +239,7 @@ def _results(opts: BenchOptions, cfg: config_mod.Config, kiosk: Kiosk, workdir: 
         "reply_sources": [t["source"] for t in turns],
         "voice_to_voice_ms": stats.pct(t["voice_to_voice_ms"] for t in turns),
         "stages_ms": {name: stats.pct(t["stages_ms"][name] for t in turns if name in t["stages_ms"])
-                      for name in stats.STAGES},
+                      for name in events_mod.STAGES},
         **stats.frames(events),
         "barge_in_ms": stats.pct(stats.barge_ins(events)),
         "rss_mb_total": max(s.rss_mb_total for _, s in samples),

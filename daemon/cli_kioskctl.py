@@ -10,7 +10,7 @@ from typing import Any
 
 from daemon import config as config_mod
 from daemon.control import ControlError, request
-from daemon.events import read_jsonl, turn_reports
+from daemon.events import read_jsonl, turns
 from daemon.paths import control_socket, runtime_dir
 
 
@@ -132,7 +132,7 @@ def _hear(sock: Path, path: Path) -> int:
 
 def _report(path: Path) -> int:
     try:
-        reports = turn_reports(read_jsonl(path))
+        reports = turns(read_jsonl(path))
     except (OSError, ValueError, KeyError) as exc:
         print(f"kioskctl: {path}: not a kioskd events file ({exc})", file=sys.stderr)
         return 1
@@ -140,11 +140,10 @@ def _report(path: Path) -> int:
         print(f"{path}: no answered turn")
         return 1
     for r in reports:
-        print(f"turn {r['turn']}: heard {r['heard']!r}")
-        print(f"  replied ({r.get('source', '?')}): {' '.join(r['said'])}")
-        steps = ", ".join(f"{name} +{ms} ms" for name, ms in r["ms"].items())
-        print(f"  after the last voiced sample: {steps}")
-        print(f"  voice-to-voice latency: {r['ms']['playback_start']} ms")
+        print(f"turn {r['turn']}: heard {r['transcript']!r}")
+        print(f"  replied ({r['source'] or '?'}): {' '.join(r['said'])}")
+        print("  stages: " + ", ".join(f"{name} {ms:.0f} ms" for name, ms in r["stages_ms"].items()))
+        print(f"  voice-to-voice latency: {r['voice_to_voice_ms']:.0f} ms")
     return 0
 
 

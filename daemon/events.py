@@ -38,44 +38,41 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def voice_to_voice_ms(events: Iterable[dict[str, Any]]) -> dict[int, float]:
-    """Per turn: last voiced sample of the question (speech_end) -> first reply sample played."""
-    ends: dict[int, int] = {}
-    starts: dict[int, int] = {}
+# Stage -> (from event[field], to event[field]); each stage starts where the previous one ended, so the
+# stages of a turn add up to its voice-to-voice latency.
+STAGES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
+    "endpointing": (("speech_end", "t_ns"), ("speech_end", "endpoint_ns")),
+    "asr": (("speech_end", "endpoint_ns"), ("asr_final", "t_ns")),
+    "brain_first_sentence": (("asr_final", "t_ns"), ("sentence", "t_ns")),
+    "voice_first_audio": (("sentence", "t_ns"), ("tts_first_audio", "t_ns")),
+    "playback_start": (("tts_first_audio", "t_ns"), ("playback_start", "t_ns")),
+}
+
+
+def turns(events: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Answered turns in order: what was heard and said, the reply's source, voice-to-voice (last voiced
+    sample of the question -> first reply sample played) and the stages it splits into, in ms."""
+    first: dict[int, dict[str, dict[str, Any]]] = {}
+    said: dict[int, list[str]] = {}
     for ev in events:
-        if ev["event"] == "speech_end":
-            ends[ev["turn"]] = ev["t_ns"]
-        elif ev["event"] == "playback_start":
-            starts.setdefault(ev["turn"], ev["t_ns"])
-    return {turn: (starts[turn] - t) / 1e6 for turn, t in ends.items() if turn in starts}
-
-
-# Milestones of a turn after the visitor stops speaking, in pipeline order.
-MILESTONES = ("asr_final", "reply", "sentence", "tts_first_audio", "playback_start")
-
-
-def turn_reports(events: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per answered turn: what was heard and said, and ms from speech_end to each milestone's first event."""
-    turns: dict[int, dict[str, Any]] = {}
-    for ev in events:
-        turn = ev.get("turn")
-        if turn is None:
-            continue
-        t = turns.setdefault(turn, {"turn": turn, "heard": "", "said": [], "at": {}})
-        name = ev["event"]
-        t["at"].setdefault(name, ev["t_ns"])
-        if name == "asr_final":
-            t["heard"] = ev.get("text", "")
-        elif name == "sentence":
-            t["said"].append(ev.get("text", ""))
-        elif name == "reply":
-            t["source"] = ev.get("source")
+        if ev.get("turn") is not None:
+            first.setdefault(ev["turn"], {}).setdefault(ev["event"], ev)
+            if ev["event"] == "sentence":
+                said.setdefault(ev["turn"], []).append(ev.get("text", ""))
     out = []
-    for t in turns.values():
-        end = t["at"].get("speech_end")
-        if end is None or "playback_start" not in t["at"]:
+    for turn, evs in first.items():
+        if "speech_end" not in evs or "playback_start" not in evs:
             continue
-        t["ms"] = {m: round((t["at"][m] - end) / 1e6) for m in MILESTONES if m in t["at"]}
-        del t["at"]
-        out.append(t)
-    return out
+        stages = {}
+        for name, ((ev_a, f_a), (ev_b, f_b)) in STAGES.items():
+            if ev_a in evs and ev_b in evs and f_a in evs[ev_a] and f_b in evs[ev_b]:
+                stages[name] = (evs[ev_b][f_b] - evs[ev_a][f_a]) / 1e6
+        out.append({
+            "turn": turn,
+            "transcript": evs.get("asr_final", {}).get("text", ""),
+            "said": said.get(turn, []),
+            "source": evs.get("reply", {}).get("source"),
+            "voice_to_voice_ms": (evs["playback_start"]["t_ns"] - evs["speech_end"]["t_ns"]) / 1e6,
+            "stages_ms": stages,
+        })
+    return sorted(out, key=lambda t: t["turn"])

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from bench import av_sync, stats
+from daemon.events import turns
 from kiosk.recorder import Recorder
 
 MS = 1_000_000
@@ -26,7 +27,7 @@ def test_stages_add_up_to_voice_to_voice() -> None:
         {"event": "playback_start", "turn": 7, "t_ns": t + 590 * MS},
         {"event": "speech_end", "turn": 8, "t_ns": t},  # never answered: not a turn
     ]
-    (turn,) = stats.turns(events)
+    (turn,) = turns(events)
     assert turn["voice_to_voice_ms"] == 590
     assert turn["stages_ms"] == {"endpointing": 300, "asr": 180, "brain_first_sentence": 20,
                                  "voice_first_audio": 60, "playback_start": 30}
@@ -79,3 +80,26 @@ def test_barge_in_latency_from_events() -> None:
         {"event": "playback_stop", "turn": 1, "t_ns": 135 * MS},
     ]
     assert stats.barge_ins(events) == [115.0]
+
+
+def test_kioskctl_report_reads_an_events_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from daemon.cli_kioskctl import main
+
+    t = 1_000 * MS
+    events = [
+        {"event": "speech_end", "turn": 3, "t_ns": t, "endpoint_ns": t + 300 * MS},
+        {"event": "asr_final", "turn": 3, "t_ns": t + 400 * MS, "text": "where is the lift"},
+        {"event": "reply", "turn": 3, "t_ns": t + 410 * MS, "source": "faq"},
+        {"event": "sentence", "turn": 3, "t_ns": t + 420 * MS, "text": "Behind you."},
+        {"event": "tts_first_audio", "turn": 3, "t_ns": t + 421 * MS},
+        {"event": "playback_start", "turn": 3, "t_ns": t + 440 * MS},
+    ]
+    path = tmp_path / "events.jsonl"
+    path.write_text("".join(json.dumps(e) + "\n" for e in events))
+    assert main(["report", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "'where is the lift'" in out and "Behind you." in out and "voice-to-voice latency: 440 ms" in out
+    path.write_text("not json\n")
+    assert main(["report", str(path)]) == 1

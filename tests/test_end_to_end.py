@@ -21,7 +21,7 @@ import pytest
 from daemon.audio_sources import decode_file
 from daemon.config import load, resolve
 from daemon.control import request
-from daemon.events import read_jsonl, voice_to_voice_ms
+from daemon.events import read_jsonl, turns
 from daemon.paths import control_socket
 from daemon.supervisor import RINGS
 from models.faq import load_faq
@@ -109,10 +109,11 @@ def test_question_is_heard_and_answered_from_the_faq(conversation: dict) -> None
 
 
 def test_events_give_a_voice_to_voice_latency(conversation: dict) -> None:
-    latency = voice_to_voice_ms(conversation["events"])
-    assert len(latency) == 2
-    for ms in latency.values():
-        assert 0 < ms < 5000  # loose sanity bound; the figure itself is tracked by bench/
+    answered = turns(conversation["events"])
+    assert len(answered) == 2
+    for t in answered:
+        assert 0 < t["voice_to_voice_ms"] < 5000  # loose sanity bound; the figure itself is tracked by bench/
+        assert sum(t["stages_ms"].values()) == pytest.approx(t["voice_to_voice_ms"])
 
 
 def _frames(record: Path) -> tuple[np.ndarray, float]:
