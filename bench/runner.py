@@ -31,7 +31,9 @@ from daemon.paths import control_socket
 SAMPLES = Path(__file__).resolve().parent.parent / "configs" / "samples"
 GAP_S = 0.5  # between one visitor's reply ending and the next question
 TURN_TIMEOUT_S = 60.0
-WARMUP_TURNS = 10  # soak: growth is measured from here, after caches and allocators settle
+# Soak: growth is measured from here, after caches, allocators and high-water marks settle (the LLM's
+# first temperature-sampled replies allocate ~80 MB it keeps and reuses).
+WARMUP_TURNS = 30
 SERIES_POINTS = 60  # soak: RSS readings kept in the JSON
 
 

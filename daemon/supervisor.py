@@ -56,11 +56,7 @@ VISITOR_STATE = {"speech_start": "listening", "speech_end": "thinking", "speech_
                  "playback_start": "idle", "turn_end": "idle"}
 # The workers' environment (set for the zygote they fork from, daemon/spawner.py).
 # One BLAS/OpenMP thread per worker unless the operator asks for more: two cores are shared by five.
-# A fixed mmap threshold stops glibc from raising it after the first big free: the LLM sampler's
-# per-token vocabulary arrays (1-3 MB) then came from the heap, fragmented it, and the brain grew
-# ~100 MB over a few hundred replies. With the threshold fixed they are mapped and returned (no speed cost
-# measured).
-WORKER_ENV = {"OMP_NUM_THREADS": "1", "MALLOC_MMAP_THRESHOLD_": "131072", "PYGAME_HIDE_SUPPORT_PROMPT": "1"}
+WORKER_ENV = {"OMP_NUM_THREADS": "1", "PYGAME_HIDE_SUPPORT_PROMPT": "1"}
 LINGER_S = 0.6  # keep the face on screen a moment after the last reply, so recordings end calmly
 COMMAND_WAIT_S = 1.0  # a worker busy in a long step still gets its commands (see Bus.send)
 
