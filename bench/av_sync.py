@@ -47,10 +47,12 @@ def analyse(record: Path, events: list[dict[str, Any]]) -> dict[str, Any]:
     clock = next(e for e in events if e["event"] == "clock_start")
     mouths, audio, rate, fps = _decode(record, clock["mouth_box"])
     step = round(rate * STEP_S)
+    step_s = step / rate  # the envelope's real step (44 samples at 22.05 kHz is 1.995 ms, not 2: over a
+    # long recording the difference adds up to frames)
     n = min(len(mouths), int(len(audio) / rate * fps))
     m = len(audio) // step
     envelope = np.sqrt((audio[: m * step].astype(np.float64).reshape(m, step) ** 2).mean(axis=1))
-    steps_per_frame = 1 / (fps * STEP_S)
+    steps_per_frame = 1 / (fps * step_s)
 
     def frame_of(t_ns: int) -> float:
         return (t_ns - clock["t_ns"]) / 1e9 * fps
@@ -68,12 +70,12 @@ def analyse(record: Path, events: list[dict[str, Any]]) -> dict[str, Any]:
         mouth = np.clip(mouths[a - 1] - mouths[a - 1 : b], 0, None).mean(axis=(1, 2))
         sound = envelope[int((a - 1) * steps_per_frame) : int(b * steps_per_frame)]
         m_on = (a - 1 + onsets(mouth)) / fps  # seconds from the start of the recording
-        s_on = (a - 1) / fps + onsets(sound) * STEP_S
+        s_on = (a - 1) / fps + onsets(sound) * step_s
         if not (m_on.size and s_on.size):
             continue
         first_move, first_sound = onsets(mouth, FIRST), onsets(sound, FIRST)
         if first_move.size and first_sound.size:
-            first_moves.append(((a - 1 + first_move[0]) / fps - ((a - 1) / fps + first_sound[0] * STEP_S)) * 1000)
+            first_moves.append(((a - 1 + first_move[0]) / fps - ((a - 1) / fps + first_sound[0] * step_s)) * 1000)
         for t in s_on:
             nearest = m_on[np.argmin(np.abs(m_on - t))]
             if abs(nearest - t) <= MATCH_S:

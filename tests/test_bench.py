@@ -36,16 +36,16 @@ def test_stages_add_up_to_voice_to_voice() -> None:
     assert stats.pct([]) is None
 
 
-def _recording(tmp_path: Path, lag_frames: int) -> tuple[Path, list[dict]]:
-    """6 s of tone bursts (2-5 frames each) whose mouth opens `lag_frames` late."""
-    fps, rate, seconds = 30, 22050, 6
+def _recording(tmp_path: Path, lag_frames: int, seconds: int = 6) -> tuple[Path, list[dict]]:
+    """Tone bursts (3 frames each, at random) whose mouth opens `lag_frames` late."""
+    fps, rate = 30, 22050
     rng = np.random.default_rng(3)
     loud = np.repeat(rng.random(seconds * fps // 3) > 0.5, 3).astype(float)
     loud[:15] = 0  # half a second of silence before the reply
     per_frame = rate // fps
     audio = (np.repeat(loud, per_frame) * 12000 * np.sin(np.arange(len(loud) * per_frame) * 0.3)).astype(np.int16)
     box = [40, 40, 80, 60]
-    path = tmp_path / f"lag{lag_frames}.mp4"
+    path = tmp_path / f"lag{lag_frames}-{seconds}s.mp4"
     rec = Recorder(path, (128, 96), fps, rate)
     for k in range(len(loud)):
         frame = np.full((96, 128, 3), 200, np.uint8)
@@ -71,6 +71,9 @@ def test_av_offset_is_recovered(tmp_path: Path) -> None:
     # ... and a mouth two frames late reads two frames later.
     assert late["av_offset_ms"] - in_sync["av_offset_ms"] == pytest.approx(2000 / 30, abs=8)
     assert late["mouth_latency_ms"]["p50"] - in_sync["mouth_latency_ms"]["p50"] == pytest.approx(2000 / 30, abs=8)
+    # A long recording stays in sync: audio and video timing must not drift apart in the analysis.
+    long = av_sync.analyse(*_recording(tmp_path, 0, seconds=60))
+    assert abs(long["av_offset_ms"]) < 25
 
 
 def test_barge_in_latency_from_events() -> None:
