@@ -7,6 +7,7 @@ the LLM, grounded in the nearest FAQ facts, and its sentences are sent on as the
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable
 
 from daemon.config import resolve
@@ -51,6 +52,10 @@ class Brain(Worker):
             return
         self.emit("reply", msg.turn, source="llm", entry=match.entry, score=round(match.score, 3))
         self._speak(msg.turn, self._generate(msg.turn, question, [m.entry for m in ranked[:FACTS]]), fallback=c.fallback)
+        # llama-cpp-python's sampler refers to itself through its cleanup stack, so each reply leaves one
+        # (with ~3 MB of native buffers) for the cyclic collector, which an otherwise idle worker runs
+        # rarely: the brain grew by that much per LLM reply over a soak. Collect now, the reply is sent.
+        gc.collect()
 
     def on_command(self, cmd: dict[str, object]) -> None:
         if cmd.get("type") == "say":
