@@ -43,8 +43,9 @@ def _pid(kiosk: Kiosk, name: str) -> int:
 def _fault(kiosk: Kiosk, name: str, sig: signal.Signals) -> dict[str, Any]:
     kiosk.events.poll()
     seen = len(kiosk.events.events)
+    pid = _pid(kiosk, name)
     fault_ns = time.monotonic_ns()
-    os.kill(_pid(kiosk, name), sig)
+    os.kill(pid, sig)
     deadline = time.monotonic() + WAIT_S
     ready: dict[str, Any] | None = None
     while time.monotonic() < deadline:

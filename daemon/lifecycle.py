@@ -52,8 +52,8 @@ class Lifecycle:
         self.ready_at = self.last_beat = now
         self.reason = ""
 
-    def beat(self, now: float) -> None:
-        self.last_beat = now
+    def beat(self, at: float) -> None:
+        self.last_beat = max(self.last_beat, at)
 
     def hung(self, now: float) -> bool:
         """True when a RUNNING worker has been silent too long (the caller kills it)."""

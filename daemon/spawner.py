@@ -25,6 +25,7 @@ class WorkerProcess:
         self._process = process
         assert process.pid is not None
         self.pid: int = process.pid
+        self.sentinel: int = process.sentinel  # readable once the process has exited
 
     def poll(self) -> int | None:
         """Exit code (negative: killed by that signal), or None while it runs."""

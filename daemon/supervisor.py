@@ -203,7 +203,10 @@ class Supervisor:
 
     # -- main loop ---------------------------------------------------------------------------
     def _step(self) -> None:
-        select.select([self.bus, self.control], [], [], 0.1)
+        # A worker's sentinel becomes readable when it exits: a crash (or the kill of a hung worker) is
+        # handled at once rather than at the next tick.
+        sentinels = [w.proc.sentinel for w in self.workers.values() if w.life.state in (State.STARTING, State.RUNNING)]
+        select.select([self.bus, self.control, *sentinels], [], [], 0.1)
         while (msg := self.bus.recv()) is not None:
             self._on_bus(msg)
         self.control.serve_pending()
@@ -349,8 +352,10 @@ class Supervisor:
         if w is None:
             return
         now = time.monotonic()
-        w.life.beat(now)
         kind = msg["type"]
+        # A heartbeat counts from when it was sent (same monotonic clock): one that waited in the queue
+        # while the worker stopped must not push the hang verdict later.
+        w.life.beat(msg["t_ns"] / 1e9 if kind == "heartbeat" and "t_ns" in msg else now)
         if kind == "ready":
             # What a (re)start costs: the worker's setup is its models; the rest is Python and imports.
             start_ms, setup_ms = round((now - w.life.started_at) * 1000), msg.get("setup_ms")

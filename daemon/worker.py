@@ -130,7 +130,7 @@ class Worker:
         def beat() -> None:
             end = time.monotonic() + limit_s
             while not done.wait(HEARTBEAT_S) and time.monotonic() < end:
-                self.bus.send(self._supervisor, {"type": "heartbeat", "worker": self.name})
+                self.bus.send(self._supervisor, {"type": "heartbeat", "worker": self.name, "t_ns": time.monotonic_ns()})
 
         helper = threading.Thread(target=beat, name=f"{self.name}-heartbeat", daemon=True)
         helper.start()
@@ -149,7 +149,7 @@ class Worker:
         now = time.monotonic()
         if now - self._last_beat >= HEARTBEAT_S:
             self._last_beat = now
-            self.bus.send(self._supervisor, {"type": "heartbeat", "worker": self.name})
+            self.bus.send(self._supervisor, {"type": "heartbeat", "worker": self.name, "t_ns": time.monotonic_ns()})
 
     def poll_commands(self) -> None:
         """Obey pending bus commands and heartbeat; long-running stages call this between steps so an
