@@ -135,9 +135,10 @@ def _run(make: Callable[[], Any], n: int, size: int, pace_s: float, poll: bool, 
         if pace_s:
             # Spin to the next send time rather than sleep: a sleeping producer's CPU idles, and on a VM
             # the first instructions after waking run cold, which is the host's cost, not the channel's.
+            # sleep(0) yields the GIL, which multiprocessing.Queue's feeder thread needs.
             due += pace_s
             while time.perf_counter() < due:
-                pass
+                time.sleep(0)
         put([_TS.pack(time.monotonic_ns()) + pad for _ in range(batch)])
     elapsed_ns, lat = out.get()
     consumer.join()
