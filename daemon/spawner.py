@@ -3,7 +3,7 @@
 small Popen-like surface it uses: pid, poll, wait, kill.
 
 The fork server is started from the supervisor's environment, so the settings workers need before
-their first allocation or thread (OMP_NUM_THREADS, MALLOC_MMAP_THRESHOLD_) are placed there first.
+their first thread (OMP_NUM_THREADS) are placed there first.
 If the supervisor is SIGKILLed, the fork server sees its pipe close and exits, and each worker, whose
 parent it is, gets SIGTERM (PR_SET_PDEATHSIG, daemon/worker_main.py).
 """
