@@ -7,6 +7,9 @@ Stages subclass `Worker` and implement `setup` (load models) and `handle` (one m
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import gc
 import logging
 import signal
 import threading
@@ -27,6 +30,8 @@ LONG_STEP_S = 30.0  # the longest a step may go without its own heartbeats (see 
 # Events drive turn bookkeeping and measurements: wait this long for room in a busy supervisor's queue
 # rather than lose one (heartbeats are sent without waiting: the next one will do).
 EVENT_WAIT_S = 2.0
+_LIBC = ctypes.util.find_library("c")
+_malloc_trim = getattr(ctypes.CDLL(_LIBC), "malloc_trim", None) if _LIBC else None  # glibc only
 
 
 @dataclass
@@ -139,6 +144,14 @@ class Worker:
         finally:
             done.set()
             helper.join()
+
+    def release_memory(self) -> None:
+        """Run the cyclic collector and give free heap pages back to the system; call it when a reply
+        is done. Native libraries leave their freed buffers in glibc's arenas, so without the trim a
+        worker's memory follows the longest sentence it has seen (the voice: 170-300 MB, trimmed: 108)."""
+        gc.collect()
+        if _malloc_trim is not None:
+            _malloc_trim(0)
 
     def is_stale(self, turn: int) -> bool:
         """Interrupted work; turn 0 marks messages that belong to no turn (the echo reference)."""

@@ -1,8 +1,11 @@
 """Split a reply into speakable sentences as its text streams in.
 
-The first sentence is what the visitor waits for, so it is released as soon as it is complete;
-a long first sentence is cut at a clause boundary (comma, semicolon) once it is long enough to be
-worth saying alone.
+The first sentence is what the visitor waits for, so it is released as soon as it is complete. While
+text streams from the LLM it is also cut at its first clause boundary (comma, semicolon, colon): "Yes,"
+or "Of course," is generated and synthesised in a fraction of the time of the whole sentence and plays
+while the rest is, and a comma is where a speaker pauses anyway. Text known in full (an FAQ answer,
+whose first sentence is synthesised ahead) is split into whole sentences only; later sentences are
+always kept whole, for their intonation.
 """
 
 from __future__ import annotations
@@ -11,11 +14,11 @@ import re
 
 _END = re.compile(r"(?<=[.!?…])[\"')\]]*\s+")
 _CLAUSE = re.compile(r"(?<=[,;:])\s+")
-FIRST_CLAUSE_MIN_CHARS = 40
 
 
 class SentenceSplitter:
-    def __init__(self) -> None:
+    def __init__(self, first_clause: bool = True) -> None:
+        self._first_clause = first_clause
         self._buf = ""
         self._released = 0
 
@@ -25,9 +28,11 @@ class SentenceSplitter:
         out: list[str] = []
         while True:
             m = _END.search(self._buf)
-            if m is None and self._released == 0 and len(self._buf) >= FIRST_CLAUSE_MIN_CHARS:
-                # Synthesise the first clause alone: the visitor hears it while the rest is generated.
-                m = next((c for c in _CLAUSE.finditer(self._buf) if c.start() >= FIRST_CLAUSE_MIN_CHARS // 2), None)
+            if self._first_clause and self._released == 0:
+                # The first clause alone, if it ends before the first sentence does.
+                clause = _CLAUSE.search(self._buf)
+                if clause is not None and (m is None or clause.start() < m.start()):
+                    m = clause
             if m is None:
                 return out
             piece, self._buf = self._buf[: m.start()].strip(), self._buf[m.end() :]
@@ -42,5 +47,5 @@ class SentenceSplitter:
 
 
 def split(text: str) -> list[str]:
-    s = SentenceSplitter()
+    s = SentenceSplitter(first_clause=False)
     return s.feed(text) + s.flush()

@@ -1,7 +1,9 @@
-"""The worker runtime on its own: heartbeats through a long native step, and their limit."""
+"""The worker runtime on its own: heartbeats through a long native step, and their limit; memory given back
+after a reply."""
 
 from __future__ import annotations
 
+import ctypes
 import time
 from pathlib import Path
 
@@ -32,3 +34,31 @@ def test_long_step_heartbeats_for_a_bounded_time(runtime_dir: Path) -> None:
     finally:
         worker.bus.close()
         supervisor.close()
+
+
+def _anon_mb() -> float:
+    line = next(x for x in Path("/proc/self/status").read_text().splitlines() if x.startswith("RssAnon:"))
+    return int(line.split()[1]) / 1024
+
+
+def test_release_memory_gives_freed_native_heap_back(runtime_dir: Path) -> None:
+    # What a native library leaves after a long sentence: most of many small blocks freed, the few still
+    # live scattered among them, so glibc cannot shrink its heap by itself.
+    libc = ctypes.CDLL("libc.so.6")
+    libc.malloc.restype = ctypes.c_void_p
+    libc.free.argtypes = [ctypes.c_void_p]
+    blocks = [libc.malloc(64 * 1024) for _ in range(1200)]
+    for b in blocks:
+        ctypes.memset(b, 1, 64 * 1024)
+    live, freed = blocks[::8], [b for i, b in enumerate(blocks) if i % 8]
+    for b in freed:
+        libc.free(b)
+    worker = Worker(WorkerSpec("voice", runtime_dir, load().model_dump(mode="json")))
+    try:
+        before = _anon_mb()
+        worker.release_memory()
+        assert before - _anon_mb() >= 50
+    finally:
+        for b in live:
+            libc.free(b)
+        worker.bus.close()

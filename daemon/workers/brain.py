@@ -7,7 +7,6 @@ the LLM, grounded in the nearest FAQ facts, and its sentences are sent on as the
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterable
 
 from daemon.config import resolve
@@ -55,7 +54,7 @@ class Brain(Worker):
         # llama-cpp-python's sampler refers to itself through its cleanup stack, so each reply leaves one
         # (with ~3 MB of native buffers) for the cyclic collector, which an otherwise idle worker runs
         # rarely: the brain grew by that much per LLM reply over a soak. Collect now, the reply is sent.
-        gc.collect()
+        self.release_memory()
 
     def on_command(self, cmd: dict[str, object]) -> None:
         if cmd.get("type") == "say":
