@@ -1,6 +1,6 @@
-"""Install kioskd's packages and its two console scripts."""
+"""Install kioskd's packages, its C ring core and its two console scripts."""
 
-from setuptools import find_packages, setup
+from setuptools import Extension, find_packages, setup
 
 setup(
     name="kioskd",
@@ -8,6 +8,8 @@ setup(
     description="Offline talking-head kiosk: listen, answer, speak with a moving face",
     python_requires=">=3.11,<3.12",
     packages=find_packages(include=["daemon*", "models*", "accel*", "kiosk*", "bench*"]),
+    # The ring's per-record hot path (see daemon/ring.py).
+    ext_modules=[Extension("daemon._ringcore", ["daemon/_ringcore.c"], extra_compile_args=["-O2", "-std=gnu11"])],
     entry_points={
         "console_scripts": [
             "kioskd=daemon.cli_kioskd:main",

@@ -4,6 +4,10 @@ the channels that have them); one-way latency of 64-byte messages sent every mil
 blocked in get(), as a worker waits, so the kernel's wake-up is part of it) and with a polling consumer
 (the channel alone).
 
+The floor row is no channel at all: the producer stores its timestamp in one shared atomic word and the
+consumer spins on it. What it measures is what any channel between two processes pays on this machine
+(the scheduler, a hypervisor's steal); a channel's own cost is its excess over the floor.
+
     python -m bench.ring_bench [--json OUT.json]
 """
 
@@ -16,6 +20,7 @@ import os
 import struct
 import time
 from collections.abc import Callable
+from multiprocessing import shared_memory
 from typing import Any
 
 import numpy as np
@@ -27,14 +32,19 @@ _TS = struct.Struct("<q")
 
 
 class _RingChannel:
+    """Created as the supervisor does; each side attaches in its role, as a worker does."""
+
     def __init__(self) -> None:
         from daemon.ring import Ring
 
         self.ring = Ring.create(f"kioskd-bench.{os.getpid()}.{time.monotonic_ns()}", 4 << 20)
         self.name = self.ring.name
+        self.producer: Any = None
 
     def sender(self) -> Callable[[list[bytes]], None]:
-        ring = self.ring
+        from daemon.ring import Ring
+
+        ring = self.producer = Ring.attach(self.name, "producer")
 
         def put(batch: list[bytes]) -> None:
             if len(batch) == 1:
@@ -50,7 +60,7 @@ class _RingChannel:
     def receiver(self) -> Callable[[bool, int], list[bytes]]:
         from daemon.ring import Ring
 
-        ring = Ring.attach(self.name)
+        ring = Ring.attach(self.name, "consumer")
 
         def get(poll: bool, batch: int) -> list[bytes]:
             while True:
@@ -62,6 +72,8 @@ class _RingChannel:
         return get
 
     def close(self) -> None:
+        if self.producer is not None:
+            self.producer.close()
         self.ring.close()
         self.ring.unlink()
 
@@ -146,6 +158,53 @@ def _run(make: Callable[[], Any], n: int, size: int, pace_s: float, poll: bool, 
     return n / (elapsed_ns / 1e9), np.asarray(lat) / 1000
 
 
+def _spin_on_word(name: str, n: int, out: Any) -> None:
+    import atomicshm
+
+    shm = shared_memory.SharedMemory(name=name)
+    view = atomicshm.AtomicView(shm.buf)
+    lat: list[int] = []
+    seen = 0
+    while seen < n:  # a value overwritten before this side saw it is simply not counted
+        if (seq := view.load_u64(8, atomicshm.ACQUIRE)) != seen:
+            now = time.monotonic_ns()
+            ts = view.load_u64(0, atomicshm.ACQUIRE)
+            if view.load_u64(8, atomicshm.ACQUIRE) == seq:  # not overwritten while we read it
+                lat.append(now - ts)
+            seen = seq
+    view.close()
+    shm.close()
+    out.put(lat)
+
+
+def _floor_latency(n: int, pace_s: float) -> np.ndarray:
+    """The floor: the producer stores a timestamp, then a sequence number, in shared words; the
+    consumer spins on the sequence number. No channel, no copy, no wake-up."""
+    import atomicshm
+
+    shm = shared_memory.SharedMemory(create=True, size=64)
+    shm.buf[:16] = bytes(16)
+    view = atomicshm.AtomicView(shm.buf)
+    ctx = mp.get_context("fork")
+    out = ctx.SimpleQueue()
+    consumer = ctx.Process(target=_spin_on_word, args=(shm.name, n, out))
+    consumer.start()
+    time.sleep(0.3)
+    due = time.perf_counter()
+    for seq in range(1, n + 1):
+        due += pace_s
+        while time.perf_counter() < due:
+            time.sleep(0)
+        view.store_u64(0, time.monotonic_ns(), atomicshm.RELEASE)
+        view.store_u64(8, seq, atomicshm.RELEASE)
+    lat = out.get()
+    consumer.join()
+    view.close()
+    shm.close()
+    shm.unlink()
+    return np.asarray(lat) / 1000
+
+
 def run() -> dict[str, Any]:
     # (channel, batch size): latency is measured one message at a time, so only for batch 1.
     kinds: dict[str, tuple[Callable[[], Any], int]] = {
@@ -175,6 +234,10 @@ def run() -> dict[str, Any]:
     base = results["multiprocessing.Queue"]["throughput_1k_msgs_per_s"]
     for r in results.values():
         r["throughput_vs_mp_queue"] = round(r["throughput_1k_msgs_per_s"] / base, 1)
+    floor = _floor_latency(LATENCY_MESSAGES, 0.001)
+    results["floor: one shared word, polled"] = {
+        "throughput_1k_msgs_per_s": None, "throughput_vs_mp_queue": None, "latency_64b_blocked_us": None,
+        "latency_64b_polling_us": {f"p{q}": round(float(np.percentile(floor, q)), 1) for q in (50, 99)}}
     return results
 
 
@@ -188,7 +251,8 @@ def main() -> None:
     for name, r in results.items():
         lat = [f"{x['p50']:>11} / {x['p99']:<10}" if x else f"{'-':>24}"
                for x in (r["latency_64b_blocked_us"], r["latency_64b_polling_us"])]
-        print(f"{name:30} {r['throughput_1k_msgs_per_s']:>13,} {r['throughput_vs_mp_queue']:>10} {lat[0]} {lat[1]}")
+        rate, ratio = r["throughput_1k_msgs_per_s"], r["throughput_vs_mp_queue"]
+        print(f"{name:30} {f'{rate:,}' if rate else '-':>13} {ratio or '-':>10} {lat[0]} {lat[1]}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"machine_cpus": os.cpu_count(), **results}, f, indent=1)

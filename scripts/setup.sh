@@ -61,7 +61,7 @@ if [[ ! -x "$VENV/bin/python" ]]; then
 fi
 PIP=("$VENV/bin/pip" install --progress-bar on)
 
-req_hash=$(cat requirements.txt requirements-nodeps.txt setup.py | sha256sum | cut -d' ' -f1)
+req_hash=$(cat requirements.txt requirements-nodeps.txt setup.py daemon/*.c | sha256sum | cut -d' ' -f1)
 if ! stamp_ok python "$req_hash"; then
   step "pip: runtime packages (first run builds llama-cpp-python from source: ~10 min on 2 cores)"
   # Portable build: the wheel lands in pip's cache and is reused by later runs and CI.

@@ -1,5 +1,6 @@
 """The shared-memory ring: FIFO against a model, both full-ring policies, futex wake-up, real
-cross-process traffic with checksums, and producers SIGKILLed mid-write."""
+cross-process traffic with checksums, producers SIGKILLed mid-write, a scribbled record, and the C hot
+path's checksum and memory."""
 
 from __future__ import annotations
 
@@ -10,12 +11,15 @@ import struct
 import time
 import zlib
 from collections import deque
+from pathlib import Path
 
+import google_crc32c
 import pytest
-from hypothesis import settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
+from daemon import _ringcore
 from daemon.ring import Ring
 
 _counter = iter(range(10**9))
@@ -135,6 +139,50 @@ def test_oversized_record_is_refused_clearly() -> None:
     try:
         with pytest.raises(ValueError, match="exceeds capacity"):
             ring.put(bytes(100))
+    finally:
+        ring.close()
+        ring.unlink()
+
+
+@given(st.binary(max_size=2000), st.booleans())
+def test_checksum_is_crc32c_with_and_without_the_cpu_instruction(data: bytes, hardware: bool) -> None:
+    assert _ringcore.crc32c(data, hardware) == google_crc32c.value(data)
+
+
+def test_scribbled_record_is_skipped_and_counted() -> None:
+    ring = Ring.create(_name("scribble"), 4096)
+    try:
+        for i in range(3):
+            ring.put(bytes([i]) * 100)
+        ring._buf[_ringcore.DATA + 112 + _ringcore.RECORD_HEADER + 50] ^= 0xFF  # inside the second payload
+        assert ring.get_many() == [bytes([0]) * 100, bytes([2]) * 100]
+        assert ring.corrupt == 1
+    finally:
+        ring.close()
+        ring.unlink()
+
+
+def _anon_kb() -> int:
+    status = Path("/proc/self/status").read_text().splitlines()
+    line = next(x for x in status if x.startswith("RssAnon:"))
+    return int(line.split()[1])
+
+
+def test_hot_path_keeps_no_memory() -> None:
+    """Every record crosses the C code as a new bytes object: a reference kept there would leak 1 KiB each."""
+    ring = Ring.create(_name("leak"), 1 << 20)
+    try:
+        record = bytes(1024)
+        ring.put_many([record] * 500)
+        ring.get_many(500)
+        before = _anon_kb()
+        for _ in range(400):
+            assert ring.put_many([record] * 250) == 250
+            assert len(ring.get_many(250)) == 250
+            for _ in range(250):
+                ring.put(memoryview(record))
+                ring.get_nowait()
+        assert _anon_kb() - before < 8 * 1024  # 200,000 records went through: a leak would be ~200 MB
     finally:
         ring.close()
         ring.unlink()
