@@ -114,7 +114,8 @@ class Kiosk:
             raise BenchError(f"{wav}: {reply.get('error')}")
 
     def interrupt(self, first: Path, second: Path) -> list[int]:
-        """Ask `first`, and once its reply has played for a second, ask `second` over it."""
+        """Ask `first`, and once its reply has played for a moment, ask `second` over it (soon enough
+        that a one-word reply is still playing when the visitor's voice is detected)."""
         seen = len(self.events.events)
         self._hear(first)
         deadline = time.monotonic() + TURN_TIMEOUT_S
@@ -123,7 +124,7 @@ class Kiosk:
                 raise BenchError(f"{first}: no reply to interrupt within {TURN_TIMEOUT_S:.0f} s")
             self.events.poll()
             time.sleep(0.05)
-        time.sleep(1.0)
+        time.sleep(0.3)
         return self.ask(second)
 
     def ask(self, wav: Path) -> list[int]:

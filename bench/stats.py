@@ -29,12 +29,17 @@ def frames(events: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def barge_ins(events: list[dict[str, Any]]) -> list[float]:
-    """Per barge-in: ms from the visitor's first voiced sample to the kiosk falling silent."""
+    """Per barge-in: ms from the visitor's first voiced sample to the kiosk falling silent. A barge-in
+    whose reply had finished by itself (no interrupted playback before the visitor's utterance ended)
+    stopped nothing and is not counted."""
     out = []
     for i, ev in enumerate(events):
         if ev["event"] != "barge_in":
             continue
-        stop = next((e for e in events[i:] if e["event"] == "playback_stop"), None)
-        if stop is not None:
-            out.append((stop["t_ns"] - ev["speech_start_ns"]) / 1e6)
+        for later in events[i:]:
+            if later["event"] == "playback_stop" and later.get("reason") == "interrupted":
+                out.append((later["t_ns"] - ev["speech_start_ns"]) / 1e6)
+                break
+            if later["event"] == "speech_end" and later.get("turn") == ev["turn"]:
+                break
     return out

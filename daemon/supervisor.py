@@ -40,7 +40,7 @@ RINGS: dict[tuple[str, str], tuple[int, Policy]] = {
     ("ear", "asr"): (8 << 20, "drop_oldest"),
     ("asr", "brain"): (1 << 18, "drop_newest"),
     ("brain", "voice"): (1 << 18, "drop_newest"),
-    ("voice", "face"): (32 << 20, "drop_newest"),
+    ("voice", "face"): (8 << 20, "drop_newest"),  # 95 s of 22 kHz audio: a sentence may take half
     ("face", "ear"): (1 << 20, "drop_oldest"),  # what the speaker played: the ear's echo reference
 }
 # How long each worker gets to finish after `stop` (the face flushes the MP4) before SIGKILL.

@@ -55,7 +55,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format=f"%(asctime)s {spec.name:<5} %(levelname)s %(message)s", stream=sys.stderr
     )
-    return worker_class(spec.name)(spec).run()
+    cls = worker_class(spec.name)
+    if cls.nice:
+        os.nice(cls.nice)
+    return cls(spec).run()
 
 
 def run(spec_path: str) -> None:

@@ -80,7 +80,14 @@ def test_barge_in_latency_from_events() -> None:
     events = [
         {"event": "playback_start", "turn": 1, "t_ns": 0},
         {"event": "barge_in", "turn": 2, "t_ns": 100 * MS, "speech_start_ns": 20 * MS},
-        {"event": "playback_stop", "turn": 1, "t_ns": 135 * MS},
+        {"event": "playback_stop", "turn": 1, "t_ns": 135 * MS, "reason": "interrupted"},
+        # A reply that ended by itself just as the visitor spoke: nothing was stopped, nothing counted.
+        {"event": "playback_start", "turn": 3, "t_ns": 900 * MS},
+        {"event": "turn_end", "turn": 3, "t_ns": 1500 * MS},
+        {"event": "barge_in", "turn": 4, "t_ns": 1600 * MS, "speech_start_ns": 1510 * MS},
+        {"event": "speech_end", "turn": 4, "t_ns": 2900 * MS},
+        {"event": "playback_start", "turn": 4, "t_ns": 3400 * MS},
+        {"event": "playback_stop", "turn": 4, "t_ns": 5000 * MS, "reason": "interrupted"},
     ]
     assert stats.barge_ins(events) == [115.0]
 

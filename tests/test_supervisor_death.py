@@ -1,5 +1,5 @@
-"""The process tree: workers fork from a single-threaded zygote, and a supervisor killed with SIGKILL
-leaves nothing behind: zygote and workers exit, shared memory is removed."""
+"""The process tree: workers fork from a single-threaded zygote, the brain runs niced, and a supervisor
+killed with SIGKILL leaves nothing behind: zygote and workers exit, shared memory is removed."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 
 from bench.procs import _parent, processes
 from daemon.supervisor import PIPELINE
+from daemon.workers.brain import Brain
 from tests.test_end_to_end import kioskd, wait_ready
 
 
@@ -26,6 +27,10 @@ def test_sigkill_of_the_supervisor_leaves_no_orphans_or_segments(runtime_dir: Pa
         assert set(PIPELINE) | {"kioskd", "zygote"} <= set(tree), tree
         assert all(_parent(tree[name]) == tree["zygote"] for name in PIPELINE)
         assert _threads(tree["zygote"]) == 1
+        # The LLM's background generation yields the CPU to the voice; the rest of the path is not niced.
+        base = os.getpriority(os.PRIO_PROCESS, proc.pid)
+        assert {name: os.getpriority(os.PRIO_PROCESS, tree[name]) for name in PIPELINE} == {
+            name: min(19, base + (Brain.nice if name == "brain" else 0)) for name in PIPELINE}
         pids = [pid for name, pid in tree.items() if name != "kioskd"]
     finally:
         proc.send_signal(signal.SIGKILL)
