@@ -8,7 +8,7 @@ The floor row is no channel at all: the producer stores its timestamp in one sha
 consumer spins on it. What it measures is what any channel between two processes pays on this machine
 (the scheduler, a hypervisor's steal); a channel's own cost is its excess over the floor.
 
-    python -m bench.ring_bench [--json OUT.json]
+    python -m bench.ring_bench [--repeat N] [--json OUT.json]
 """
 
 from __future__ import annotations
@@ -241,21 +241,35 @@ def run() -> dict[str, Any]:
     return results
 
 
+def _median(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each figure's median over runs (ratios are taken within each run, then their median)."""
+    def med(values: list[Any]) -> Any:
+        if values[0] is None:
+            return None
+        if isinstance(values[0], dict):
+            return {k: med([v[k] for v in values]) for k in values[0]}
+        return round(float(np.median(values)), 1)
+    return {name: med([r[name] for r in runs]) for name in runs[0]}
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--json", help="write the figures here too")
+    p.add_argument("--repeat", type=int, default=1, help="run N times and report each figure's median "
+                   "(a VM's noise moves p99s by several times from one run to the next)")
     args = p.parse_args()
-    results = run()
+    runs = [run() for _ in range(args.repeat)]
+    results = _median(runs)
     print(f"{'channel':30} {'1 KiB msgs/s':>13} {'× mp.Queue':>10} {'64 B blocked p50/p99 µs':>24} "
           f"{'64 B polling p50/p99 µs':>24}")
     for name, r in results.items():
         lat = [f"{x['p50']:>11} / {x['p99']:<10}" if x else f"{'-':>24}"
                for x in (r["latency_64b_blocked_us"], r["latency_64b_polling_us"])]
         rate, ratio = r["throughput_1k_msgs_per_s"], r["throughput_vs_mp_queue"]
-        print(f"{name:30} {f'{rate:,}' if rate else '-':>13} {ratio or '-':>10} {lat[0]} {lat[1]}")
+        print(f"{name:30} {f'{rate:,.0f}' if rate else '-':>13} {ratio or '-':>10} {lat[0]} {lat[1]}")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"machine_cpus": os.cpu_count(), **results}, f, indent=1)
+            json.dump({"machine_cpus": os.cpu_count(), **results, "runs": runs}, f, indent=1)
 
 
 if __name__ == "__main__":

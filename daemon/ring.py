@@ -144,7 +144,7 @@ class Ring:
         """Append one record; never blocks. A full ring drops (per its policy), counts it and returns
         False when the new record was the one dropped."""
         try:
-            return bool(self._core.put(data))
+            return self._core.put(data)
         except ValueError as exc:
             raise ValueError(f"ring {self.name}: {exc}") from None
 
@@ -153,26 +153,24 @@ class Ring:
         for the batch. Stores the longest prefix of `records` that fits and returns its length; the rest
         are dropped and counted. Drop-oldest makes room only from records published before this call."""
         try:
-            return int(self._core.put_many(records))
+            return self._core.put_many(records)
         except ValueError as exc:
             raise ValueError(f"ring {self.name}: {exc}") from None
 
     # -- consumer ---------------------------------------------------------------------------------
     def get_nowait(self) -> bytes | None:
-        data: bytes | None = self._core.take_one()
-        return data
+        return self._core.take_one()
 
     def get_many(self, max_records: int = 256) -> list[bytes]:
         """Up to `max_records` pending records in order, taken with one `tail` update ([] if none)."""
-        records: list[bytes] = self._core.take(max_records)
-        return records
+        return self._core.take(max_records)
 
     def get(self, timeout: float | None = None) -> bytes | None:
         """Next record, sleeping on the futex (never spinning) up to `timeout` seconds (None: forever)."""
         core = self._core
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
-            data: bytes | None = core.take_one()
+            data = core.take_one()
             if data is not None:
                 return data
             remaining = None if deadline is None else deadline - time.monotonic()
