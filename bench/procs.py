@@ -34,7 +34,8 @@ class Sample:
         return round(sum(self.pss_mb.values()), 1)
 
 
-def _field_kb(path: str, key: str) -> float:
+def field_mb(path: str, key: str) -> float:
+    """A kB field of a /proc file such as status or smaps_rollup ("VmRSS:"), in MB; 0 if absent."""
     for line in Path(path).read_text().splitlines():
         if line.startswith(key):
             return int(line.split()[1]) / 1024
@@ -81,8 +82,8 @@ def sample(supervisor_pid: int) -> Sample | None:
     """One reading of every process; None if one vanished while it was read (a worker restarting)."""
     try:
         pids = processes(supervisor_pid)
-        rss = {name: round(_field_kb(f"/proc/{pid}/status", "VmRSS:"), 1) for name, pid in pids.items()}
-        pss = {name: round(_field_kb(f"/proc/{pid}/smaps_rollup", "Pss:"), 1) for name, pid in pids.items()}
+        rss = {name: round(field_mb(f"/proc/{pid}/status", "VmRSS:"), 1) for name, pid in pids.items()}
+        pss = {name: round(field_mb(f"/proc/{pid}/smaps_rollup", "Pss:"), 1) for name, pid in pids.items()}
         cpu = {name: _cpu_s(pid) for name, pid in pids.items()}
         fds = sum(len(os.listdir(f"/proc/{pid}/fd")) for pid in pids.values())
     except (FileNotFoundError, ProcessLookupError):

@@ -11,7 +11,6 @@ import struct
 import time
 import zlib
 from collections import deque
-from pathlib import Path
 
 import google_crc32c
 import pytest
@@ -19,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
+from bench.procs import field_mb
 from daemon import _ringcore
 from daemon.ring import Ring
 
@@ -162,12 +162,6 @@ def test_scribbled_record_is_skipped_and_counted() -> None:
         ring.unlink()
 
 
-def _anon_kb() -> int:
-    status = Path("/proc/self/status").read_text().splitlines()
-    line = next(x for x in status if x.startswith("RssAnon:"))
-    return int(line.split()[1])
-
-
 def test_hot_path_keeps_no_memory() -> None:
     """Every record crosses the C code as a new bytes object: a reference kept there would leak 1 KiB each."""
     ring = Ring.create(_name("leak"), 1 << 20)
@@ -175,14 +169,14 @@ def test_hot_path_keeps_no_memory() -> None:
         record = bytes(1024)
         ring.put_many([record] * 500)
         ring.get_many(500)
-        before = _anon_kb()
+        before = field_mb("/proc/self/status", "RssAnon:")
         for _ in range(400):
             assert ring.put_many([record] * 250) == 250
             assert len(ring.get_many(250)) == 250
             for _ in range(250):
                 ring.put(memoryview(record))
                 ring.get_nowait()
-        assert _anon_kb() - before < 8 * 1024  # 200,000 records went through: a leak would be ~200 MB
+        assert field_mb("/proc/self/status", "RssAnon:") - before < 8  # 200,000 records went through: a leak would be ~200 MB
     finally:
         ring.close()
         ring.unlink()

@@ -7,6 +7,7 @@ import ctypes
 import time
 from pathlib import Path
 
+from bench.procs import field_mb
 from daemon.bus import Bus
 from daemon.config import load
 from daemon.worker import HEARTBEAT_S, Worker, WorkerSpec, bus_path
@@ -36,11 +37,6 @@ def test_long_step_heartbeats_for_a_bounded_time(runtime_dir: Path) -> None:
         supervisor.close()
 
 
-def _anon_mb() -> float:
-    line = next(x for x in Path("/proc/self/status").read_text().splitlines() if x.startswith("RssAnon:"))
-    return int(line.split()[1]) / 1024
-
-
 def test_release_memory_gives_freed_native_heap_back(runtime_dir: Path) -> None:
     # What a native library leaves after a long sentence: most of many small blocks freed, the few still
     # live scattered among them, so glibc cannot shrink its heap by itself.
@@ -55,9 +51,9 @@ def test_release_memory_gives_freed_native_heap_back(runtime_dir: Path) -> None:
         libc.free(b)
     worker = Worker(WorkerSpec("voice", runtime_dir, load().model_dump(mode="json")))
     try:
-        before = _anon_mb()
+        before = field_mb("/proc/self/status", "RssAnon:")
         worker.release_memory()
-        assert before - _anon_mb() >= 50
+        assert before - field_mb("/proc/self/status", "RssAnon:") >= 50
     finally:
         for b in live:
             libc.free(b)
