@@ -132,6 +132,14 @@ def _consume(channel: Any, n: int, poll: bool, batch: int, out: Any) -> None:
     out.put((time.monotonic_ns() - first, lat.tolist()))
 
 
+def _spin_until(due: float) -> None:
+    """Spin to the next send time rather than sleep: a sleeping producer's CPU idles, and on a VM the
+    first instructions after waking run cold, which is the host's cost, not the channel's. sleep(0)
+    yields the GIL, which multiprocessing.Queue's feeder thread needs."""
+    while time.perf_counter() < due:
+        time.sleep(0)
+
+
 def _run(make: Callable[[], Any], n: int, size: int, pace_s: float, poll: bool, batch: int = 1
          ) -> tuple[float, np.ndarray]:
     channel = make()
@@ -145,12 +153,8 @@ def _run(make: Callable[[], Any], n: int, size: int, pace_s: float, poll: bool, 
     due = time.perf_counter()
     for _ in range(n // batch):
         if pace_s:
-            # Spin to the next send time rather than sleep: a sleeping producer's CPU idles, and on a VM
-            # the first instructions after waking run cold, which is the host's cost, not the channel's.
-            # sleep(0) yields the GIL, which multiprocessing.Queue's feeder thread needs.
             due += pace_s
-            while time.perf_counter() < due:
-                time.sleep(0)
+            _spin_until(due)
         put([_TS.pack(time.monotonic_ns()) + pad for _ in range(batch)])
     elapsed_ns, lat = out.get()
     consumer.join()
@@ -182,8 +186,7 @@ def _floor_latency(n: int, pace_s: float) -> np.ndarray:
     consumer spins on the sequence number. No channel, no copy, no wake-up."""
     import atomicshm
 
-    shm = shared_memory.SharedMemory(create=True, size=64)
-    shm.buf[:16] = bytes(16)
+    shm = shared_memory.SharedMemory(create=True, size=64)  # created zeroed
     view = atomicshm.AtomicView(shm.buf)
     ctx = mp.get_context("fork")
     out = ctx.SimpleQueue()
@@ -193,8 +196,7 @@ def _floor_latency(n: int, pace_s: float) -> np.ndarray:
     due = time.perf_counter()
     for seq in range(1, n + 1):
         due += pace_s
-        while time.perf_counter() < due:
-            time.sleep(0)
+        _spin_until(due)
         view.store_u64(0, time.monotonic_ns(), atomicshm.RELEASE)
         view.store_u64(8, seq, atomicshm.RELEASE)
     lat = out.get()
