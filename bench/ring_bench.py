@@ -1,11 +1,11 @@
 """Ring benchmark: our shared-memory ring against multiprocessing.Queue and faster-fifo, between two
 real processes. Throughput with 1 KiB messages, one at a time and in batches (put_many/get_many, for
-the channels that have them); one-way latency of 64-byte messages sent every millisecond (the consumer
-blocked in get(), as a worker waits, so the kernel's wake-up is part of it) and with a polling consumer
-(the channel alone).
+the channels that have them); one-way latency of 64-byte messages sent every millisecond, with the consumer
+blocked in get() (as a worker waits, so the kernel's wake-up is part of it) and with a polling consumer
+(the channel alone). The latency runs take turns in rounds, so a noisy moment falls on every channel alike.
 
-The floor row is no channel at all: the producer stores its timestamp in one shared atomic word and the
-consumer spins on it. What it measures is what any channel between two processes pays on this machine
+The floor row is no channel at all: the producer stores a sequence number in one shared atomic word and
+the consumer spins on it. What it measures is what any channel between two processes pays on this machine
 (the scheduler, a hypervisor's steal); a channel's own cost is its excess over the floor.
 
     python -m bench.ring_bench [--repeat N] [--json OUT.json]
@@ -14,6 +14,7 @@ consumer spins on it. What it measures is what any channel between two processes
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import multiprocessing as mp
 import os
@@ -26,9 +27,13 @@ from typing import Any
 import numpy as np
 
 THROUGHPUT_MESSAGES = 200_000
-LATENCY_MESSAGES = 3_000
+LATENCY_MESSAGES = 6_000
+LATENCY_ROUNDS = 6  # the channels take turns, so that a noisy moment of the machine falls on all of them alike
+PACE_S = 0.001  # one latency message per millisecond
+FLOOR = "floor: one shared word, polled"
+HICCUP_NS = 5_000  # a spinning loop's turn takes < 1 µs: a longer gap is time the process did not run
 BATCH = 64  # records per put_many / get_many in the batched rows
-_TS = struct.Struct("<q")
+_SEQ = struct.Struct("<q")
 
 
 class _RingChannel:
@@ -48,13 +53,13 @@ class _RingChannel:
 
         def put(batch: list[bytes]) -> None:
             if len(batch) == 1:
-                while not ring.put(batch[0]):
-                    time.sleep(0)
+                while not ring.put(batch[0]):  # full: let the consumer catch up
+                    os.sched_yield()
                 return
             while batch:
                 batch = batch[ring.put_many(batch):]
                 if batch:
-                    time.sleep(0)
+                    os.sched_yield()
         return put
 
     def receiver(self) -> Callable[[bool, int], list[bytes]]:
@@ -117,31 +122,42 @@ class _QueueChannel:
 
 
 def _consume(channel: Any, n: int, poll: bool, batch: int, out: Any) -> None:
+    """Stamps each record's arrival by its sequence number."""
     get = channel.receiver()
-    lat = np.empty(n, np.int64)
-    first = 0
+    received = np.zeros(n, np.int64)
     i = 0
     while i < n:
         got = get(poll, batch)
         now = time.monotonic_ns()
-        if i == 0:
-            first = now
         for data in got:
-            lat[i] = now - _TS.unpack_from(data)[0]
-            i += 1
-    out.put((time.monotonic_ns() - first, lat.tolist()))
+            received[_SEQ.unpack_from(data)[0]] = now
+        i += len(got)
+    out.put(received.tolist())
 
 
-def _spin_until(due: float) -> None:
-    """Spin to the next send time rather than sleep: a sleeping producer's CPU idles, and on a VM the
-    first instructions after waking run cold, which is the host's cost, not the channel's. sleep(0)
-    yields the GIL, which multiprocessing.Queue's feeder thread needs."""
+def _wait_until(due: float, hot: bool) -> None:
+    """The producer's wait for its next send.
+
+    Hot (opposite a polling consumer: the channel's own latency, both sides running, as latency
+    microbenchmarks measure): spin on sched_yield, which keeps the CPU busy, lets the machine's other tasks
+    run rather than preempt the consumer, and releases the GIL for multiprocessing.Queue's feeder thread.
+    A producer that slept instead wakes cold: its 64-byte put took ~5 µs instead of 0.6 on this VM, and
+    time.sleep(0) is no yield on Linux but a ~100 µs sleep.
+
+    Otherwise (opposite a blocked consumer, as workers live): sleep, so both sides wake for each message.
+    A spinning producer there slows the consumer's wake-up (ring p50 30 -> 75 µs, with millisecond p99s)."""
+    if not hot:
+        time.sleep(max(0.0, due - time.perf_counter()))
     while time.perf_counter() < due:
-        time.sleep(0)
+        os.sched_yield()
 
 
-def _run(make: Callable[[], Any], n: int, size: int, pace_s: float, poll: bool, batch: int = 1
-         ) -> tuple[float, np.ndarray]:
+def _exchange(make: Callable[[], Any], n: int, size: int, batch: int, poll: bool, pace_s: float = 0.0
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """Send n records of `size` bytes through a fresh channel: (send stamps, arrival stamps) in ns, by
+    sequence number. Paced sends are stamped just before the channel's put and arrivals just after its get
+    returns, so a latency is the channel's alone: building the message is outside it, serialising it
+    (multiprocessing.Queue pickles) inside. Unpaced (throughput) sends are not stamped."""
     channel = make()
     ctx = mp.get_context("fork")
     out = ctx.SimpleQueue()
@@ -149,41 +165,66 @@ def _run(make: Callable[[], Any], n: int, size: int, pace_s: float, poll: bool, 
     consumer.start()
     time.sleep(0.3)
     put = channel.sender()
-    pad = bytes(size - _TS.size)
+    pad = bytes(size - _SEQ.size)
+    sent = np.zeros(n, np.int64)
     due = time.perf_counter()
-    for _ in range(n // batch):
-        if pace_s:
-            due += pace_s
-            _spin_until(due)
-        put([_TS.pack(time.monotonic_ns()) + pad for _ in range(batch)])
-    elapsed_ns, lat = out.get()
+    if batch > 1:
+        for first in range(0, n, batch):
+            put([_SEQ.pack(seq) + pad for seq in range(first, min(first + batch, n))])
+    else:  # the harness's own work per message kept small: it is most of a fast channel's cost
+        for seq in range(n):
+            records = [_SEQ.pack(seq) + pad]
+            if pace_s:
+                due += pace_s
+                _wait_until(due, hot=poll)
+                sent[seq] = time.monotonic_ns()
+            put(records)
+    received = np.asarray(out.get())
     consumer.join()
     channel.close()
-    return n / (elapsed_ns / 1e9), np.asarray(lat) / 1000
+    return sent, received
+
+
+def _throughput(make: Callable[[], Any], batch: int) -> float:
+    """1 KiB messages per second, first arrival to last."""
+    _, received = _exchange(make, THROUGHPUT_MESSAGES, 1024, batch, poll=False)
+    return THROUGHPUT_MESSAGES / ((received.max() - received.min()) / 1e9)
+
+
+def _latency(make: Callable[[], Any], poll: bool, n: int) -> np.ndarray:
+    """One-way latencies in µs of n 64-byte messages, one every PACE_S."""
+    sent, received = _exchange(make, n, 64, 1, poll, pace_s=PACE_S)
+    return (received - sent) / 1000
 
 
 def _spin_on_word(name: str, n: int, out: Any) -> None:
+    """The floor's consumer. It also times its own loop: a gap longer than HICCUP_NS between two turns is
+    time this spinning process did not run (an interrupt, the scheduler, the hypervisor's steal)."""
     import atomicshm
 
     shm = shared_memory.SharedMemory(name=name)
     view = atomicshm.AtomicView(shm.buf)
-    lat: list[int] = []
+    received = np.zeros(n, np.int64)
+    gaps: list[int] = []
     seen = 0
-    while seen < n:  # a value overwritten before this side saw it is simply not counted
-        if (seq := view.load_u64(8, atomicshm.ACQUIRE)) != seen:
-            now = time.monotonic_ns()
-            ts = view.load_u64(0, atomicshm.ACQUIRE)
-            if view.load_u64(8, atomicshm.ACQUIRE) == seq:  # not overwritten while we read it
-                lat.append(now - ts)
+    start = last = time.monotonic_ns()
+    while seen < n:
+        if (now := time.monotonic_ns()) - last > HICCUP_NS:
+            gaps.append(now - last)
+        last = now
+        if (seq := view.load_u64(0, atomicshm.ACQUIRE)) != seen:
+            # every message up to this one has arrived by now, also those overwritten while this side was
+            # not running: a stall counts here as it would in a channel
+            received[seen:seq] = time.monotonic_ns()
             seen = seq
     view.close()
     shm.close()
-    out.put(lat)
+    out.put((received.tolist(), gaps, time.monotonic_ns() - start))
 
 
-def _floor_latency(n: int, pace_s: float) -> np.ndarray:
-    """The floor: the producer stores a timestamp, then a sequence number, in shared words; the
-    consumer spins on the sequence number. No channel, no copy, no wake-up."""
+def _floor_latency(hiccups: list[tuple[list[int], int]], n: int) -> np.ndarray:
+    """The floor: a channel that is one shared word. The producer stores a sequence number; the consumer
+    spins on it. No copy, no wake-up. Appends the consumer's (gaps, ns spun) to `hiccups`."""
     import atomicshm
 
     shm = shared_memory.SharedMemory(create=True, size=64)  # created zeroed
@@ -193,18 +234,20 @@ def _floor_latency(n: int, pace_s: float) -> np.ndarray:
     consumer = ctx.Process(target=_spin_on_word, args=(shm.name, n, out))
     consumer.start()
     time.sleep(0.3)
+    sent = np.zeros(n, np.int64)
     due = time.perf_counter()
-    for seq in range(1, n + 1):
-        due += pace_s
-        _spin_until(due)
-        view.store_u64(0, time.monotonic_ns(), atomicshm.RELEASE)
-        view.store_u64(8, seq, atomicshm.RELEASE)
-    lat = out.get()
+    for seq in range(n):
+        due += PACE_S
+        _wait_until(due, hot=True)
+        sent[seq] = time.monotonic_ns()
+        view.store_u64(0, seq + 1, atomicshm.RELEASE)
+    received, gaps, spun = out.get()
+    hiccups.append((gaps, spun))
     consumer.join()
     view.close()
     shm.close()
     shm.unlink()
-    return np.asarray(lat) / 1000
+    return (np.asarray(received) - sent) / 1000
 
 
 def run() -> dict[str, Any]:
@@ -221,25 +264,33 @@ def run() -> dict[str, Any]:
         kinds[f"faster-fifo, batches of {BATCH}"] = (lambda: _QueueChannel("faster-fifo"), BATCH)
     except ImportError:
         pass
-    results: dict[str, Any] = {}
-    for name, (make, batch) in kinds.items():
-        rate, _ = _run(make, THROUGHPUT_MESSAGES, 1024, 0.0, poll=False, batch=batch)
-        results[name] = {"throughput_1k_msgs_per_s": round(rate), "latency_64b_blocked_us": None,
-                         "latency_64b_polling_us": None}
-        if batch == 1:
-            _, blocked = _run(make, LATENCY_MESSAGES, 64, 0.001, poll=False)
-            _, polled = _run(make, LATENCY_MESSAGES, 64, 0.001, poll=True)
-            results[name]["latency_64b_blocked_us"] = {f"p{q}": round(float(np.percentile(blocked, q)), 1)
-                                                       for q in (50, 99)}
-            results[name]["latency_64b_polling_us"] = {f"p{q}": round(float(np.percentile(polled, q)), 1)
-                                                       for q in (50, 99)}
+    results: dict[str, Any] = {
+        name: {"throughput_1k_msgs_per_s": round(_throughput(make, batch)), "latency_64b_blocked_us": None,
+               "latency_64b_polling_us": None} for name, (make, batch) in kinds.items()}
     base = results["multiprocessing.Queue"]["throughput_1k_msgs_per_s"]
     for r in results.values():
         r["throughput_vs_mp_queue"] = round(r["throughput_1k_msgs_per_s"] / base, 1)
-    floor = _floor_latency(LATENCY_MESSAGES, 0.001)
-    results["floor: one shared word, polled"] = {
-        "throughput_1k_msgs_per_s": None, "throughput_vs_mp_queue": None, "latency_64b_blocked_us": None,
-        "latency_64b_polling_us": {f"p{q}": round(float(np.percentile(floor, q)), 1) for q in (50, 99)}}
+    results[FLOOR] = {"throughput_1k_msgs_per_s": None, "throughput_vs_mp_queue": None,
+                      "latency_64b_blocked_us": None, "latency_64b_polling_us": None}
+
+    # latency is measured one message at a time, so only for batch 1
+    probes: dict[tuple[str, str], Callable[[int], np.ndarray]] = {}
+    for name, (make, batch) in kinds.items():
+        if batch == 1:
+            probes[name, "latency_64b_blocked_us"] = functools.partial(_latency, make, False)
+            probes[name, "latency_64b_polling_us"] = functools.partial(_latency, make, True)
+    hiccups: list[tuple[list[int], int]] = []
+    probes[FLOOR, "latency_64b_polling_us"] = functools.partial(_floor_latency, hiccups)
+    samples: dict[tuple[str, str], list[np.ndarray]] = {key: [] for key in probes}
+    for _ in range(LATENCY_ROUNDS):
+        for key, probe in probes.items():
+            samples[key].append(probe(LATENCY_MESSAGES // LATENCY_ROUNDS))
+    for (name, field), parts in samples.items():
+        lat = np.concatenate(parts)
+        results[name][field] = {f"p{q}": round(float(np.percentile(lat, q)), 1) for q in (50, 99)}
+    gaps = np.concatenate([np.asarray(g, np.float64) for g, _ in hiccups]) / 1000
+    results[FLOOR]["cpu_lost_pct"] = round(float(gaps.sum()) * 1000 / sum(spun for _, spun in hiccups) * 100, 2)
+    results[FLOOR]["cpu_lost_gap_p50_us"] = round(float(np.median(gaps)), 1) if len(gaps) else 0.0
     return results
 
 
@@ -269,6 +320,10 @@ def main() -> None:
                for x in (r["latency_64b_blocked_us"], r["latency_64b_polling_us"])]
         rate, ratio = r["throughput_1k_msgs_per_s"], r["throughput_vs_mp_queue"]
         print(f"{name:30} {f'{rate:,.0f}' if rate else '-':>13} {ratio or '-':>10} {lat[0]} {lat[1]}")
+    floor = results[FLOOR]
+    print(f"\nThe floor's spinning consumer was off the CPU {floor['cpu_lost_pct']} % of the time, in gaps of "
+          f"p50 {floor['cpu_lost_gap_p50_us']} µs (interrupts, the scheduler, a hypervisor's steal). A message "
+          "that lands in a gap waits it out, in any channel: above ~1 %, the gaps set the polling p99s.")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"machine_cpus": os.cpu_count(), **results, "runs": runs}, f, indent=1)
