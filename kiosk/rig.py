@@ -3,8 +3,10 @@
 Each control (jaw opening, lip width, blink) moves a set of face-mesh landmarks; every other landmark and
 the border of the face region stay put. A piecewise-affine interpolation over the Delaunay mesh of those
 points turns the landmark displacements into a dense displacement field, computed once. A frame is then
-one `cv2.remap` of the face region with a weighted sum of the fields, plus the mouth's dark interior
-painted between the lips when the jaw is open. Landmark indices follow MediaPipe's 468-point face mesh.
+one `cv2.remap` of the face region with a weighted sum of the fields. When the jaw opens, the opening
+between the lips is composed rather than warped (a warp would stretch the teeth of a smiling photo): a
+shaded interior with the tongue low in it, the photo's upper teeth riding with the upper lip and its
+lower teeth with the jaw. Landmark indices follow MediaPipe's 468-point face mesh.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from scipy.interpolate import LinearNDInterpolator
 # MediaPipe face-mesh contours.
 LIPS_INNER_UPPER = [78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308]
 LIPS_INNER_LOWER = [78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308]
+LIPS_OUTER_LOWER = [61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291]
 MOUTH_CORNERS = (61, 291)
 LIP_CORNER_RING = {61: -1.0, 291: 1.0, 78: -1.0, 308: 1.0, 146: -0.5, 375: 0.5, 185: -0.5, 409: 0.5,
                    95: -0.5, 324: 0.5, 191: -0.5, 415: 0.5}
@@ -25,8 +28,12 @@ EYES = [  # (upper lid, lower lid, crease above the lid), one tuple per eye
     ([246, 161, 160, 159, 158, 157, 173], [7, 163, 144, 145, 153, 154, 155], [247, 30, 29, 27, 28, 56, 190]),
     ([466, 388, 387, 386, 385, 384, 398], [249, 390, 373, 374, 380, 381, 382], [467, 260, 259, 257, 258, 286, 414]),
 ]
-MOUTH_INTERIOR_RGB = (52, 18, 22)
-TEETH_SHOWN = (0.55, 0.3)  # parts of the photo's lip gap kept as upper and lower teeth when the jaw opens
+LIP_CENTRE_INNER = (13, 14)  # upper and lower inner lip on the centre line
+TEETH_SPLIT = 0.65  # of the photo's lip gap, from the top: upper teeth above, lower teeth below
+MOUTH_BACK_RGB = np.array([24, 7, 10], np.float32)  # the shadow at the top of the opening
+MOUTH_FLOOR_RGB = np.array([92, 32, 36], np.float32)  # lower, where light reaches
+TONGUE_RGB = np.array([170, 80, 84], np.float32)
+LOWER_TEETH_SHADE = 0.8  # inside the mouth, lower teeth catch less light than upper ones
 
 
 @dataclass(frozen=True)
@@ -76,7 +83,10 @@ class FaceRig:
         below = pts[:, 1] > line_y + 0.02 * self.mouth_width
         face_half = (pts[:, 0].max() - pts[:, 0].min()) / 2
         weight = np.clip(1.0 - (np.abs(pts[:, 0] - centre_x) / face_half) ** 2, 0.0, 1.0) * below
-        weight[LIPS_INNER_LOWER[1:-1]] = 1.0
+        # The lower lip drops most at the centre and less towards the corners: a rounded opening, not a box.
+        lower_lip = LIPS_INNER_LOWER[1:-1] + LIPS_OUTER_LOWER[1:-1]
+        u = (pts[lower_lip, 0] - centre_x) / max((right[0] - left[0]) / 2, 1.0)
+        weight[lower_lip] = 0.35 + 0.65 * np.clip(1.0 - u**2, 0.0, 1.0)
         weight[list(MOUTH_CORNERS)] = 0.25
         weight[[78, 308]] = 0.3
         d = np.zeros_like(pts)
@@ -136,17 +146,50 @@ class FaceRig:
         return self._out
 
     def _paint_interior(self, patch: np.ndarray, pose: Pose) -> None:
-        """The dark gap the jaw opens between the teeth. The photo's own opening (a smile shows teeth) is
-        kept: upper teeth stay under the upper lip, lower teeth travel with the jaw."""
+        """Compose the open mouth between the moved inner lips: interior, then lower and upper teeth."""
+        orig = self.landmarks - self._origin
         moved = self.moved_landmarks(pose) - self._origin
-        gap = self.landmarks[LIPS_INNER_LOWER] - self.landmarks[LIPS_INNER_UPPER]
-        top = moved[LIPS_INNER_UPPER] + TEETH_SHOWN[0] * gap
-        bottom = moved[LIPS_INNER_LOWER] - TEETH_SHOWN[1] * gap
-        bottom[:, 1] = np.maximum(bottom[:, 1], top[:, 1])
-        if (bottom[:, 1] - top[:, 1]).max() < 0.5:
+        upper, lower = moved[LIPS_INNER_UPPER], moved[LIPS_INNER_LOWER]
+        opening = np.vstack([upper, lower[::-1]])
+        ph, pw = patch.shape[:2]
+        x0, y0 = np.clip(np.floor(opening.min(axis=0)).astype(int) - 2, 0, [pw, ph])
+        x1, y1 = np.clip(np.ceil(opening.max(axis=0)).astype(int) + 3, 0, [pw, ph])
+        if x1 - x0 < 2 or y1 - y0 < 2:
             return
-        mouth = np.vstack([top, bottom[::-1]])
-        cv2.fillPoly(patch, [np.round(mouth * 16).astype(np.int32)], MOUTH_INTERIOR_RGB, cv2.LINE_AA, shift=4)
+        corner = np.array([x0, y0], np.float32)
+        gx, gy = self._gx[y0:y1, x0:x1], self._gy[y0:y1, x0:x1]
+
+        def coverage(poly: np.ndarray) -> np.ndarray:
+            m = np.zeros((y1 - y0, x1 - x0), np.uint8)
+            cv2.fillPoly(m, [np.round((poly - corner) * 16).astype(np.int32)], 255, cv2.LINE_AA, shift=4)
+            return (m.astype(np.float32) / 255)[..., None]
+
+        def shifted_photo(by: np.ndarray) -> np.ndarray:
+            return cv2.remap(self._patch, gx - by[0], gy - by[1], cv2.INTER_LINEAR,
+                             borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
+
+        # Interior: dark at the top under the teeth, lighter towards the floor, the tongue low and centred.
+        top, depth = opening[:, 1].min(), max(float(np.ptp(opening[:, 1])), 1.0)
+        t = np.clip((gy - top) / depth, 0.0, 1.0)[..., None]
+        layer = MOUTH_BACK_RGB + (MOUTH_FLOOR_RGB - MOUTH_BACK_RGB) * (t * t)
+        floor_x, floor_y = moved[LIP_CENTRE_INNER[1]]
+        rx, ry = 0.32 * self.mouth_width, 0.22 * self.mouth_width
+        tongue = np.clip((1.0 - ((gx - floor_x) / rx) ** 2 - ((gy - floor_y) / ry) ** 2) / 0.4, 0.0, 1.0)
+        tongue = (tongue * tongue * (3 - 2 * tongue) * min(1.0, 1.5 * pose.jaw))[..., None]  # soft-edged
+        layer += (TONGUE_RGB * (0.55 + 0.45 * t) - layer) * tongue
+
+        # Teeth: the photo's lip gap (nothing in a closed-lipped photo), split into an upper band that
+        # rides with the upper lip and a lower band that drops with the jaw.
+        gap = orig[LIPS_INNER_LOWER] - orig[LIPS_INNER_UPPER]
+        lift, drop = moved[list(LIP_CENTRE_INNER)] - orig[list(LIP_CENTRE_INNER)]
+        lower_band = np.vstack([lower - (1 - TEETH_SPLIT) * gap, lower[::-1]])
+        layer += (LOWER_TEETH_SHADE * shifted_photo(drop) - layer) * coverage(lower_band)
+        upper_band = np.vstack([upper, (upper + TEETH_SPLIT * gap)[::-1]])
+        layer += (shifted_photo(lift) - layer) * coverage(upper_band)
+
+        box = patch[y0:y1, x0:x1]
+        inside = coverage(opening)
+        box[:] = np.clip(box + (layer - box) * inside, 0, 255).astype(np.uint8)
 
     def mouth_box(self) -> tuple[int, int, int, int]:
         """Bounding box (x0, y0, x1, y1) of the mouth at its widest opening, in portrait pixels."""

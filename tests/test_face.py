@@ -48,6 +48,32 @@ def test_open_and_closed_visemes_differ_in_the_mouth(rig: FaceRig) -> None:
     assert opened.mean() < closed.mean() - 5
 
 
+def test_open_mouth_keeps_the_photos_teeth_around_a_shaded_interior(rig: FaceRig, astronaut: Portrait) -> None:
+    """The astronaut smiles with her teeth showing. Opening the jaw must carry the upper teeth with the upper
+    lip unstretched, and show a shaded inside with a tongue, not a flat dark slab (as it once did)."""
+    lm = astronaut.landmarks
+    top, bottom = lm[13], lm[14]  # inner lips on the centre line
+    gap = bottom[1] - top[1]
+    centre = (lm[78, 0] + lm[308, 0]) / 2
+    middle = slice(int(centre - (lm[308, 0] - lm[78, 0]) / 4), int(centre + (lm[308, 0] - lm[78, 0]) / 4))
+    pose = Pose(jaw=0.9)
+    opened = rig.render(pose).astype(float)
+    moved = rig.moved_landmarks(pose)
+    lift = round(moved[13, 1] - top[1])
+    rows = slice(round(top[1]) + 1, round(top[1] + 0.5 * gap))
+    teeth = astronaut.rgb[rows, middle].astype(float)
+    assert teeth.mean() > 150
+    carried = opened[rows.start + lift : rows.stop + lift, middle]
+    assert np.abs(carried - teeth).mean() < 20  # a stretching warp read 41
+
+    x = round(centre)
+    column = opened[int(moved[13, 1]) + 1 : int(moved[14, 1]), x - 3 : x + 4].mean(axis=(1, 2))
+    assert len(column) > 2.5 * gap  # really wider open than the photo
+    darkest = float(column.min())
+    assert darkest < 60
+    assert ((column > 1.5 * darkest) & (column < 140)).sum() >= 3  # the tongue's shades; a slab had none
+
+
 def test_rest_pose_is_the_photo(rig: FaceRig, astronaut: Portrait) -> None:
     assert np.abs(rig.render(Pose()).astype(int) - astronaut.rgb).max() <= 1
 
