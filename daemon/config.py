@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 DEFAULT_FILE = CONFIG_DIR / "default.yaml"
@@ -90,6 +90,11 @@ class VoiceConfig(_Strict):
     length_scale: float = Field(1.0, gt=0.3, lt=3)
     cache_faq: bool = Field(True, description="synthesise the first sentence of every FAQ answer at start-up, "
                                               "so an FAQ reply starts without waiting for the voice")
+    openers: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]] = Field(
+        ["Yes,", "No,", "Sure,", "Of course,", "Certainly,", "Well,", "Sorry,", "I'm sorry,", "Unfortunately,"],
+        max_length=50,
+        description="reply openings synthesised at start-up too: an LLM reply is spoken from its first clause, "
+                    "and when that is one of these it plays at once instead of after ~100-200 ms of synthesis")
 
 
 class FaceConfig(_Strict):

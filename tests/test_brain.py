@@ -4,30 +4,19 @@ from __future__ import annotations
 
 import gc
 import os
-import threading
 from pathlib import Path
 
 from llama_cpp._internals import LlamaSampler
 
-from daemon.bus import Bus
 from daemon.config import load
 from daemon.messages import SENTENCE, TEXT, Message
 from daemon.ring import Ring
-from daemon.worker import WorkerSpec, bus_path
+from daemon.worker import WorkerSpec
 from daemon.workers.brain import Brain
 
 
-def test_llm_replies_leave_no_sampler_behind(runtime_dir: Path) -> None:
+def test_llm_replies_leave_no_sampler_behind(runtime_dir: Path, supervisor_messages: list) -> None:
     ring = Ring.create(f"kioskd-test.{os.getpid()}.brain", 1 << 18)
-    supervisor = Bus(bus_path(runtime_dir, "supervisor"))
-    done = threading.Event()
-
-    def drain() -> None:  # the supervisor's side of the event bus
-        while not done.is_set():
-            supervisor.recv(timeout=0.05)
-
-    drainer = threading.Thread(target=drain, daemon=True)
-    drainer.start()
     brain = Brain(WorkerSpec("brain", runtime_dir, load().model_dump(mode="json"), None, ring.name))
     try:
         brain.setup()
@@ -40,9 +29,6 @@ def test_llm_replies_leave_no_sampler_behind(runtime_dir: Path) -> None:
         # Each reply's sampler is freed with it, not left for a cyclic collection that may never come.
         assert sum(isinstance(o, LlamaSampler) for o in gc.get_objects()) <= 1
     finally:
-        done.set()
-        drainer.join()
         brain.bus.close()
-        supervisor.close()
         ring.close()
         ring.unlink()

@@ -2,7 +2,9 @@
 
 The first sentence of every FAQ answer is ready at start-up (from the on-disk speech cache, synthesised
 once on the first boot): an FAQ reply starts playing as soon as the brain has chosen it, and its later
-sentences are synthesised while the first one plays.
+sentences are synthesised while the first one plays. So are the configured openers ("Yes,", "Of
+course,"): the brain sends an LLM reply's first clause on its own, and when it is one of them the reply
+starts at once while the LLM is still writing the rest.
 """
 
 from __future__ import annotations
@@ -32,16 +34,16 @@ class Voice(Worker):
         self.tts = PiperTts(path, c.length_scale, patched=c.model.startswith(EMBEDDED_PREFIX),
                             cache=DiskCache("onnx", cache_dir()))
         self.tts.synthesize("Hello.")  # warm-up: the first run initialises espeak and onnxruntime's kernels
+        ready = [split(entry.answer)[0] for entry in load_faq(resolve(self.config.brain.faq))] if c.cache_faq else []
+        ready += c.openers
         self.cache: dict[str, Speech] = {}
-        if c.cache_faq:
-            disk = SpeechCache(path, f"length_scale={c.length_scale}", cache_dir())
-            for entry in load_faq(resolve(self.config.brain.faq)):
-                first = split(entry.answer)[0]
-                speech = disk.get(first)
-                if speech is None:
-                    speech = self.tts.synthesize(first)
-                    disk.put(first, speech)
-                self.cache[first] = speech
+        disk = SpeechCache(path, f"length_scale={c.length_scale}", cache_dir())
+        for text in dict.fromkeys(ready):
+            speech = disk.get(text)
+            if speech is None:
+                speech = self.tts.synthesize(text)
+                disk.put(text, speech)
+            self.cache[text] = speech
 
     def handle(self, msg: Message) -> None:
         if msg.kind == REPLY_END:

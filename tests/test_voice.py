@@ -1,0 +1,71 @@
+"""The voice worker in-process with the real Piper voice: configured openers are synthesised at start-up,
+kept on disk, and a reply whose first clause is one of them plays without waiting for synthesis."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from daemon.config import load
+from daemon.messages import SENTENCE, SPEECH, Message
+from daemon.ring import Ring
+from daemon.worker import WorkerSpec
+from daemon.workers.voice import Voice
+from models.tts_piper import PiperTts
+
+
+def _first_audio(messages: list[dict[str, Any]], turn: int) -> dict[str, Any]:
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        for m in messages:
+            if m.get("event") == "tts_first_audio" and m.get("turn") == turn:
+                return m
+        time.sleep(0.02)
+    raise AssertionError(f"no tts_first_audio for turn {turn}")
+
+
+def test_openers_play_at_once_and_are_kept_on_disk(runtime_dir: Path, supervisor_messages: list,
+                                                   tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KIOSKD_CACHE_DIR", str(tmp_path / "cache"))
+    config = load(overrides=["voice.cache_faq=false", 'voice.openers=["Of course,"]']).model_dump(mode="json")
+    ring = Ring.create(f"kioskd-test.{os.getpid()}.voice", 1 << 22)
+    voices = []
+    try:
+        voice = Voice(WorkerSpec("voice", runtime_dir, config, None, ring.name))
+        voices.append(voice)
+        voice.setup()
+        assert list(voice.cache) == ["Of course,"]
+        voice.handle(Message(SENTENCE, 1, meta={"text": "Of course,"}))
+        voice.handle(Message(SENTENCE, 2, meta={"text": "Of course not."}))
+        out = [Message.decode(data) for data in iter(ring.get_nowait, None)]
+        assert [m.kind for m in out] == [SPEECH, SPEECH]
+        assert all(len(m.payload) > 4000 for m in out)  # real audio, not an empty stand-in
+        opener, other = _first_audio(supervisor_messages, 1), _first_audio(supervisor_messages, 2)
+        assert opener["cached"] and opener["synth_ms"] < 5
+        assert not other["cached"] and other["synth_ms"] > opener["synth_ms"]
+
+        # A restarted voice finds the opener on disk: it synthesises nothing but its warm-up.
+        spoken: list[str] = []
+        synthesize = PiperTts.synthesize
+        monkeypatch.setattr(PiperTts, "synthesize", lambda tts, text: spoken.append(text) or synthesize(tts, text))
+        again = Voice(WorkerSpec("voice", runtime_dir, config, None, ring.name))
+        voices.append(again)
+        again.setup()
+        assert spoken == ["Hello."]
+        assert again.cache["Of course,"].pcm.tobytes() == voice.cache["Of course,"].pcm.tobytes()
+    finally:
+        for v in voices:
+            v.bus.close()
+        ring.close()
+        ring.unlink()
+
+
+def test_an_empty_opener_is_refused() -> None:
+    from daemon.config import ConfigError
+
+    with pytest.raises(ConfigError, match=r"voice\.openers\.1"):
+        load(overrides=['voice.openers=["Yes,", "  "]'])
