@@ -30,9 +30,9 @@ EYES = [  # (upper lid, lower lid, crease above the lid), one tuple per eye
 ]
 LIP_CENTRE_INNER = (13, 14)  # upper and lower inner lip on the centre line
 TEETH_SPLIT = 0.65  # of the photo's lip gap, from the top: upper teeth above, lower teeth below
-MOUTH_BACK_RGB = np.array([24, 7, 10], np.float32)  # the shadow at the top of the opening
-MOUTH_FLOOR_RGB = np.array([92, 32, 36], np.float32)  # lower, where light reaches
-TONGUE_RGB = np.array([170, 80, 84], np.float32)
+MOUTH_BACK_RGB = np.array([24, 7, 10], np.float32)[:, None, None]  # the shadow at the top of the opening
+MOUTH_FLOOR_RGB = np.array([92, 32, 36], np.float32)[:, None, None]  # lower, where light reaches
+TONGUE_RGB = np.array([170, 80, 84], np.float32)[:, None, None]  # (colour planes, see _paint_interior)
 LOWER_TEETH_SHADE = 0.8  # inside the mouth, lower teeth catch less light than upper ones
 
 
@@ -159,23 +159,28 @@ class FaceRig:
         corner = np.array([x0, y0], np.float32)
         gx, gy = self._gx[y0:y1, x0:x1], self._gy[y0:y1, x0:x1]
 
+        # Colour planes first, (3, h, w): numpy's loops then run along rows, not over 3 channels at a time
+        # (that made this ~2x slower).
         def coverage(poly: np.ndarray) -> np.ndarray:
             m = np.zeros((y1 - y0, x1 - x0), np.uint8)
             cv2.fillPoly(m, [np.round((poly - corner) * 16).astype(np.int32)], 255, cv2.LINE_AA, shift=4)
-            return (m.astype(np.float32) / 255)[..., None]
+            return m.astype(np.float32) / 255
+
+        def planes(rgb: np.ndarray) -> np.ndarray:
+            return np.ascontiguousarray(rgb.transpose(2, 0, 1), np.float32)
 
         def shifted_photo(by: np.ndarray) -> np.ndarray:
-            return cv2.remap(self._patch, gx - by[0], gy - by[1], cv2.INTER_LINEAR,
-                             borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
+            return planes(cv2.remap(self._patch, gx - by[0], gy - by[1], cv2.INTER_LINEAR,
+                                    borderMode=cv2.BORDER_REPLICATE))
 
         # Interior: dark at the top under the teeth, lighter towards the floor, the tongue low and centred.
         top, depth = opening[:, 1].min(), max(float(np.ptp(opening[:, 1])), 1.0)
-        t = np.clip((gy - top) / depth, 0.0, 1.0)[..., None]
+        t = np.clip((gy - top) / depth, 0.0, 1.0)
         layer = MOUTH_BACK_RGB + (MOUTH_FLOOR_RGB - MOUTH_BACK_RGB) * (t * t)
         floor_x, floor_y = moved[LIP_CENTRE_INNER[1]]
         rx, ry = 0.32 * self.mouth_width, 0.22 * self.mouth_width
         tongue = np.clip((1.0 - ((gx - floor_x) / rx) ** 2 - ((gy - floor_y) / ry) ** 2) / 0.4, 0.0, 1.0)
-        tongue = (tongue * tongue * (3 - 2 * tongue) * min(1.0, 1.5 * pose.jaw))[..., None]  # soft-edged
+        tongue *= tongue * (3 - 2 * tongue) * min(1.0, 1.5 * pose.jaw)  # soft-edged
         layer += (TONGUE_RGB * (0.55 + 0.45 * t) - layer) * tongue
 
         # Teeth: the photo's lip gap (nothing in a closed-lipped photo), split into an upper band that
@@ -187,9 +192,9 @@ class FaceRig:
         upper_band = np.vstack([upper, (upper + TEETH_SPLIT * gap)[::-1]])
         layer += (shifted_photo(lift) - layer) * coverage(upper_band)
 
-        box = patch[y0:y1, x0:x1]
-        inside = coverage(opening)
-        box[:] = np.clip(box + (layer - box) * inside, 0, 255).astype(np.uint8)
+        box = planes(patch[y0:y1, x0:x1])
+        box += (layer - box) * coverage(opening)
+        patch[y0:y1, x0:x1] = np.clip(box, 0, 255).astype(np.uint8).transpose(1, 2, 0)
 
     def mouth_box(self) -> tuple[int, int, int, int]:
         """Bounding box (x0, y0, x1, y1) of the mouth at its widest opening, in portrait pixels."""
