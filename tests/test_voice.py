@@ -38,7 +38,7 @@ def test_openers_play_at_once_and_are_kept_on_disk(runtime_dir: Path, supervisor
         voice = Voice(WorkerSpec("voice", runtime_dir, config, None, ring.name))
         voices.append(voice)
         voice.setup()
-        assert list(voice.cache) == ["Of course,"]
+        assert list(voice.cache) == ["Of course,", load().brain.fallback]
         voice.handle(Message(SENTENCE, 1, meta={"text": "Of course,"}))
         voice.handle(Message(SENTENCE, 2, meta={"text": "Of course not."}))
         out = [Message.decode(data) for data in iter(ring.get_nowait, None)]
@@ -56,6 +56,7 @@ def test_openers_play_at_once_and_are_kept_on_disk(runtime_dir: Path, supervisor
         voices.append(again)
         again.setup()
         assert spoken == ["Hello."]
+        assert again.cache.keys() == voice.cache.keys()
         assert again.cache["Of course,"].pcm.tobytes() == voice.cache["Of course,"].pcm.tobytes()
     finally:
         for v in voices:

@@ -4,7 +4,7 @@ The first sentence of every FAQ answer is ready at start-up (from the on-disk sp
 once on the first boot): an FAQ reply starts playing as soon as the brain has chosen it, and its later
 sentences are synthesised while the first one plays. So are the configured openers ("Yes,", "Of
 course,"): the brain sends an LLM reply's first clause on its own, and when it is one of them the reply
-starts at once while the LLM is still writing the rest.
+starts at once while the LLM is still writing the rest. The brain's fallback answer is ready too.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ class Voice(Worker):
                             cache=DiskCache("onnx", cache_dir()))
         self.tts.synthesize("Hello.")  # warm-up: the first run initialises espeak and onnxruntime's kernels
         ready = [split(entry.answer)[0] for entry in load_faq(resolve(self.config.brain.faq))] if c.cache_faq else []
-        ready += c.openers
+        ready += [*c.openers, self.config.brain.fallback]  # the brain sends its fallback answer whole
         self.cache: dict[str, Speech] = {}
         disk = SpeechCache(path, f"length_scale={c.length_scale}", cache_dir())
         for text in dict.fromkeys(ready):
