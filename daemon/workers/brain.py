@@ -3,11 +3,20 @@
 A question close enough to an FAQ entry gets that entry's answer (about 10 ms); anything else goes to
 the LLM, grounded in the nearest FAQ facts, and its sentences are sent on as they are generated.
 `kioskctl say` arrives here as a bus command and is spoken verbatim.
+
+The LLM loads behind `ready`, on a thread (~1 s, most of it llama.cpp building Gemma's 262k-token
+vocabulary): FAQ answers need only the index, and a brain restarted after a hang is back within the 4 s
+that allows (3 s of silence before the supervisor calls it one). A question for the LLM that comes
+sooner waits for it. A model file that cannot be loaded leaves the FAQ working: LLM questions get the
+fallback answer and the worker reports the problem.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
+from concurrent.futures import Future
+from pathlib import Path
 
 from daemon.config import resolve
 from daemon.messages import REPLY_END, SENTENCE, TEXT, Message
@@ -35,11 +44,24 @@ class Brain(Worker):
         self.faq = load_faq(resolve(c.faq))
         self.persona = resolve(c.persona).read_text(encoding="utf-8")
         self.index = FaqIndex(self.faq, cache=DiskCache("embeddings", cache_dir()))
-        self.llm = LlamaLlm(resolve_model(c.llm.model, "brain.llm.model"), c.llm.context, c.llm.threads)
-        # Evaluate the persona prefix now, so the first visitor who needs the LLM does not pay for it.
-        # Before ready, not after: it is one blocking call with no heartbeat, and a loaded machine can
-        # stretch it past the supervisor's hang limit. After the first boot it comes from the disk cache.
-        self.llm.warm(grounded_prompt(self.persona, [], "Hello"), DiskCache("llm", cache_dir()))
+        path = resolve_model(c.llm.model, "brain.llm.model")  # a missing file is refused here, at once
+        self.llm: Future[LlamaLlm] = Future()
+        # A daemon thread: a worker told to stop while loading does not wait for the load.
+        threading.Thread(target=self._load_llm, args=(path,), name="llm-load", daemon=True).start()
+
+    def _load_llm(self, path: Path) -> None:
+        c = self.config.brain.llm
+        try:
+            llm = LlamaLlm(path, c.context, c.threads)
+            # The persona prefix is evaluated now, so the first visitor who needs the LLM does not pay for
+            # it; after the first boot it comes from the disk cache.
+            llm.warm(grounded_prompt(self.persona, [], "Hello"), DiskCache("llm", cache_dir()))
+        except Exception as exc:
+            self.llm.set_exception(exc)
+            self.status(f"the LLM is unavailable, questions outside the FAQ get the fallback answer: {exc}",
+                        problem=True)
+            return
+        self.llm.set_result(llm)
 
     def handle(self, msg: Message) -> None:
         if msg.kind != TEXT:
@@ -69,8 +91,12 @@ class Brain(Worker):
         facts = [self.faq[i].answer for i in nearest]
         splitter = SentenceSplitter()
         first = True
-        with self.long_step():  # the prompt's evaluation is one native call, before the first piece
-            for piece in self.llm.stream(grounded_prompt(self.persona, facts, question), c.llm.max_tokens,
+        with self.long_step():  # loading, then the prompt's evaluation: native calls, before the first piece
+            try:
+                llm = self.llm.result()
+            except Exception:  # reported when the load failed (_report_llm); the caller speaks the fallback
+                return
+            for piece in llm.stream(grounded_prompt(self.persona, facts, question), c.llm.max_tokens,
                                          c.llm.temperature):
                 if first:
                     self.emit("llm_first_token", turn)
