@@ -6,9 +6,10 @@ import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
+
+from tests.received import Received
 
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
@@ -22,14 +23,14 @@ def runtime_dir(tmp_path_factory: pytest.TempPathFactory) -> object:
 
 
 @pytest.fixture
-def supervisor_messages(runtime_dir: Path) -> Iterator[list[dict[str, Any]]]:
+def supervisor_messages(runtime_dir: Path) -> Iterator[Received]:
     """The supervisor's end of the event bus for a worker run in-process, drained by a thread (a worker
     waits when its datagrams are not read): every message received, in order."""
     from daemon.bus import Bus
     from daemon.worker import bus_path
 
     bus = Bus(bus_path(runtime_dir, "supervisor"))
-    received: list[dict[str, Any]] = []
+    received = Received()
     done = threading.Event()
 
     def drain() -> None:

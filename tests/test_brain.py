@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gc
 import os
-import time
 from pathlib import Path
 
 from llama_cpp._internals import LlamaSampler
@@ -15,9 +14,10 @@ from daemon.messages import SENTENCE, TEXT, Message
 from daemon.ring import Ring
 from daemon.worker import WorkerSpec
 from daemon.workers.brain import Brain
+from tests.received import Received
 
 
-def test_llm_replies_leave_no_sampler_behind(runtime_dir: Path, supervisor_messages: list) -> None:
+def test_llm_replies_leave_no_sampler_behind(runtime_dir: Path, supervisor_messages: Received) -> None:
     ring = Ring.create(f"kioskd-test.{os.getpid()}.brain", 1 << 18)
     brain = Brain(WorkerSpec("brain", runtime_dir, load().model_dump(mode="json"), None, ring.name))
     try:
@@ -38,10 +38,10 @@ def test_llm_replies_leave_no_sampler_behind(runtime_dir: Path, supervisor_messa
 
 
 def _replies(ring: Ring) -> list[str]:
-    return [Message.decode(d).meta["text"] for d in iter(ring.get_nowait, None) if Message.decode(d).kind == SENTENCE]
+    return [m.meta["text"] for m in map(Message.decode, iter(ring.get_nowait, None)) if m.kind == SENTENCE]
 
 
-def test_a_broken_llm_leaves_the_faq_answering(runtime_dir: Path, supervisor_messages: list,
+def test_a_broken_llm_leaves_the_faq_answering(runtime_dir: Path, supervisor_messages: Received,
                                                tmp_path: Path) -> None:
     broken = tmp_path / "broken.gguf"
     broken.write_bytes(b"GGUF" + os.urandom(4096))
@@ -54,11 +54,9 @@ def test_a_broken_llm_leaves_the_faq_answering(runtime_dir: Path, supervisor_mes
         assert _replies(ring)[0].startswith("We are open Monday to Friday")
         brain.handle(Message(TEXT, 2, meta={"text": "Tell me a story about a dragon."}))
         assert _replies(ring) == [config.brain.fallback]
-        deadline = time.monotonic() + 2
-        while not any(m.get("type") == "status" for m in supervisor_messages) and time.monotonic() < deadline:
-            time.sleep(0.02)
-        (status,) = [m for m in supervisor_messages if m.get("type") == "status"]
+        status = supervisor_messages.first(type="status")
         assert status["problem"] and "broken.gguf" in status["text"]
+        assert [m for m in supervisor_messages if m.get("type") == "status"] == [status]  # reported once
     finally:
         brain.bus.close()
         ring.close()

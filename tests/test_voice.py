@@ -4,9 +4,7 @@ kept on disk, and a reply whose first clause is one of them plays without waitin
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -16,19 +14,10 @@ from daemon.ring import Ring
 from daemon.worker import WorkerSpec
 from daemon.workers.voice import Voice
 from models.tts_piper import PiperTts
+from tests.received import Received
 
 
-def _first_audio(messages: list[dict[str, Any]], turn: int) -> dict[str, Any]:
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        for m in messages:
-            if m.get("event") == "tts_first_audio" and m.get("turn") == turn:
-                return m
-        time.sleep(0.02)
-    raise AssertionError(f"no tts_first_audio for turn {turn}")
-
-
-def test_openers_play_at_once_and_are_kept_on_disk(runtime_dir: Path, supervisor_messages: list,
+def test_openers_play_at_once_and_are_kept_on_disk(runtime_dir: Path, supervisor_messages: Received,
                                                    tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KIOSKD_CACHE_DIR", str(tmp_path / "cache"))
     config = load(overrides=["voice.cache_faq=false", 'voice.openers=["Of course,"]']).model_dump(mode="json")
@@ -44,7 +33,8 @@ def test_openers_play_at_once_and_are_kept_on_disk(runtime_dir: Path, supervisor
         out = [Message.decode(data) for data in iter(ring.get_nowait, None)]
         assert [m.kind for m in out] == [SPEECH, SPEECH]
         assert all(len(m.payload) > 4000 for m in out)  # real audio, not an empty stand-in
-        opener, other = _first_audio(supervisor_messages, 1), _first_audio(supervisor_messages, 2)
+        opener = supervisor_messages.first(event="tts_first_audio", turn=1)
+        other = supervisor_messages.first(event="tts_first_audio", turn=2)
         assert opener["cached"] and opener["synth_ms"] < 5
         assert not other["cached"] and other["synth_ms"] > opener["synth_ms"]
 

@@ -94,7 +94,7 @@ class Brain(Worker):
         with self.long_step():  # loading, then the prompt's evaluation: native calls, before the first piece
             try:
                 llm = self.llm.result()
-            except Exception:  # reported when the load failed (_report_llm); the caller speaks the fallback
+            except Exception:  # _load_llm reported it; the caller speaks the fallback
                 return
             for piece in llm.stream(grounded_prompt(self.persona, facts, question), c.llm.max_tokens,
                                          c.llm.temperature):
