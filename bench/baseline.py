@@ -1,8 +1,8 @@
 """The naive way, for comparison: one process, each step waits for the whole previous one.
 
-Transcribe the whole recording (faster-whisper's usual 30-second window), produce the whole reply (FAQ
-answer, or the LLM's full completion), synthesise all of it, then start playing. Same models, same
-machine, same questions; endpointing is charged at the kiosk's measured figure, as both must wait for
+Transcribe the whole recording (faster-whisper's usual 30-second window), produce the whole reply (the
+answer the kiosk's router picks, or the LLM's full completion), synthesise all of it, then start
+playing. Same models, same machine, same questions; endpointing is charged at the kiosk's measured figure, as both must wait for
 the visitor to stop.
 """
 
@@ -13,14 +13,13 @@ from pathlib import Path
 
 from daemon.audio_sources import decode_file
 from daemon.config import Config, resolve
-from models.faq import load_faq
-from models.llm_llama import LlamaLlm, grounded_prompt
+from models.faq import load_dialogue, load_faq
+from models.llm_llama import LlamaLlm
+from models.llm_prompt import messages
 from models.prepare import piper_voice_path
 from models.registry import resolve as resolve_model
-from models.retrieval_e5 import FaqIndex
+from models.routing import Route, Router, Thresholds
 from models.tts_piper import PiperTts
-
-FACTS = 3
 
 
 class NaivePipeline:
@@ -32,9 +31,11 @@ class NaivePipeline:
         self.whisper = WhisperModel(str(resolve_model(config.asr.model, "asr.model")), device="cpu",
                                     compute_type=config.asr.compute_type, cpu_threads=config.asr.threads)
         self.faq = load_faq(resolve(c.faq))
+        self.dialogue = load_dialogue(resolve(c.dialogue))
         self.persona = resolve(c.persona).read_text(encoding="utf-8")
-        self.index = FaqIndex(self.faq)
-        self.llm = LlamaLlm(resolve_model(c.llm.model, "brain.llm.model"), c.llm.context, c.llm.threads)
+        self.router = Router(self.faq, self.dialogue, Thresholds(**c.routing.model_dump()))
+        self.llm = (LlamaLlm(resolve_model(c.llm.model, "brain.llm.model"), c.llm.context, c.llm.threads)
+                    if c.llm.model else None)
         self.tts = PiperTts(piper_voice_path(), config.voice.length_scale, patched=True)
 
     def reply_ms(self, wav: Path) -> float:
@@ -43,12 +44,11 @@ class NaivePipeline:
         t0 = time.perf_counter()
         segments, _ = self.whisper.transcribe(pcm, language=self.config.asr.language, beam_size=1)
         text = " ".join(s.text.strip() for s in segments)
-        ranked = self.index.rank(text)
+        d = self.router.route(text)
         c = self.config.brain
-        if ranked[0].score >= c.faq_threshold and ranked[0].score - ranked[1].score >= c.faq_margin:
-            reply = self.faq[ranked[0].entry].answer
-        else:
-            prompt = grounded_prompt(self.persona, [self.faq[m.entry].answer for m in ranked[:FACTS]], text)
-            reply = "".join(self.llm.stream(prompt, c.llm.max_tokens, c.llm.temperature)).strip() or c.fallback
+        reply = d.answer or self.dialogue.referral
+        if d.route is Route.LLM and self.llm is not None:
+            chat = messages(self.persona, [e.answer for e in self.faq], [], d.question, d.nearest)
+            reply = "".join(self.llm.stream(chat, c.llm.max_tokens, c.llm.temperature)).strip() or reply
         self.tts.synthesize(reply)
         return (time.perf_counter() - t0) * 1000

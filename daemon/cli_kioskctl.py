@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,10 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("status", help="each worker's state and pid")
     s = sub.add_parser("say", help="make the face speak TEXT now")
     s.add_argument("text", nargs="+")
+    a = sub.add_parser("ask", help="ask TEXT as if a visitor had said it; print the answer once it is spoken")
+    a.add_argument("text", nargs="+")
+    a.add_argument("--json", action="store_true", help='print {"source", "text", "first_sentence_ms"} as JSON')
+    a.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for the whole answer (default 30)")
     sub.add_parser("reload", help="validate the config again and restart the workers whose sections changed")
     h = sub.add_parser("hear", help="play an audio file into the ear now, as if spoken into the microphone")
     h.add_argument("file", type=Path)
@@ -114,6 +119,29 @@ def _say(sock: Path, text: str) -> int:
     return 0
 
 
+def _ask_question(sock: Path, text: str, as_json: bool, timeout: float) -> int:
+    reply = _ask(sock, {"cmd": "ask", "text": text})
+    if reply is None:
+        return 1
+    deadline = time.monotonic() + timeout
+    while True:
+        answer = _ask(sock, {"cmd": "answer", "turn": reply["turn"]})
+        if answer is None:
+            return 1
+        if answer["done"]:
+            break
+        if time.monotonic() > deadline:
+            print(f"kioskctl: no complete answer after {timeout:.0f} s (so far: {answer['text']!r})", file=sys.stderr)
+            return 1
+        time.sleep(0.05)
+    result = {k: answer[k] for k in ("source", "text", "first_sentence_ms")}
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        print(f"({result['source']}, first sentence after {result['first_sentence_ms']} ms) {result['text']}")
+    return 0
+
+
 def _reload(sock: Path) -> int:
     reply = _ask(sock, {"cmd": "reload"}, "reload refused, the running configuration is kept:\n", timeout=60)
     if reply is None:
@@ -163,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
             return _hear(sock, args.file)
         if args.command == "reload":
             return _reload(sock)
+        if args.command == "ask":
+            return _ask_question(sock, " ".join(args.text), args.json, args.timeout)
         return _say(sock, " ".join(args.text))
     except ControlError as exc:
         print(f"kioskctl: {exc}", file=sys.stderr)

@@ -69,19 +69,40 @@ class AsrConfig(_Strict):
 
 
 class LlmConfig(_Strict):
-    model: str = Field("embedded:gemma3-270m", description="'embedded:gemma3-270m' or a .gguf path")
+    model: str | None = Field("embedded:gemma3-270m", description="'embedded:NAME', a .gguf path, or null for "
+                              "FAQ-only (no LLM loaded: what the FAQ does not answer gets the referral line)")
+    url: str | None = Field(None, description="an OpenAI-compatible chat-completions server (vLLM, Ollama, "
+                            "llama.cpp server), e.g. http://10.0.0.5:8000/v1; the local model answers when it fails")
+    remote_model: str = Field("default", description="the model name sent to that server")
+    connect_timeout_s: float = Field(1.0, gt=0, le=30, description="give up on the server after this long")
+    first_token_timeout_s: float = Field(1.5, gt=0, le=60, description="... or when no text came this long")
     max_tokens: int = Field(48, ge=1, le=1024)
     temperature: float = Field(0.2, ge=0, le=2)
     threads: int = Field(2, ge=1, le=64)
     context: int = Field(1024, ge=256, le=32768)
 
 
+class RoutingConfig(_Strict):
+    """Similarity thresholds of the router (models/routing.py); calibrate with `python -m bench.routing_bench`."""
+
+    faq: float = Field(0.86, gt=0, lt=1, description="the nearest FAQ question must be at least this similar ...")
+    faq_margin: float = Field(0.0, ge=0, lt=1, description="... and its entry this far ahead of the runner-up")
+    smalltalk: float = Field(0.86, gt=0, lt=1, description="a small-talk phrase this similar is answered as such")
+    llm: float = Field(0.84, gt=0, lt=1, description="below this, nothing in the FAQ is related: referral")
+    offtopic_margin: float = Field(-0.02, ge=-1, lt=1, description="an off-topic example this far ahead of the "
+                                   "nearest FAQ question makes the question off-topic")
+    faq_guarded: float = Field(0.9, gt=0, lt=1, description="a question that names a topic the LLM never answers "
+                               "(dialogue never_llm) needs an FAQ question this similar to get that FAQ answer")
+
+
 class BrainConfig(_Strict):
     faq: Path = Field(Path("faq/bank-lobby.yaml"), description="FAQ file, relative to configs/")
+    dialogue: Path = Field(Path("dialogue/bank-lobby.yaml"), description="referral line, small talk, off-topic "
+                           "examples and topics the LLM never answers; relative to configs/")
     persona: Path = Field(Path("persona/bank-lobby.txt"), description="persona prompt, relative to configs/")
-    faq_threshold: float = Field(0.89, gt=0, lt=1, description="cosine similarity above which the FAQ answers")
-    faq_margin: float = Field(0.02, ge=0, lt=1, description="the best FAQ entry must beat the runner-up by this much")
-    fallback: str = "I'm sorry, I can't help with that here. A member of staff will be glad to help you."
+    routing: RoutingConfig = RoutingConfig()
+    conversation_timeout_s: float = Field(45.0, gt=0, description="a conversation idle this long is over: the next "
+                                          "question starts afresh (a new visitor)")
     llm: LlmConfig = LlmConfig()
 
 

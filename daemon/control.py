@@ -1,7 +1,8 @@
 """Control socket: one JSON request line, one JSON reply line, over a unix stream socket.
 
-Requests: {"cmd": "status"}, {"cmd": "say", "text": "..."},
-{"cmd": "hear", "path": "/abs/file.wav"}. Replies carry "ok" and either the result
+Requests: {"cmd": "status"}, {"cmd": "say", "text": "..."}, {"cmd": "ask", "text": "..."} (a typed
+question; answers {"turn": N}), {"cmd": "answer", "turn": N} (what was answered so far, and whether
+it is complete), {"cmd": "hear", "path": "/abs/file.wav"}, {"cmd": "reload"}. Replies carry "ok" and either the result
 or "error" with a sentence saying what was wrong.
 """
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from daemon.asked import AskedTurns
 from daemon.bus import Bus
 from daemon.config import Config, ConfigError
 from daemon.control import ControlServer
@@ -96,6 +97,7 @@ class Supervisor:
         self.workers: dict[str, WorkerState] = {}
         self.rings: dict[tuple[str, str], Ring] = {}
         self.open_turns: set[int] = set()
+        self.asked = AskedTurns()
         self.answered = 0
         self.input_ended = False
         self.ready = False
@@ -396,6 +398,7 @@ class Supervisor:
     def _on_event(self, ev: dict[str, Any]) -> None:
         ev.pop("type", None)
         self.events.write(ev)
+        self.asked.on_event(ev)
         name, turn = ev["event"], ev.get("turn")
         if name in VISITOR_STATE:
             # The face shows that it is listening, then thinking, until the reply plays.
@@ -445,6 +448,23 @@ class Supervisor:
             self.bus.send(bus_path(self.run_dir, "brain"), {"type": "say", "turn": turn, "text": text.strip()},
                           wait_s=COMMAND_WAIT_S)
             return {"ok": True, "turn": turn}
+        if cmd == "ask":
+            text = req.get("text")
+            if not isinstance(text, str) or not text.strip():
+                return {"ok": False, "error": "ask needs a non-empty 'text'"}
+            if len(text) > 500:
+                return {"ok": False, "error": f"question too long ({len(text)} characters, at most 500)"}
+            turn = new_turn_id()
+            self._interrupt(turn - 1, "superseded by kioskctl ask")
+            self.asked.open(turn)
+            self.bus.send(bus_path(self.run_dir, "brain"), {"type": "ask", "turn": turn, "text": text.strip()},
+                          wait_s=COMMAND_WAIT_S)
+            return {"ok": True, "turn": turn}
+        if cmd == "answer":
+            answer = self.asked.answer(int(req.get("turn") or 0))
+            if answer is None:
+                return {"ok": False, "error": f"no question was asked as turn {req.get('turn')!r}"}
+            return {"ok": True, **answer}
         if cmd == "hear":
             path = Path(str(req.get("path", "")))
             if not path.is_absolute() or not path.is_file():
@@ -453,4 +473,4 @@ class Supervisor:
             return {"ok": True}
         if cmd == "reload":
             return self.reload()
-        return {"ok": False, "error": f"unknown command {cmd!r} (known: status, say, hear, reload)"}
+        return {"ok": False, "error": f"unknown command {cmd!r} (known: status, say, ask, answer, hear, reload)"}

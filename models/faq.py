@@ -1,40 +1,91 @@
-"""A site's FAQ: a YAML list of entries, each with the ways a visitor may ask and the answer to speak."""
+"""What a site knows and says: its FAQ, and its dialogue lines for everything the FAQ does not answer.
+
+FAQ file: a YAML list of entries, each with an id, the ways a visitor may ask, and the answer to speak.
+Dialogue file: the referral line, small-talk intents, off-topic examples, and the topics the LLM never
+answers (see configs/dialogue/bank-lobby.yaml).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError, model_validator
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
 class FaqError(ValueError):
-    """An FAQ file that cannot be used; the message names the file, the entry and the reason."""
+    """An FAQ or dialogue file that cannot be used; the message names the file, the entry and the reason."""
 
 
-class FaqEntry(BaseModel):
+class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    questions: list[str] = Field(min_length=1)
-    answer: str = Field(min_length=1)
+
+class FaqEntry(_Strict):
+    id: Text | None = None
+    questions: list[Text] = Field(min_length=1)
+    answer: Text
+
+
+class Intent(_Strict):
+    id: Text
+    questions: list[Text] = Field(min_length=1)
+    answer: Text
+
+
+class GuardedTopic(_Strict):
+    topic: Text
+    words: list[Text] = Field(min_length=1)
+    answer: Text
+
+
+class Dialogue(_Strict):
+    referral: Text
+    smalltalk: list[Intent] = []
+    offtopic: list[Text] = []
+    never_llm: list[GuardedTopic] = []
+
+    @model_validator(mode="after")
+    def _unique_intents(self) -> Dialogue:
+        ids = [i.id for i in self.smalltalk]
+        if len(ids) != len(set(ids)):
+            raise ValueError(f"small-talk ids must be unique (got {ids})")
+        return self
 
 
 _ENTRIES = TypeAdapter(list[FaqEntry])
+_DIALOGUE = TypeAdapter(Dialogue)
+T = TypeVar("T")
+
+
+def _load(path: Path, adapter: TypeAdapter[T], what: str) -> T:
+    try:
+        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FaqError(f"{what} {path}: no such file") from None
+    except yaml.YAMLError as exc:
+        raise FaqError(f"{what} {path}: not valid YAML: {exc}") from None
+    try:
+        return adapter.validate_python(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        raise FaqError(f"{what} {path}: entry {where}: {err['msg']}") from None
 
 
 def load_faq(path: Path) -> list[FaqEntry]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise FaqError(f"FAQ {path}: no such file") from None
-    except yaml.YAMLError as exc:
-        raise FaqError(f"FAQ {path}: not valid YAML: {exc}") from None
-    try:
-        entries = _ENTRIES.validate_python(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        raise FaqError(f"FAQ {path}: entry {where}: {err['msg']}") from None
+    entries = _load(path, _ENTRIES, "FAQ")
     if not entries:
         raise FaqError(f"FAQ {path}: no entries")
+    ids = [e.id for e in entries if e.id is not None]
+    if len(ids) != len(set(ids)):
+        dup = next(i for i in ids if ids.count(i) > 1)
+        raise FaqError(f"FAQ {path}: entry id {dup!r} is used twice")
     return entries
+
+
+def load_dialogue(path: Path) -> Dialogue:
+    return _load(path, _DIALOGUE, "dialogue")

@@ -1,31 +1,27 @@
-"""Quantised LLM through llama-cpp-python, prompted completion-style and grounded in FAQ facts.
+"""Quantised LLM through llama-cpp-python, given a grounded conversation (models/llm_prompt.py).
 
-The embedded Gemma 3 270M is a base model with no chat template, so the prompt is a plain document:
-persona, the most relevant FAQ facts, then the visitor's question and an open answer line. The
-persona comes first and never changes, so llama.cpp reuses its evaluated prefix between turns; `warm`
-evaluates it at start-up, or restores it from the disk cache (the KV state is ~1.5 MB, restored in
-milliseconds instead of ~0.5-2 s of prompt evaluation on two cores).
+A GGUF that carries a chat template (instruct models) is prompted through it; one without (a base
+model such as Gemma 3 270M) gets the conversation as a plain document. The system message comes
+first and never changes, so llama.cpp reuses its evaluated prefix between turns; `warm` evaluates it
+at start-up, or restores it from the disk cache (a few MB of KV state, restored in milliseconds
+instead of seconds of prompt evaluation on two cores).
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
 from models.disk_cache import DiskCache, file_key
+from models.llm_prompt import STOP, ReplyCut, document
 from models.registry import ModelError
 
-STOP = ["\n", "Visitor:", "Question:"]
-
-
-def grounded_prompt(persona: str, facts: list[str], question: str) -> str:
-    lines = [persona.strip(), "", "Facts you may use:"]
-    lines += [f"- {f}" for f in facts]
-    lines += ["", f"Visitor: {question.strip()}", "Assistant:"]
-    return "\n".join(lines)
+Chat = list[dict[str, str]]
 
 
 class LlamaLlm:
@@ -37,25 +33,35 @@ class LlamaLlm:
             self._llm = Llama(model_path=str(path), n_ctx=context, n_threads=threads, n_batch=256, verbose=False)
         except ValueError as exc:  # llama-cpp-python reports unreadable GGUF files as ValueError
             raise ModelError(f"LLM {path}: cannot load ({exc})") from None
+        self.chat = bool(self._llm.metadata.get("tokenizer.chat_template"))
 
-    def stream(self, prompt: str, max_tokens: int, temperature: float) -> Iterator[str]:
-        """Text pieces of the completion as they are generated."""
-        for part in self._llm(prompt, max_tokens=max_tokens, temperature=temperature, stop=STOP, stream=True):
-            text = part["choices"][0]["text"]
+    def stream(self, chat: Chat, max_tokens: int, temperature: float) -> Iterator[str]:
+        """Text pieces of the reply as they are generated; ReplyCut when the token limit ended it."""
+        if self.chat:
+            parts = self._llm.create_chat_completion(chat, max_tokens=max_tokens, temperature=temperature,  # type: ignore[arg-type]
+                                                     stop=STOP, stream=True)
+        else:
+            parts = self._llm(document(chat), max_tokens=max_tokens, temperature=temperature, stop=STOP, stream=True)
+        for part in parts:
+            choice = part["choices"][0]  # type: ignore[index]
+            text = choice["delta"].get("content") if self.chat else choice["text"]  # type: ignore[typeddict-item]
             if text:
                 yield text
+            if choice.get("finish_reason") == "length":
+                raise ReplyCut(f"the reply reached the limit of {max_tokens} tokens")
 
-    def warm(self, prompt: str, cache: DiskCache | None = None) -> bool:
-        """Evaluate `prompt` (one that starts like every real prompt) so later prompts decode only what
+    def warm(self, chat: Chat, cache: DiskCache | None = None) -> bool:
+        """Evaluate `chat` (one that starts like every real conversation) so later ones decode only what
         differs; restored from `cache` when it holds this model's state for it. True when restored."""
         import llama_cpp
 
-        key = f"{self._key}|llama-cpp-python {llama_cpp.__version__}|{prompt}"
+        key = f"{self._key}|llama-cpp-python {llama_cpp.__version__}|{json.dumps(chat)}"
         entry = cache.get(key) if cache is not None else None
         if entry is not None and self._restore(entry["state"], entry["tokens"]):
             return True
-        for _ in self.stream(prompt, max_tokens=1, temperature=0.0):
-            pass
+        with contextlib.suppress(ReplyCut):  # one token is all it is asked for
+            for _ in self.stream(chat, max_tokens=1, temperature=0.0):
+                pass
         if cache is not None:
             cache.put(key, self._snapshot())
         return False

@@ -46,6 +46,13 @@ class SentenceSplitter:
         return [piece] if piece else []
 
 
+def first_clause_apart(sentence: str) -> list[str]:
+    """A reply's first sentence with its first clause apart ("Yes," + "we open at nine."): the clause is
+    often one of the voice's cached openers and plays at once while the rest is synthesised."""
+    s = SentenceSplitter(first_clause=True)
+    return s.feed(sentence) + s.flush()
+
+
 def split(text: str) -> list[str]:
     s = SentenceSplitter(first_clause=False)
     return s.feed(text) + s.flush()

@@ -11,11 +11,11 @@ class Received(list[dict[str, Any]]):
     """Messages a drain thread appends to, in order."""
 
     def first(self, **fields: Any) -> dict[str, Any]:
-        """The first message with these field values, waiting up to 5 s for it to arrive."""
+        """The first message with these field values (or values a callable accepts), waiting up to 5 s for it."""
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
             for msg in list(self):
-                if all(msg.get(k) == v for k, v in fields.items()):
+                if all(k in msg and v(msg[k]) if callable(v) else msg.get(k) == v for k, v in fields.items()):
                     return msg
             time.sleep(0.02)
         raise AssertionError(f"no message with {fields} in 5 s")

@@ -1,63 +1,158 @@
-"""The brain worker in-process with the real models: LLM replies leave no native memory behind; the LLM
-loads behind `ready`, and one that cannot load leaves the FAQ answering."""
+"""The brain worker in-process with the real models: routing, the reply check on what an LLM writes, the
+remote LLM and its fallbacks, FAQ-only mode, follow-ups, and memory."""
 
 from __future__ import annotations
 
 import gc
 import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from llama_cpp._internals import LlamaSampler
 
-from daemon.config import load
-from daemon.messages import SENTENCE, TEXT, Message
+from daemon.config import load, resolve
+from daemon.messages import REPLY_END, SENTENCE, TEXT, Message
 from daemon.ring import Ring
 from daemon.worker import WorkerSpec
 from daemon.workers.brain import Brain
+from models.faq import load_dialogue
+from models.routing import Thresholds
+from models.sentences import split
 from tests.received import Received
+from tests.scripted_llm_server import Script, scripted_server
+
+REFERRAL = split(load_dialogue(resolve(load().brain.dialogue)).referral)  # as sentences
+# Every question the router does not refuse goes to the LLM: these tests are about what happens there.
+TO_THE_LLM = ["brain.routing.faq=0.999", "brain.routing.smalltalk=0.999", "brain.routing.llm=0.01",
+              "brain.routing.offtopic_margin=0.99"]
+FAQ_ONLY = ["brain.llm.model=null"]
 
 
-def test_llm_replies_leave_no_sampler_behind(runtime_dir: Path, supervisor_messages: Received) -> None:
-    ring = Ring.create(f"kioskd-test.{os.getpid()}.brain", 1 << 18)
-    brain = Brain(WorkerSpec("brain", runtime_dir, load().model_dump(mode="json"), None, ring.name))
+@contextmanager
+def brain(runtime_dir: Path, *overrides: str) -> Iterator[tuple[Brain, Ring]]:
+    ring = Ring.create(f"kioskd-test.{os.getpid()}.brain.{time.monotonic_ns()}", 1 << 18)
+    b = Brain(WorkerSpec("brain", runtime_dir, load(overrides=list(overrides)).model_dump(mode="json"), None,
+                         ring.name))
     try:
-        brain.setup()
-        assert not brain.llm.done()  # ready before the LLM has loaded (~1 s); the questions below wait for it
-        for turn in (1, 2, 3):
-            brain.handle(Message(TEXT, turn, meta={"text": "Tell me a story about a dragon."}))
-        kinds = []
-        while (data := ring.get_nowait()) is not None:
-            kinds.append(Message.decode(data).kind)
-        assert kinds.count(SENTENCE) >= 3  # three replies were spoken (the LLM's or the fallback)
-        # Each reply's sampler is freed with it, not left for a cyclic collection that may never come.
-        assert sum(isinstance(o, LlamaSampler) for o in gc.get_objects()) <= 1
+        b.setup()
+        yield b, ring
     finally:
-        brain.bus.close()
+        b.bus.close()
         ring.close()
         ring.unlink()
 
 
-def _replies(ring: Ring) -> list[str]:
-    return [m.meta["text"] for m in map(Message.decode, iter(ring.get_nowait, None)) if m.kind == SENTENCE]
+def replies(ring: Ring) -> list[str]:
+    """The sentences sent to the voice since the last call, checking each reply is closed once."""
+    out, ends = [], 0
+    for m in map(Message.decode, iter(ring.get_nowait, None)):
+        if m.kind == SENTENCE:
+            out.append(m.meta["text"])
+        ends += m.kind == REPLY_END
+    assert ends == 1, f"{ends} reply ends"
+    return out
+
+
+def ask(b: Brain, ring: Ring, turn: int, question: str) -> list[str]:
+    b.handle(Message(TEXT, turn, meta={"text": question}))
+    return replies(ring)
+
+
+def test_llm_replies_leave_no_sampler_behind(runtime_dir: Path, supervisor_messages: Received) -> None:
+    with brain(runtime_dir, *TO_THE_LLM) as (b, ring):
+        assert not b.llm.done()  # ready before the LLM has loaded (~1 s); the questions below wait for it
+        for turn in (1, 2, 3):
+            assert ask(b, ring, turn, "Can I park here while I open an account?")  # the LLM's, or the referral
+            assert supervisor_messages.first(event="reply", turn=turn)["source"] == "llm"
+        # Each reply's sampler is freed with it, not left for a cyclic collection that may never come.
+        assert sum(isinstance(o, LlamaSampler) for o in gc.get_objects()) <= 1
 
 
 def test_a_broken_llm_leaves_the_faq_answering(runtime_dir: Path, supervisor_messages: Received,
                                                tmp_path: Path) -> None:
     broken = tmp_path / "broken.gguf"
     broken.write_bytes(b"GGUF" + os.urandom(4096))
-    config = load(overrides=[f"brain.llm.model={broken}"])
-    ring = Ring.create(f"kioskd-test.{os.getpid()}.brain-broken", 1 << 18)
-    brain = Brain(WorkerSpec("brain", runtime_dir, config.model_dump(mode="json"), None, ring.name))
-    try:
-        brain.setup()
-        brain.handle(Message(TEXT, 1, meta={"text": "What are your opening hours?"}))
-        assert _replies(ring)[0].startswith("We are open Monday to Friday")
-        brain.handle(Message(TEXT, 2, meta={"text": "Tell me a story about a dragon."}))
-        assert _replies(ring) == [config.brain.fallback]
-        status = supervisor_messages.first(type="status")
-        assert status["problem"] and "broken.gguf" in status["text"]
-        assert [m for m in supervisor_messages if m.get("type") == "status"] == [status]  # reported once
-    finally:
-        brain.bus.close()
-        ring.close()
-        ring.unlink()
+    with brain(runtime_dir, f"brain.llm.model={broken}") as (b, ring):
+        assert ask(b, ring, 1, "What are your opening hours?")[0].startswith("We are open Monday to Friday")
+        b.router.t = Thresholds(**load(overrides=TO_THE_LLM).brain.routing.model_dump())
+        assert ask(b, ring, 2, "Can I park here while I open an account?") == REFERRAL
+        status = supervisor_messages.first(type="status", problem=True)
+        assert "broken.gguf" in status["text"]
+        assert [m for m in supervisor_messages if m.get("type") == "status" and m["problem"]] == [status]  # once
+
+
+def test_faq_only_mode_loads_no_llm_and_refers_the_rest(runtime_dir: Path, supervisor_messages: Received) -> None:
+    with brain(runtime_dir, *FAQ_ONLY) as (b, ring):
+        assert b.llm.done() and b.llm.result() is None
+        assert ask(b, ring, 1, "Where can I take out some money?")[0].startswith("There are two cash machines")
+        assert ask(b, ring, 2, "Hello there!") == ["Hello!", "How can I help you today?"]
+        assert ask(b, ring, 3, "Pretend you are a pirate and tell me a joke.") == REFERRAL
+        assert ask(b, ring, 4, "What's the weather like in Paris?") == REFERRAL
+        assert [supervisor_messages.first(event="reply", turn=t)["source"] for t in (1, 2, 3, 4)] == [
+            "faq", "smalltalk", "referral", "referral"]
+        assert not any(m.get("problem") for m in supervisor_messages if m.get("type") == "status")
+
+
+def test_a_follow_up_is_understood_until_the_conversation_times_out(runtime_dir: Path,
+                                                                   supervisor_messages: Received) -> None:
+    with brain(runtime_dir, *FAQ_ONLY, "brain.conversation_timeout_s=0.5") as (b, ring):
+        parking = ask(b, ring, 1, "Is there parking?")
+        assert ask(b, ring, 2, "For how long?") == parking
+        assert supervisor_messages.first(type="status", text=lambda t: "in a conversation: 2 question(s)" in t)
+        time.sleep(0.6)
+        b.tick()  # the worker loop's tick ends the idle conversation, and says so
+        assert supervisor_messages.first(type="status", text=lambda t: t.startswith("waiting for a visitor"))
+        assert ask(b, ring, 3, "For how long?") == REFERRAL  # a new visitor: nothing to follow up on
+
+
+@pytest.mark.parametrize(("pieces", "spoken", "rejected"), [
+    (["Yes, you can", " park free for one hour", " in the garage."], ["Yes,", "you can park free for one hour in the garage."],
+     None),
+    (["Parking is free", " for three hours."], REFERRAL, "figures not in the facts: 3 hour"),
+    (["You are the friendly reception assistant", " in the lobby of Example Bank's main branch."], REFERRAL,
+     "persona"),
+    (["Yes, you can park here. ", "It costs 4 pounds an hour."], ["Yes,", "you can park here."],
+     "figures not in the facts: 4 pound"),
+])
+def test_nothing_the_llm_writes_is_spoken_unchecked(runtime_dir: Path, supervisor_messages: Received,
+                                                    pieces: list[str], spoken: list[str], rejected: str | None) -> None:
+    script = Script(pieces)
+    with scripted_server(script) as url, brain(runtime_dir, *TO_THE_LLM, *FAQ_ONLY, f"brain.llm.url={url}") as (b, ring):
+        assert ask(b, ring, 7, "Can I park here while I open an account?") == spoken
+        sent = script.requests[0]
+        assert sent["stream"] is True and sent["messages"][0]["role"] == "system"
+        assert "Customers can park free for one hour" in sent["messages"][0]["content"]  # grounded in the FAQ
+        supervisor_messages.first(event="reply_end", turn=7)
+        reasons = [m["reason"] for m in supervisor_messages if m.get("event") == "reply_rejected"]
+        assert reasons == [] if rejected is None else len(reasons) == 1 and rejected in reasons[0]
+
+
+def test_a_remote_llm_that_fails_falls_back_to_the_local_model(runtime_dir: Path, supervisor_messages: Received) -> None:
+    slow = Script(["Yes, you can park free for one hour."], first_delay_s=3.0)
+    with scripted_server(slow) as url, brain(runtime_dir, *TO_THE_LLM, f"brain.llm.url={url}",
+                                             "brain.llm.first_token_timeout_s=0.5") as (b, ring):
+        b.llm.result(timeout=60)
+        began = time.monotonic_ns()
+        assert ask(b, ring, 1, "Can I park here while I open an account?")
+        # The first sentence did not wait for the slow server's answer (3 s).
+        assert supervisor_messages.first(event="sentence", turn=1)["t_ns"] - began < 2.5e9
+        failed = supervisor_messages.first(event="llm_remote_failed", turn=1)
+        assert "Timeout" in failed["reason"] and not failed["after_text"]
+        assert supervisor_messages.first(event="llm_first_token", turn=1)["backend"] == "local"
+
+
+def test_a_remote_llm_that_is_not_there_gives_the_referral_in_faq_only_mode(runtime_dir: Path,
+                                                                           supervisor_messages: Received) -> None:
+    with brain(runtime_dir, *TO_THE_LLM, *FAQ_ONLY, "brain.llm.url=http://127.0.0.1:9/v1") as (b, ring):
+        assert ask(b, ring, 1, "Can I park here while I open an account?") == REFERRAL
+        assert "ConnectError" in supervisor_messages.first(event="llm_remote_failed", turn=1)["reason"]
+
+
+def test_a_remote_llm_dying_mid_answer_keeps_what_was_said(runtime_dir: Path, supervisor_messages: Received) -> None:
+    script = Script(["We are open on Saturday from nine until one. ", "And on", " Sunday"], die_after=2)
+    with scripted_server(script) as url, brain(runtime_dir, *TO_THE_LLM, *FAQ_ONLY, f"brain.llm.url={url}") as (b, ring):
+        assert ask(b, ring, 1, "Are you open at the weekend?") == ["We are open on Saturday from nine until one."]
+        assert supervisor_messages.first(event="llm_remote_failed", turn=1)["after_text"]

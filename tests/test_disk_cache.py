@@ -12,9 +12,10 @@ import pytest
 from daemon.config import load, resolve
 from models.disk_cache import DiskCache
 from models.faq import load_faq
-from models.llm_llama import LlamaLlm, grounded_prompt
+from models.llm_llama import LlamaLlm
+from models.llm_prompt import messages
 from models.prepare import gemma_path, piper_voice_path
-from models.retrieval_e5 import FaqIndex
+from models.retrieval_e5 import ExampleIndex
 from models.tts_piper import PiperTts
 
 
@@ -42,15 +43,15 @@ def test_unwritable_cache_turns_itself_off(tmp_path: Path) -> None:
 
 
 def test_faq_embeddings_come_back_from_the_cache(tmp_path: Path) -> None:
-    faq = load_faq(resolve(load().brain.faq))
+    examples = [(f"faq:{i}", q) for i, e in enumerate(load_faq(resolve(load().brain.faq))) for q in e.questions]
     cache = DiskCache("embeddings", tmp_path)
-    fresh = FaqIndex(faq, cache=cache)
+    fresh = ExampleIndex(examples, cache=cache)
     assert len(list((tmp_path / "embeddings").glob("*.npz"))) == 1
-    cached = FaqIndex(faq, cache=cache)
+    cached = ExampleIndex(examples, cache=cache)
     assert np.array_equal(cached._matrix, fresh._matrix)
-    assert cached.best("where can I get some cash") == fresh.best("where can I get some cash")
-    # Another FAQ is another entry, not a stale matrix of the wrong size.
-    FaqIndex(faq[:3], cache=cache)
+    assert cached.rank("where can I get some cash") == fresh.rank("where can I get some cash")
+    # Other examples are another entry, not a stale matrix of the wrong size.
+    ExampleIndex(examples[:3], cache=cache)
     assert len(list((tmp_path / "embeddings").glob("*.npz"))) == 2
 
 
@@ -58,8 +59,8 @@ def test_restored_llm_prefix_answers_like_an_evaluated_one(tmp_path: Path) -> No
     c = load().brain
     persona = resolve(c.persona).read_text(encoding="utf-8")
     cache = DiskCache("llm", tmp_path)
-    prefix = grounded_prompt(persona, [], "Hello")
-    question = grounded_prompt(persona, ["We open at nine."], "When do you open?")
+    prefix = messages(persona, ["We open at nine."], [], "Hello", [])
+    question = messages(persona, ["We open at nine."], [], "When do you open?", [0])
 
     def answer(llm: LlamaLlm) -> str:
         return "".join(llm.stream(question, max_tokens=12, temperature=0.0))

@@ -8,11 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from daemon.config import load
+from daemon.config import load, resolve
 from daemon.messages import SENTENCE, SPEECH, Message
 from daemon.ring import Ring
 from daemon.worker import WorkerSpec
 from daemon.workers.voice import Voice
+from models.faq import load_dialogue, load_faq
+from models.sentences import split
 from models.tts_piper import PiperTts
 from tests.received import Received
 
@@ -27,7 +29,11 @@ def test_openers_play_at_once_and_are_kept_on_disk(runtime_dir: Path, supervisor
         voice = Voice(WorkerSpec("voice", runtime_dir, config, None, ring.name))
         voices.append(voice)
         voice.setup()
-        assert list(voice.cache) == ["Of course,", load().brain.fallback]
+        dialogue = load_dialogue(resolve(load().brain.dialogue))
+        # Every answer the brain speaks without the LLM starts from the cache, and so does the opener.
+        assert "Of course," in voice.cache and split(dialogue.referral)[0] in voice.cache
+        assert all(split(i.answer)[0] in voice.cache for i in dialogue.smalltalk)
+        assert not any(e.answer in voice.cache for e in load_faq(resolve(load().brain.faq)))  # cache_faq=false
         voice.handle(Message(SENTENCE, 1, meta={"text": "Of course,"}))
         voice.handle(Message(SENTENCE, 2, meta={"text": "Of course not."}))
         out = [Message.decode(data) for data in iter(ring.get_nowait, None)]

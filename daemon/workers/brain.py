@@ -1,125 +1,178 @@
 """Brain worker: transcript in, reply sentences out.
 
-A question close enough to an FAQ entry gets that entry's answer (about 10 ms); anything else goes to
-the LLM, grounded in the nearest FAQ facts, and its sentences are sent on as they are generated.
-`kioskctl say` arrives here as a bus command and is spoken verbatim.
+Each question gets one decision from the router (models/routing.py): the FAQ's answer, small talk, the
+referral line, or an LLM answer grounded in the FAQ. Only the last is generated, and nothing it writes
+is spoken before it passes the reply check (models/reply_check.py): a sentence with a figure the facts
+do not give, a line of the persona, or the question given back ends the reply there, and if nothing was
+said yet the referral line is spoken instead. The conversation so far lets a follow-up ("and on
+Sunday?") be understood; it is forgotten after `brain.conversation_timeout_s` of quiet.
+`kioskctl say` arrives here as a bus command and is spoken verbatim; `kioskctl ask` as a typed question.
 
-The LLM loads behind `ready`, on a thread (~1 s, most of it llama.cpp building Gemma's 262k-token
-vocabulary): FAQ answers need only the index, and a brain restarted after a hang is back within the 4 s
-that allows (3 s of silence before the supervisor calls it one). A question for the LLM that comes
-sooner waits for it. A model file that cannot be loaded leaves the FAQ working: LLM questions get the
-fallback answer and the worker reports the problem.
+The LLM is a remote OpenAI-compatible server (`brain.llm.url`), the local GGUF when that fails, or
+none at all (`brain.llm.model: null`: FAQ only). The local model loads behind `ready`, on a thread
+(~1 s): FAQ answers need only the index, and a brain restarted after a hang is back within 4 s. A
+question for the LLM that comes sooner waits for it. A model file that cannot be loaded leaves the
+FAQ working: LLM questions get the referral line and the worker reports the problem.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterator
 from concurrent.futures import Future
 from pathlib import Path
+from typing import Any
 
 from daemon.config import resolve
 from daemon.messages import REPLY_END, SENTENCE, TEXT, Message
 from daemon.paths import cache_dir
 from daemon.worker import Worker
+from models.conversation import Conversation
 from models.disk_cache import DiskCache
-from models.faq import load_faq
-from models.llm_llama import LlamaLlm, grounded_prompt
+from models.faq import load_dialogue, load_faq
+from models.llm_llama import LlamaLlm
+from models.llm_prompt import SCAFFOLD, ReplyCut, messages
+from models.llm_remote import LlmUnavailable, RemoteLlm
 from models.registry import resolve as resolve_model
-from models.retrieval_e5 import FaqIndex
-from models.sentences import SentenceSplitter, split
-
-FACTS = 3  # FAQ answers given to the LLM as grounding
+from models.reply_check import ReplyChecker, checked_sentences
+from models.routing import Decision, Route, Router, Thresholds
+from models.sentences import split
 
 
 class Brain(Worker):
     name = "brain"
-    # Once the first clause is out, the LLM generating the rest competes for the two cores with the
-    # voice synthesising that clause, which is what the visitor is waiting for: niced, the LLM yields.
+    # Once the first sentence is out, the LLM generating the rest competes for the two cores with the
+    # voice synthesising it, which is what the visitor is waiting for: niced, the LLM yields.
     # Piper's "Yes," beside a generating LLM: 134 ms; LLM niced by 5: 121 ms, by 10: 77 ms (alone: 51 ms).
     nice = 10
 
     def setup(self) -> None:
         c = self.config.brain
         self.faq = load_faq(resolve(c.faq))
+        self.dialogue = load_dialogue(resolve(c.dialogue))
         self.persona = resolve(c.persona).read_text(encoding="utf-8")
-        self.index = FaqIndex(self.faq, cache=DiskCache("embeddings", cache_dir()))
-        path = resolve_model(c.llm.model, "brain.llm.model")  # a missing file is refused here, at once
-        self.llm: Future[LlamaLlm] = Future()
-        # A daemon thread: a worker told to stop while loading does not wait for the load.
-        threading.Thread(target=self._load_llm, args=(path,), name="llm-load", daemon=True).start()
+        self.facts = [e.answer for e in self.faq]
+        self.router = Router(self.faq, self.dialogue, Thresholds(**c.routing.model_dump()),
+                             cache=DiskCache("embeddings", cache_dir()))
+        self.checker = ReplyChecker(self.persona, SCAFFOLD)
+        self.conversation = Conversation(c.conversation_timeout_s)
+        self.remote = (RemoteLlm(c.llm.url, c.llm.remote_model, c.llm.connect_timeout_s, c.llm.first_token_timeout_s)
+                       if c.llm.url else None)
+        self.llm: Future[LlamaLlm | None] = Future()
+        if c.llm.model is None:
+            self.llm.set_result(None)
+        else:
+            path = resolve_model(c.llm.model, "brain.llm.model")  # a missing file is refused here, at once
+            # A daemon thread: a worker told to stop while loading does not wait for the load.
+            threading.Thread(target=self._load_llm, args=(path,), name="llm-load", daemon=True).start()
+        self.status(self.conversation.describe())
 
     def _load_llm(self, path: Path) -> None:
         c = self.config.brain.llm
         try:
             llm = LlamaLlm(path, c.context, c.threads)
-            # The persona prefix is evaluated now, so the first visitor who needs the LLM does not pay for
-            # it; after the first boot it comes from the disk cache.
-            llm.warm(grounded_prompt(self.persona, [], "Hello"), DiskCache("llm", cache_dir()))
+            # The system message (persona and facts) is evaluated now, so the first visitor who needs the
+            # LLM does not pay for it; after the first boot it comes from the disk cache.
+            llm.warm(messages(self.persona, self.facts, [], "Hello", []), DiskCache("llm", cache_dir()))
         except Exception as exc:
             self.llm.set_exception(exc)
-            self.status(f"the LLM is unavailable, questions outside the FAQ get the fallback answer: {exc}",
+            self.status(f"the LLM is unavailable, questions outside the FAQ get the referral line: {exc}",
                         problem=True)
             return
         self.llm.set_result(llm)
 
     def handle(self, msg: Message) -> None:
-        if msg.kind != TEXT:
-            return
-        question = msg.meta["text"]
-        ranked = self.index.rank(question)
-        match = ranked[0]
-        margin = match.score - ranked[1].score if len(ranked) > 1 else 1.0
-        c = self.config.brain
-        if match.score >= c.faq_threshold and margin >= c.faq_margin:
-            self.emit("reply", msg.turn, source="faq", entry=match.entry, score=round(match.score, 3))
-            self._speak(msg.turn, split(self.faq[match.entry].answer))
-            return
-        self.emit("reply", msg.turn, source="llm", entry=match.entry, score=round(match.score, 3))
-        self._speak(msg.turn, self._generate(msg.turn, question, [m.entry for m in ranked[:FACTS]]), fallback=c.fallback)
-        # llama-cpp-python's sampler refers to itself through its cleanup stack, so each reply leaves one
-        # (with ~3 MB of native buffers) for the cyclic collector, which an otherwise idle worker runs
-        # rarely: the brain grew by that much per LLM reply over a soak. Collect now, the reply is sent.
-        self.release_memory()
+        if msg.kind == TEXT:
+            self.answer(msg.turn, msg.meta["text"])
 
-    def on_command(self, cmd: dict[str, object]) -> None:
+    def on_command(self, cmd: dict[str, Any]) -> None:
         if cmd.get("type") == "say":
-            self._speak(int(str(cmd["turn"])), split(str(cmd["text"])))
+            turn = int(cmd["turn"])
+            self._end(turn, self._speak(turn, split(str(cmd["text"]))))
+        elif cmd.get("type") == "ask":
+            self.answer(int(cmd["turn"]), str(cmd["text"]))
 
-    def _generate(self, turn: int, question: str, nearest: list[int]) -> Iterable[str]:
-        c = self.config.brain
-        facts = [self.faq[i].answer for i in nearest]
-        splitter = SentenceSplitter()
+    def tick(self) -> None:
+        if self.conversation.expire():
+            self.status(self.conversation.describe())
+
+    def answer(self, turn: int, question: str) -> None:
+        d = self.router.route(question, self.conversation.previous_question)
+        self.emit("reply", turn, source=d.route.value, entry=d.entry, score=round(d.score, 3), reason=d.reason)
+        if d.route is Route.LLM:
+            said = self._speak(turn, self._generate(turn, d))
+            if not said:
+                said = self._speak(turn, split(self.dialogue.referral))
+            # llama-cpp-python's sampler refers to itself through its cleanup stack, so each reply leaves one
+            # (with ~3 MB of native buffers) for the cyclic collector, which an otherwise idle worker runs
+            # rarely: the brain grew by that much per LLM reply over a soak. Collect now, the reply is sent.
+            self.release_memory()
+        else:
+            assert d.answer is not None
+            said = self._speak(turn, split(d.answer))
+        self._end(turn, said)
+        self.conversation.add(d.question, " ".join(said))
+        self.status(self.conversation.describe())
+
+    def _generate(self, turn: int, d: Decision) -> Iterator[str]:
+        """The LLM's reply, one checked sentence at a time; it ends at the first sentence that fails."""
+        c = self.config.brain.llm
+        chat = messages(self.persona, self.facts, self.conversation.history, d.question, d.nearest)
+        facts = [self.facts[i] for i in d.nearest] + [ex.answer for ex in self.conversation.history]
+        pieces = self._pieces(turn, chat, c.max_tokens, c.temperature)
+        try:
+            yield from checked_sentences(pieces, self.checker, facts, d.question,
+                                         lambda reason: self.emit("reply_rejected", turn, reason=reason))
+        except ReplyCut as cut:  # what was complete is said; the unfinished sentence is not
+            self.emit("reply_cut", turn, reason=str(cut))
+
+    def _pieces(self, turn: int, chat: list[dict[str, str]], max_tokens: int, temperature: float) -> Iterator[str]:
+        """Text as it is generated: from the remote server, or the local model when that fails first."""
         first = True
         with self.long_step():  # loading, then the prompt's evaluation: native calls, before the first piece
+            if self.remote is not None:
+                try:
+                    for piece in self.remote.stream(chat, max_tokens, temperature):
+                        if first:
+                            self.emit("llm_first_token", turn, backend="remote")
+                            first = False
+                        self.poll_commands()
+                        if self.is_stale(turn):
+                            return
+                        yield piece
+                    return
+                except LlmUnavailable as exc:
+                    self.emit("llm_remote_failed", turn, reason=str(exc), after_text=not first)
+                    if not first:  # the rest of the answer is lost with the server
+                        raise ReplyCut(str(exc)) from None
             try:
                 llm = self.llm.result()
-            except Exception:  # _load_llm reported it; the caller speaks the fallback
+            except Exception:  # _load_llm reported it; the caller speaks the referral line
                 return
-            for piece in llm.stream(grounded_prompt(self.persona, facts, question), c.llm.max_tokens,
-                                         c.llm.temperature):
+            if llm is None:
+                return
+            for piece in llm.stream(chat, max_tokens, temperature):
                 if first:
-                    self.emit("llm_first_token", turn)
+                    self.emit("llm_first_token", turn, backend="local")
                     first = False
                 self.poll_commands()
                 if self.is_stale(turn):
                     return
-                yield from splitter.feed(piece)
-            yield from splitter.flush()
+                yield piece
 
-    def _speak(self, turn: int, sentences: Iterable[str], fallback: str | None = None) -> None:
-        seq = 0
+    def _speak(self, turn: int, sentences: Iterator[str] | list[str]) -> list[str]:
+        said: list[str] = []
         for text in sentences:
             if self.is_stale(turn):
-                return
-            self.emit("sentence", turn, text=text, seq=seq)
-            self.send(Message(SENTENCE, turn, seq, meta={"text": text}))
-            seq += 1
-        if seq == 0 and fallback:
-            self.emit("sentence", turn, text=fallback, seq=0)
-            self.send(Message(SENTENCE, turn, 0, meta={"text": fallback}))
-            seq = 1
-        self.send(Message(REPLY_END, turn, seq))
+                break
+            self.emit("sentence", turn, text=text, seq=len(said))
+            self.send(Message(SENTENCE, turn, len(said), meta={"text": text}))
+            said.append(text)
+        return said
+
+    def _end(self, turn: int, said: list[str]) -> None:
+        self.send(Message(REPLY_END, turn, len(said)))
+        self.emit("reply_end", turn, sentences=len(said))
 
 
 WORKER = Brain

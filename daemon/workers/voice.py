@@ -3,8 +3,9 @@
 The first sentence of every FAQ answer is ready at start-up (from the on-disk speech cache, synthesised
 once on the first boot): an FAQ reply starts playing as soon as the brain has chosen it, and its later
 sentences are synthesised while the first one plays. So are the configured openers ("Yes,", "Of
-course,"): the brain sends an LLM reply's first clause on its own, and when it is one of them the reply
-starts at once while the LLM is still writing the rest. The brain's fallback answer is ready too.
+course,"), and the first sentence of every answer of the site's dialogue file (the referral line, small
+talk, the answers to topics the LLM never answers). Figures are written out as they are said before
+synthesis ("9:30" -> "nine thirty", models/speech_text.py); the caption keeps the written form.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from daemon.messages import REPLY_END, SENTENCE, SPEECH, Message
 from daemon.paths import cache_dir
 from daemon.worker import Worker
 from models.disk_cache import DiskCache
-from models.faq import load_faq
+from models.faq import load_dialogue, load_faq
 from models.registry import EMBEDDED_PREFIX
 from models.registry import resolve as resolve_model
 from models.sentences import split
 from models.speech_cache import SpeechCache
+from models.speech_text import speakable
 from models.tts_piper import PiperTts, Speech
 from models.visemes import timeline
 
@@ -34,14 +36,16 @@ class Voice(Worker):
         self.tts = PiperTts(path, c.length_scale, patched=c.model.startswith(EMBEDDED_PREFIX),
                             cache=DiskCache("onnx", cache_dir()))
         self.tts.synthesize("Hello.")  # warm-up: the first run initialises espeak and onnxruntime's kernels
-        ready = [split(entry.answer)[0] for entry in load_faq(resolve(self.config.brain.faq))] if c.cache_faq else []
-        ready += [*c.openers, self.config.brain.fallback]  # the brain sends its fallback answer whole
+        answers = [e.answer for e in load_faq(resolve(self.config.brain.faq))] if c.cache_faq else []
+        dialogue = load_dialogue(resolve(self.config.brain.dialogue))
+        answers += [dialogue.referral, *(i.answer for i in dialogue.smalltalk), *(g.answer for g in dialogue.never_llm)]
+        ready = [split(a)[0] for a in answers] + list(c.openers)
         self.cache: dict[str, Speech] = {}
         disk = SpeechCache(path, f"length_scale={c.length_scale}", cache_dir())
         for text in dict.fromkeys(ready):
             speech = disk.get(text)
             if speech is None:
-                speech = self.tts.synthesize(text)
+                speech = self.tts.synthesize(speakable(text))
                 disk.put(text, speech)
             self.cache[text] = speech
 
@@ -57,7 +61,7 @@ class Voice(Worker):
         speech = self.cache.get(text)
         if speech is None:
             with self.long_step():  # one ONNX run: a long sentence on a loaded machine can outlast the hang limit
-                speech = self.tts.synthesize(text)
+                speech = self.tts.synthesize(speakable(text))
         if msg.seq == 0:
             self.emit("tts_first_audio", msg.turn, synth_ms=round((time.monotonic_ns() - t0) / 1e6, 1),
                       audio_ms=round(len(speech.pcm) * 1000 / speech.rate), cached=text in self.cache)

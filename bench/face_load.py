@@ -1,0 +1,61 @@
+"""The face's share of the machine, without the rest of the kiosk: renders the embedded portrait offscreen
+at the configured frame rate, mouth moving, and records it to an MP4, as the face worker does while a
+reply is generated. Benchmarks of one stage run beside it to measure that stage under the load it meets.
+
+    python -m bench.face_load --seconds 60 [--no-record]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+
+
+def main(argv: list[str] | None = None) -> int:
+    import numpy as np
+
+    from daemon.config import load
+    from kiosk.portrait import load as load_portrait
+    from kiosk.recorder import Recorder
+    from kiosk.renderer import Screen
+    from kiosk.rig import FaceRig, Pose
+
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--seconds", type=float, default=60.0)
+    p.add_argument("--no-record", action="store_true")
+    args = p.parse_args(argv)
+    c = load().face
+    screen = Screen("offscreen", c.size)
+    portrait = load_portrait(c.portrait).framed(screen.size[0] / screen.size[1])
+    rect = screen.portrait_rect((portrait.rgb.shape[1], portrait.rgb.shape[0]))
+    scaled = portrait.scaled(rect.size)
+    rig = FaceRig(scaled.rgb, scaled.landmarks)
+    with tempfile.TemporaryDirectory() as tmp:
+        recorder = None if args.no_record else Recorder(Path(tmp) / "load.mp4", screen.size, c.fps, 22050)
+        frame_s, start = 1.0 / c.fps, time.monotonic()
+        silence = np.zeros(22050 // c.fps, np.int16)
+        k = 0
+        while (now := time.monotonic()) - start < args.seconds:
+            jaw = 0.5 + 0.5 * math.sin(now * 9)
+            screen.draw(rig.render(Pose(jaw=jaw, width=0.2)), rect, "Thinking…", "")
+            screen.present()
+            if recorder is not None:
+                recorder.audio(silence)
+                recorder.video(screen.rgb(), k)
+            k += 1
+            time.sleep(max(0.0, start + k * frame_s - time.monotonic()))
+        if recorder is not None:
+            recorder.close()
+    screen.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,52 @@
+"""The visitor's conversation so far: what a follow-up ("and on Sunday?") refers to.
+
+A kiosk's visitors come and go without saying so; a conversation idle for longer than its timeout is
+over, and the next question starts a new one. The clock is injected so the timing is tested without
+waiting.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from models.llm_prompt import Exchange
+
+KEPT = 2  # exchanges given to the LLM: enough for a follow-up, short enough to evaluate quickly
+
+
+class Conversation:
+    def __init__(self, timeout_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.timeout_s = timeout_s
+        self._clock = clock
+        self._exchanges: list[Exchange] = []
+        self._last = 0.0
+
+    def expire(self) -> bool:
+        """End the conversation if it has been idle too long; True when it ended now."""
+        if self._exchanges and self._clock() - self._last > self.timeout_s:
+            self._exchanges = []
+            return True
+        return False
+
+    @property
+    def history(self) -> list[Exchange]:
+        self.expire()
+        return self._exchanges[-KEPT:]
+
+    @property
+    def previous_question(self) -> str | None:
+        history = self.history
+        return history[-1].question if history else None
+
+    def add(self, question: str, answer: str) -> None:
+        self.expire()
+        self._exchanges.append(Exchange(question, answer))
+        self._last = self._clock()
+
+    def describe(self) -> str:
+        if not self._exchanges:
+            return "waiting for a visitor (no conversation)"
+        idle = self._clock() - self._last
+        return (f"in a conversation: {len(self._exchanges)} question(s), last {idle:.0f} s ago "
+                f"(a new one starts after {self.timeout_s:.0f} s idle)")

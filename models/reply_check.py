@@ -1,0 +1,189 @@
+"""The check every LLM reply passes before it is spoken.
+
+A small model grounded in FAQ facts still invents ("Yes, you can bring your dog", "10.5%"), reads out
+its instructions, or gives the visitor's words back. A bank may speak none of that, so a reply is
+spoken only when:
+
+- every figure in it (number, amount, percentage, time, day, month, "free") is among the figures of
+  the FAQ facts it was given: numbers are compared as values, whether written "5.9%", "five point nine
+  percent" or "nine thirty" (text2num reads the words);
+- none of its sentences repeats five words in a row of the persona or of the prompt's own lines;
+- it is not empty and does not give the question back;
+- it says something, and most of it is found in the facts: it has content words (not "yes",
+  "please", "desk"; a bare "Yes." confirms whatever was asked), and at least half of them are words
+  of the facts. The question's words do not count: "Yes, you can rent a
+  safe deposit box" borrows every word from the question and states a service the bank never named.
+
+`check_reply` returns the reason a reply fails, or None; the brain speaks the referral line instead.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from itertools import chain
+
+from text_to_num import alpha2digit
+
+from models.sentences import SentenceSplitter, first_clause_apart
+
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?(?:[.:/][0-9]+)*")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+_DAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "weekend", "weekends",
+         "weekday", "weekdays", "today", "tonight", "tomorrow", "yesterday", "holiday", "holidays"}
+_MONTHS = {"january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+           "november", "december"}
+# Words that state an amount or a time as surely as a number does.
+_FIGURE_WORDS = _DAYS | (_MONTHS - {"may", "march"}) | {"free", "half", "quarter", "noon", "midnight", "dozen"}
+# "one" and "first" are a figure only beside a unit or a time word ("one percent", "until one", "first
+# floor"); elsewhere they are ordinary words ("one moment", "first, choose ...").
+_UNITS = {"percent", "per", "pound", "pounds", "dollar", "dollars", "euro", "euros", "cent", "cents", "hour", "hours",
+          "minute", "minutes", "day", "days", "week", "weeks", "month", "months", "year", "years", "o'clock", "am",
+          "pm", "floor", "time", "times", "%"}
+# A number with one of these after it is a quantity of that unit: "two hours" is not confirmed by "two cash
+# machines". (Times of day, "at nine" or "9 am", are compared as plain numbers.)
+_QUANTITY = {"%": "percent", "per": "percent", "percent": "percent", "pound": "pound", "pounds": "pound",
+             "dollar": "dollar", "dollars": "dollar", "euro": "euro", "euros": "euro", "cent": "cent", "cents": "cent",
+             "hour": "hour", "hours": "hour", "minute": "minute", "minutes": "minute", "day": "day", "days": "day",
+             "week": "week", "weeks": "week", "month": "month", "months": "month", "year": "year", "years": "year"}
+_SYMBOLS = {"$": "dollar", "£": "pound", "€": "euro"}
+_TIME_WORDS = {"at", "until", "till", "from", "to", "before", "after", "by", "$", "£", "€"}
+_STOPWORDS = frozenset([
+    "a", "an", "the", "and", "or", "but", "if", "so", "of", "to", "in", "on", "at", "by", "for", "from", "with",
+    "without", "about", "into", "over", "under", "up", "down", "out", "off", "is", "are", "was", "were", "be", "been",
+    "being", "am", "do", "does", "did", "have", "has", "had", "will", "would", "can", "could", "shall", "should",
+    "may", "might", "must", "i", "you", "he", "she", "it", "we", "they", "me", "him", "her", "us", "them", "my",
+    "your", "his", "its", "our", "their", "this", "that", "these", "those", "there", "here", "what", "which", "who",
+    "whom", "whose", "when", "where", "why", "how", "not", "no", "nor", "yes", "as", "than", "then", "too", "very",
+    "just", "also", "only", "any", "some", "all", "each", "every", "more", "most", "much", "many", "such", "own",
+    "same", "other", "both", "few", "again", "once", "please", "thank", "thanks", "sorry", "sure", "certainly",
+    "well", "course", "of", "okay", "ok", "oh", "hello", "hi", "let", "me", "help", "glad", "happy", "ask", "get",
+    "go", "come", "see", "like", "want", "need", "know", "tell", "right", "away", "one", "just", "really", "here's",
+    "there's", "it's", "i'm", "you're", "we're", "that's", "don't", "can't", "won't", "i'll", "you'll", "we'll",
+    "service", "desk", "staff", "member", "members", "visitor",
+])
+_PERSONA_RUN = 5  # words in a row shared with the persona or prompt that make a sentence a leak
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    reason: str = ""
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.lower().replace("’", "'"))
+
+
+def figures(text: str) -> set[str]:
+    """The figures a text states, in one canonical form: numbers as values ("5.9", "9", "30"), day and
+    month names, and the words that fix an amount or a time ("free", "noon")."""
+    spelled = alpha2digit(text.lower().replace("’", "'").replace("-", " "), "en", threshold=0)
+    spelled = re.sub(r"(\d)\s*%", r"\1 %", spelled)
+    spelled = re.sub(r"([$£€])\s*(\d)", r"\1 \2", spelled)
+    tokens = re.findall(r"[a-z']+|\d+(?:[.,:/]\d+)*(?:st|nd|rd|th)?|[%$£€]", spelled)
+    out: set[str] = set()
+    for i, tok in enumerate(tokens):
+        if tok in _FIGURE_WORDS:
+            out.add(tok)
+            continue
+        if not tok[0].isdigit():
+            continue
+        values = [_value(n) for n in _NUMBER.findall(tok.replace(":", " ").replace("/", " "))]
+        ordinal = tok[-2:].isalpha()
+        if values == ["1"] and not _figure_context(tokens, i, ordinal):
+            continue
+        after = tokens[i + 1] if i + 1 < len(tokens) else ""
+        unit = _QUANTITY.get(after) or _SYMBOLS.get(tokens[i - 1] if i else "")
+        out.update(values if not unit or ordinal else (f"{v} {unit}" for v in values))
+    return out
+
+
+def _confirmed_by(facts: set[str]) -> set[str]:
+    """What the facts' figures confirm: each figure, and each quantity's number on its own too (facts that
+    say "two cash machines" confirm "two", and "one hour" confirms "one hour" and "one")."""
+    return facts | {f.split(" ")[0] for f in facts}
+
+
+def _value(number: str) -> str:
+    number = number.replace(",", "") if re.fullmatch(r"\d{1,3}(,\d{3})+", number) else number.replace(",", ".")
+    if "." in number:
+        number = number.rstrip("0").rstrip(".")
+    return str(int(number)) if number.isdigit() else number
+
+
+def _figure_context(tokens: list[str], i: int, ordinal: bool) -> bool:
+    after = tokens[i + 1] if i + 1 < len(tokens) else ""
+    before = tokens[i - 1] if i > 0 else ""
+    if ordinal:
+        return after in {"floor", "of"} | _MONTHS
+    return after in _UNITS or before in _TIME_WORDS
+
+
+def _runs(words: list[str], n: int) -> set[tuple[str, ...]]:
+    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
+
+
+def _content(words: Iterable[str]) -> set[str]:
+    return {_stem(w) for w in words if w not in _STOPWORDS and not w[0].isdigit() and len(w) > 2}
+
+
+def _stem(word: str) -> str:
+    """Crude suffix folding, enough to match "machines"/"machine", "opened"/"open", "bringing"/"bring"."""
+    for suffix in ("ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+class ReplyChecker:
+    """Checks replies against one persona and prompt template; built once per brain."""
+
+    def __init__(self, persona: str, prompt_lines: Iterable[str] = ()) -> None:
+        self._leaks = _runs(_words(persona), _PERSONA_RUN)
+        for line in prompt_lines:
+            self._leaks |= _runs(_words(line), min(_PERSONA_RUN, max(2, len(_words(line)))))
+
+    def check(self, reply: str, facts: Iterable[str], question: str) -> Verdict:
+        words = _words(reply)
+        if not words:
+            return Verdict(False, "empty")
+        facts = list(facts)
+        fact_text = " ".join(facts)
+        invented = figures(reply) - _confirmed_by(figures(fact_text))
+        if invented:
+            return Verdict(False, f"figures not in the facts: {', '.join(sorted(invented))}")
+        for sentence in re.split(r"(?<=[.!?])\s+", reply):
+            sw = _words(sentence)
+            if any(run in self._leaks for n in range(2, _PERSONA_RUN + 1) for run in _runs(sw, n)):
+                return Verdict(False, "repeats the persona or the prompt")
+        q = _words(question)
+        if len(q) >= 3 and (words == q or _runs(q, min(len(q), 5)) & _runs(words, min(len(q), 5))):
+            return Verdict(False, "gives the question back")
+        said = _content(words)
+        grounded = _content(_words(fact_text))
+        if not said:
+            # A bare "Yes." to "Can I bring my dog?" confirms whatever was asked.
+            return Verdict(False, "says nothing of the facts")
+        if len(said & grounded) * 2 < len(said):
+            return Verdict(False, f"not found in the facts: {', '.join(sorted(said - grounded))}")
+        return Verdict(True)
+
+
+def checked_sentences(pieces: Iterable[str], checker: ReplyChecker, facts: list[str], question: str,
+                      rejected: Callable[[str], None]) -> Iterator[str]:
+    """A streamed reply as speakable pieces, each sentence checked before it is released; the reply ends at
+    the first sentence that fails (its reason goes to `rejected`). Whole sentences: a clause alone ("Yes,")
+    cannot be checked, and a "Yes," whose sentence then fails would be a false yes. A checked first
+    sentence is still released with its first clause apart, for the voice's cached openers."""
+    splitter = SentenceSplitter(first_clause=False)
+    first = True
+    for piece in chain(pieces, [None]):  # None: the end of the reply
+        for sentence in splitter.flush() if piece is None else splitter.feed(piece):
+            verdict = checker.check(sentence, facts, question)
+            if not verdict.ok:
+                rejected(verdict.reason)
+                return
+            yield from first_clause_apart(sentence) if first else [sentence]
+            first = False

@@ -1,0 +1,106 @@
+"""English text as it is said: figures written out in words before synthesis.
+
+Piper's phonemiser reads "9:30" as "nine colon thirty" or "$3.50" as "dollar three point five zero";
+a receptionist says "nine thirty" and "three dollars fifty". Times, amounts, percentages, "24/7",
+ordinals, ISO dates, years and phone numbers are written out here with num2words, so the voice says
+them right and the same sentence always sounds the same. Captions keep the written form.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from num2words import num2words
+
+_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"]
+_CURRENCY = {"$": ("dollar", "dollars", "cent", "cents"), "£": ("pound", "pounds", "penny", "pence"),
+             "€": ("euro", "euros", "cent", "cents")}
+_DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+
+
+def _n(number: str) -> str:
+    return num2words(float(number) if "." in number else int(number))
+
+
+def _time(m: re.Match[str]) -> str:
+    hour, minute, suffix = int(m["h"]), int(m["m"]), (m["ampm"] or "").replace(".", "").lower()
+    words = num2words(hour)
+    if minute == 0:
+        words += "" if suffix else " o'clock"
+    elif minute < 10:
+        words += f" oh {num2words(minute)}"
+    else:
+        words += f" {num2words(minute)}"
+    return words + (f" {' '.join(suffix)}" if suffix else "") + _full_stop(m)
+
+
+def _hour(m: re.Match[str]) -> str:
+    return f"{num2words(int(m['h']))} {' '.join(m['ampm'].replace('.', '').lower())}" + _full_stop(m)
+
+
+def _full_stop(m: re.Match[str]) -> str:
+    """The dot of "p.m." that also ends the sentence."""
+    rest = m.string[m.end():]
+    return "." if m[0].endswith(".") and (not rest.strip() or re.match(r"\s+[A-Z]", rest)) else ""
+
+
+def _money(m: re.Match[str]) -> str:
+    one, many, cent, cents = _CURRENCY[m["sym"]]
+    whole = int(m["whole"].replace(",", ""))
+    frac = int((m["frac"] or "0").ljust(2, "0"))
+    if not whole and frac:
+        return f"{num2words(frac)} {cent if frac == 1 else cents}"
+    return f"{num2words(whole)} {one if whole == 1 else many}" + (f" {num2words(frac)}" if frac else "")
+
+
+def _percent(m: re.Match[str]) -> str:
+    return f"{_n(m['num'])} percent"
+
+
+def _ordinal(m: re.Match[str]) -> str:
+    return str(num2words(int(m["num"]), to="ordinal"))
+
+
+def _iso_date(m: re.Match[str]) -> str:
+    year, month, day = int(m["y"]), int(m["mo"]), int(m["d"])
+    if not 1 <= month <= 12 or not 1 <= day <= 31:
+        return m[0]
+    return f"{_MONTHS[month - 1]} {num2words(day, to='ordinal')}, {num2words(year, to='year')}"
+
+
+def _phone(m: re.Match[str]) -> str:
+    groups = re.findall(r"\d+", m[0])
+    spoken = [" ".join("oh" if d == "0" else _DIGITS[int(d)] for d in g) for g in groups]
+    return ("plus " if m[0].startswith("+") else "") + ", ".join(spoken)
+
+
+def _year(m: re.Match[str]) -> str:
+    return f"{m['pre']}{num2words(int(m['y']), to='year')}"
+
+
+def _number(m: re.Match[str]) -> str:
+    return _n(m[0].replace(",", ""))
+
+
+# Order matters: the specific shapes first, bare numbers last.
+_RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
+    (re.compile(r"(?<!\d)(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})(?!\d)"), _iso_date),
+    (re.compile(r"(?<![\d.])\+?\d{2,4}(?:[ -]\d{3,4}){2,3}(?!\d)"), _phone),
+    (re.compile(r"(?P<h>\d{1,2}):(?P<m>\d{2})\s*(?P<ampm>[ap]\.?m\.?)?(?![\w])", re.IGNORECASE), _time),
+    (re.compile(r"(?<![\d.])(?P<h>\d{1,2})\s*(?P<ampm>[ap]\.?m\.?)(?![\w])", re.IGNORECASE), _hour),
+    (re.compile(r"(?P<sym>[$£€])\s?(?P<whole>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<frac>\d{1,2}))?(?!\d)"), _money),
+    (re.compile(r"(?P<num>\d+(?:\.\d+)?)\s?(?:%|per ?cent\b)"), _percent),
+    (re.compile(r"\b24/7\b"), lambda _m: "twenty-four seven"),
+    (re.compile(r"\b(?P<num>\d+)(?:st|nd|rd|th)\b"), _ordinal),
+    (re.compile(r"(?P<pre>\b(?:in|since|from|until|of|by) )(?P<y>1[89]\d\d|20\d\d)\b", re.IGNORECASE), _year),
+    (re.compile(r"(?<![\w.])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\w])|(?<![\w.])\d+(?:\.\d+)?(?![\w])"), _number),
+]
+
+
+def speakable(text: str) -> str:
+    """`text` with its figures written out as an English speaker says them."""
+    for pattern, say in _RULES:
+        text = pattern.sub(say, text)
+    return text

@@ -1,0 +1,95 @@
+"""The LLM reply check: invented figures, leaked instructions, the question given back, unsupported claims."""
+
+from __future__ import annotations
+
+import pytest
+
+from daemon.config import load, resolve
+from models.llm_prompt import SCAFFOLD
+from models.reply_check import ReplyChecker, figures
+
+PERSONA = resolve(load().brain.persona).read_text(encoding="utf-8")
+HOURS = ("We are open Monday to Friday from nine in the morning until five in the afternoon, "
+         "and on Saturday from nine until one.")
+LOAN = "You can apply for a personal loan online or with an adviser here. Rates start at five point nine percent."
+ATM = ("There are two cash machines just outside the main entrance, and one more inside, next to the stairs. "
+       "They work around the clock.")
+PARKING = "Customers can park free for one hour in the garage behind the building."
+
+
+@pytest.fixture(scope="module")
+def checker() -> ReplyChecker:
+    return ReplyChecker(PERSONA, SCAFFOLD)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Rates start at 5.9%.", {"5.9 percent"}),
+    ("five point nine percent", {"5.9 percent"}),
+    ("We open at 9:30 on Monday.", {"9", "30", "monday"}),
+    ("from nine thirty", {"9", "30"}),
+    ("open 24/7", {"24", "7"}),
+    ("twenty-four seven", {"24", "7"}),
+    ("It costs $3.50.", {"3.5 dollar"}),
+    ("three dollars fifty", {"3 dollar", "50"}),
+    ("two hours", {"2 hour"}),
+    ("one moment please, one of our advisers will help", set()),  # "one" as a word, not a figure
+    ("until one", {"1"}),
+    ("one percent", {"1 percent"}),
+    ("on the first floor", {"1"}),
+    ("First, choose forgot password.", set()),
+    ("Parking is free for an hour.", {"free"}),
+    ("1,200 customers", {"1200"}),
+    ("It opens on May the 3rd.", {"3"}),
+])
+def test_figures_are_read_as_values(text: str, expected: set[str]) -> None:
+    assert figures(text) == expected
+
+
+@pytest.mark.parametrize("reply", [
+    "We are open on Saturday from nine until one.",
+    "On Saturday we are open from 9 until 1.",
+    "Yes, there is a cash machine inside, next to the stairs.",
+    "Personal loan rates start at 5.9 percent.",
+])
+def test_grounded_replies_pass(checker: ReplyChecker, reply: str) -> None:
+    verdict = checker.check(reply, [HOURS, LOAN, ATM], "a question")
+    assert verdict.ok, verdict.reason
+
+
+@pytest.mark.parametrize(("reply", "reason"), [
+    ("Our savings account pays 10.5% a year.", "figures not in the facts: 10.5 percent"),
+    ("Rates start at four point nine percent.", "figures not in the facts: 4.9 percent"),
+    ("We are open on Sunday from ten until four.", "figures not in the facts: 10, 4, sunday"),
+    ("The cash machines are open 24/7.", "figures not in the facts: 24, 7"),
+    ("We close at 5:30 today.", "figures not in the facts: 30, today"),
+    ("Parking is free for two hours.", "figures not in the facts: 2 hour"),
+    ("There is a fee of three pounds.", "figures not in the facts: 3 pound"),
+    ("Our loans start at five point nine pounds.", "figures not in the facts: 5.9 pound"),
+    ("You are the friendly reception assistant in the lobby of Example Bank's main branch.", "persona"),
+    ("You never ask for account numbers, passwords or personal details.", "persona"),
+    ("Using only the facts below, the answer is yes.", "persona or the prompt"),
+    ("", "empty"),
+    ("Yes.", "says nothing of the facts"),
+    ("Of course, sure.", "says nothing of the facts"),
+    ("   ", "empty"),
+    ("Yes, you can bring your dog.", "not found in the facts"),
+    ("Yes, you can rent a safe deposit box here.", "not found in the facts: box, deposit, rent, safe"),
+    ("Of course, the manager will give you a discount on a cruise.", "not found in the facts"),
+])
+def test_bad_replies_fail_with_the_reason(checker: ReplyChecker, reply: str, reason: str) -> None:
+    verdict = checker.check(reply, [HOURS, LOAN, ATM, PARKING], "Can I bring my dog inside?")
+    assert not verdict.ok
+    assert reason in verdict.reason
+
+
+def test_the_question_given_back_fails(checker: ReplyChecker) -> None:
+    question = "and you always want to see it in the superlative degree"
+    verdict = checker.check("And you always want to see it in the superlative degree.", [HOURS], question)
+    assert not verdict.ok and "question" in verdict.reason
+    # Sharing a few of the question's words is how answers sound; that is fine.
+    assert checker.check("Yes, you can park free for one hour.", [PARKING], "Can I park here for one hour?").ok
+
+
+def test_figures_from_the_question_are_still_checked(checker: ReplyChecker) -> None:
+    # The visitor's own figure is no fact: the reply must not confirm an opening time the bank never gave.
+    assert not checker.check("Yes, we are open at seven.", [HOURS], "Are you open at seven?").ok
