@@ -44,7 +44,7 @@ def _models(specs: list[str]) -> dict[str, Path]:
     return out
 
 
-def run_model(name: str, path: Path, threads: int) -> dict[str, Any]:
+def run_model(name: str, path: Path, threads: int, show_holdout: bool = False) -> dict[str, Any]:
     c = load().brain
     router = build_router()
     persona = resolve(c.persona).read_text(encoding="utf-8")
@@ -78,9 +78,10 @@ def run_model(name: str, path: Path, threads: int) -> dict[str, Any]:
         total_ms = (time.monotonic() - start) * 1000
         rows.append({"q": item.q, "kind": item.kind, "split": item.split, "said": " ".join(said),
                      "rejected": rejected[0] if rejected else None, "first_ms": first_ms, "total_ms": round(total_ms)})
-        print(f"  [{item.split}/{item.kind}] {item.q}\n    -> {' '.join(said) or '(referral)'}"
-              + (f"   [rejected: {rejected[0]}]" if rejected else "")
-              + f"   ({first_ms or 0:.0f} / {total_ms:.0f} ms)", flush=True)
+        if item.split == "tune" or show_holdout:  # the holdout half is counted, not read
+            print(f"  [{item.split}/{item.kind}] {item.q}\n    -> {' '.join(said) or '(referral)'}"
+                  + (f"   [rejected: {rejected[0]}]" if rejected else "")
+                  + f"   ({first_ms or 0:.0f} / {total_ms:.0f} ms)", flush=True)
     firsts = [r["first_ms"] for r in rows if r["first_ms"] is not None]
     totals = [r["total_ms"] for r in rows]
     summary = {"model": name, "path": str(path), "chat_template": llm.chat, "warm_s": round(warm_s, 1),
@@ -96,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--load", choices=("face", "none"), default="face")
     p.add_argument("--threads", type=int, default=load().brain.llm.threads)
     p.add_argument("--json", type=Path, metavar="OUT.json")
+    p.add_argument("--show-holdout", action="store_true", help="also print the holdout half's replies")
     args = p.parse_args(argv)
     results = []
     for name, path in _models(args.model).items():
@@ -103,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         face = (subprocess.Popen([sys.executable, "-m", "bench.face_load", "--seconds", "3600"])
                 if args.load == "face" else None)
         try:
-            results.append(run_model(name, path, args.threads))
+            results.append(run_model(name, path, args.threads, args.show_holdout))
         finally:
             if face is not None:
                 face.terminate()

@@ -241,6 +241,13 @@ def _results(opts: BenchOptions, cfg: config_mod.Config, kiosk: Kiosk, workdir: 
         "transcripts": [t["transcript"] for t in turns],
         "reply_sources": [t["source"] for t in turns],
         "voice_to_voice_ms": stats.pct(t["voice_to_voice_ms"] for t in turns),
+        # The LLM's turns are the slow ones: each source on its own.
+        "by_source": {src: {"turns": sum(t["source"] == src for t in turns),
+                            "voice_to_voice_ms": stats.pct(t["voice_to_voice_ms"] for t in turns if t["source"] == src),
+                            "brain_first_sentence_ms": stats.pct(t["stages_ms"]["brain_first_sentence"] for t in turns
+                                                                 if t["source"] == src
+                                                                 and "brain_first_sentence" in t["stages_ms"])}
+                      for src in sorted({str(t["source"]) for t in turns})},
         "stages_ms": {name: stats.pct(t["stages_ms"][name] for t in turns if name in t["stages_ms"])
                       for name in events_mod.STAGES},
         **stats.frames(events),
@@ -303,6 +310,9 @@ def print_table(r: dict[str, Any], console: Console) -> None:
     t.add_row("voice-to-voice p50 / p95 (ms)", fmt(r["voice_to_voice_ms"]), "700 / 1000")
     for name, v in r["stages_ms"].items():
         t.add_row(f"  {name} p50 / p95 (ms)", fmt(v), "")
+    for src, s in r.get("by_source", {}).items():
+        t.add_row(f"  {src} turns ({s['turns']}): voice-to-voice, brain first sentence p50 / p95 (ms)",
+                  f"{fmt(s['voice_to_voice_ms'])}; {fmt(s['brain_first_sentence_ms'])}", "LLM ≤ 600" if src == "llm" else "")
     t.add_row("naive sequential p50 / p95 (ms)", fmt(r.get("baseline_voice_to_voice_ms")), "")
     t.add_row("  speed-up vs naive (p50)", f"{r.get('speedup_vs_baseline_p50') or '—'}×", "")
     t.add_row("first mouth movement after first audible sound p50 / p95 (ms)", fmt(r["mouth_latency_ms"]), "")

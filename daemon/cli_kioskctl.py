@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,11 @@ def parser() -> argparse.ArgumentParser:
     b = sub.add_parser("bench", help="run a headless kioskd on recorded questions and measure it")
     b.add_argument("--audio", type=Path, action="append", default=[], metavar="FILE.wav",
                    help="one spoken question per file, cycled through (default: configs/samples/*.wav)")
+    b.add_argument("--questions", type=Path, metavar="FILE.yaml",
+                   help="written questions (a labelled set or a YAML list), spoken by espeak-ng in voices the "
+                        "bundled samples do not use, instead of --audio")
+    b.add_argument("--kinds", default="paraphrase,grounded,unanswerable",
+                   help="with a labelled set: which kinds of question to ask (default paraphrase,grounded,unanswerable)")
     b.add_argument("--turns", type=int, default=20, help="questions to ask (default 20)")
     b.add_argument("--json", type=Path, metavar="OUT.json", help="write the figures as JSON")
     b.add_argument("--soak", type=_duration, metavar="DURATION", help="keep asking for this long (90s, 45m, 2h)")
@@ -67,7 +73,19 @@ def _bench(args: argparse.Namespace) -> int:
         print("kioskctl: --turns must be at least 1", file=sys.stderr)
         return 2
     console = Console()
-    opts = BenchOptions(audio=args.audio or bundled_questions(), turns=args.turns, json_out=args.json,
+    audio = args.audio or bundled_questions()
+    if args.questions:
+        from bench.spoken_questions import read_questions, speak_all
+
+        try:
+            texts = read_questions(args.questions, set(args.kinds.split(",")))
+        except (OSError, ValueError) as exc:
+            print(f"kioskctl bench: {exc}", file=sys.stderr)
+            return 2
+        folder = (args.workdir or Path(tempfile.mkdtemp(prefix="kioskd-questions-"))) / "questions"
+        with console.status(f"speaking {len(texts)} questions with espeak-ng"):
+            audio = speak_all(texts, folder)
+    opts = BenchOptions(audio=audio, turns=args.turns, json_out=args.json,
                         soak_s=args.soak, barge_ins=0 if args.soak else args.barge_ins,
                         baseline=not args.no_baseline, workdir=args.workdir, overrides=args.overrides)
     try:

@@ -28,6 +28,9 @@ def scripted_server(script: Script) -> Iterator[str]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            if self.path != "/v1/chat/completions":
+                self.send_error(404, "no such endpoint")
+                return
             script.requests.append(body)
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
