@@ -23,15 +23,16 @@ VOICES = [("en-gb-scotland", 160), ("en-gb-x-rp+f3", 145), ("en-029+m3", 150), (
           ("en-gb-x-gbclan+m1", 140), ("en-gb-x-gbcwmd+f4", 155)]
 
 
-def read_questions(path: Path, kinds: set[str] | None = None) -> list[str]:
-    """The questions of a labelled set (optionally only some kinds, never follow-ups: they need the question
-    before them) or of a plain list."""
+def read_questions(path: Path, kinds: set[str] | None = None, split: str | None = None) -> list[str]:
+    """The questions of a labelled set (optionally only some kinds or one half; never follow-ups: they need
+    the question before them) or of a plain list."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     if not isinstance(data, list) or not data:
         raise ValueError(f"{path}: expected a YAML list of questions")
     if all(isinstance(x, str) for x in data):
         return data
-    return [x["q"] for x in data if not x.get("after") and (kinds is None or x.get("kind") in kinds)]
+    return [x["q"] for x in data if not x.get("after") and (kinds is None or x.get("kind") in kinds)
+            and (split is None or x.get("split") == split)]
 
 
 def speak_all(questions: list[str], folder: Path) -> list[Path]:

@@ -41,6 +41,8 @@ def parser() -> argparse.ArgumentParser:
                         "bundled samples do not use, instead of --audio")
     b.add_argument("--kinds", default="paraphrase,grounded,unanswerable",
                    help="with a labelled set: which kinds of question to ask (default paraphrase,grounded,unanswerable)")
+    b.add_argument("--split", default="tune", help="with a labelled set: which half to ask, or 'all' (default tune: "
+                   "the holdout half stays unread)")
     b.add_argument("--turns", type=int, default=20, help="questions to ask (default 20)")
     b.add_argument("--json", type=Path, metavar="OUT.json", help="write the figures as JSON")
     b.add_argument("--soak", type=_duration, metavar="DURATION", help="keep asking for this long (90s, 45m, 2h)")
@@ -78,7 +80,8 @@ def _bench(args: argparse.Namespace) -> int:
         from bench.spoken_questions import read_questions, speak_all
 
         try:
-            texts = read_questions(args.questions, set(args.kinds.split(",")))
+            texts = read_questions(args.questions, set(args.kinds.split(",")),
+                                   None if args.split == "all" else args.split)
         except (OSError, ValueError) as exc:
             print(f"kioskctl bench: {exc}", file=sys.stderr)
             return 2

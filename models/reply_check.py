@@ -145,7 +145,9 @@ class ReplyChecker:
         for line in prompt_lines:
             self._leaks |= _runs(_words(line), min(_PERSONA_RUN, max(2, len(_words(line)))))
 
-    def check(self, reply: str, facts: Iterable[str], question: str) -> Verdict:
+    def check(self, reply: str, facts: Iterable[str], question: str, strict: bool = False) -> Verdict:
+        """Why `reply` may not be spoken, or ok. `strict`: every content word must be a word of the facts
+        (for a first clause spoken before its sentence is complete)."""
         words = _words(reply)
         if not words:
             return Verdict(False, "empty")
@@ -166,24 +168,42 @@ class ReplyChecker:
         if not said:
             # A bare "Yes." to "Can I bring my dog?" confirms whatever was asked.
             return Verdict(False, "says nothing of the facts")
-        if len(said & grounded) * 2 < len(said):
+        if len(said & grounded) * (1 if strict else 2) < len(said):
             return Verdict(False, f"not found in the facts: {', '.join(sorted(said - grounded))}")
         return Verdict(True)
 
 
 def checked_sentences(pieces: Iterable[str], checker: ReplyChecker, facts: list[str], question: str,
                       rejected: Callable[[str], None]) -> Iterator[str]:
-    """A streamed reply as speakable pieces, each sentence checked before it is released; the reply ends at
-    the first sentence that fails (its reason goes to `rejected`). Whole sentences: a clause alone ("Yes,")
-    cannot be checked, and a "Yes," whose sentence then fails would be a false yes. A checked first
-    sentence is still released with its first clause apart, for the voice's cached openers."""
-    splitter = SentenceSplitter(first_clause=False)
+    """A streamed reply as speakable pieces, each checked before it is released; the reply ends at the first
+    sentence that fails (its reason goes to `rejected`).
+
+    The visitor waits for the first piece, so the first sentence's first clause ("Customers can park
+    free for one hour,") is released on its own when it passes the check strictly: it states something
+    and every content word of it is in the facts. Otherwise it waits for its whole sentence: a "Yes,"
+    whose sentence then fails would be a false yes. Later pieces are whole sentences."""
+    splitter = SentenceSplitter(first_clause=True)
+    held = ""  # a first clause not spoken alone: it is checked with the rest of its sentence
     first = True
     for piece in chain(pieces, [None]):  # None: the end of the reply
-        for sentence in splitter.flush() if piece is None else splitter.feed(piece):
+        for part in splitter.flush() if piece is None else splitter.feed(piece):
+            if first and part[-1] in ",;:" and not held:
+                if checker.check(part, facts, question, strict=True).ok:
+                    first = False
+                    yield part
+                else:
+                    held = part
+                continue
+            sentence = f"{held} {part}" if held else part
             verdict = checker.check(sentence, facts, question)
             if not verdict.ok:
                 rejected(verdict.reason)
                 return
-            yield from first_clause_apart(sentence) if first else [sentence]
-            first = False
+            yield from first_clause_apart(sentence) if held else [sentence]
+            held, first = "", False
+    if held:  # the reply was one unfinished clause
+        verdict = checker.check(held, facts, question)
+        if not verdict.ok:
+            rejected(verdict.reason)
+            return
+        yield held

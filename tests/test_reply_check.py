@@ -6,7 +6,7 @@ import pytest
 
 from daemon.config import load, resolve
 from models.llm_prompt import SCAFFOLD
-from models.reply_check import ReplyChecker, figures
+from models.reply_check import ReplyChecker, checked_sentences, figures
 
 PERSONA = resolve(load().brain.persona).read_text(encoding="utf-8")
 HOURS = ("We are open Monday to Friday from nine in the morning until five in the afternoon, "
@@ -93,3 +93,31 @@ def test_the_question_given_back_fails(checker: ReplyChecker) -> None:
 def test_figures_from_the_question_are_still_checked(checker: ReplyChecker) -> None:
     # The visitor's own figure is no fact: the reply must not confirm an opening time the bank never gave.
     assert not checker.check("Yes, we are open at seven.", [HOURS], "Are you open at seven?").ok
+
+
+CURRENCY = "Currency exchange is at counter four. We keep euros, dollars and pounds in stock."
+
+
+def _stream(checker: ReplyChecker, pieces: list[str], facts: list[str]) -> tuple[list[str], list[str]]:
+    rejected: list[str] = []
+    return list(checked_sentences(iter(pieces), checker, facts, "a question", rejected.append)), rejected
+
+
+def test_a_first_clause_made_of_facts_is_released_before_its_sentence_ends(checker: ReplyChecker) -> None:
+    said, rejected = _stream(checker, ["Customers can park free", " for one hour,", " in the garage", " behind it."],
+                             [PARKING])
+    assert said == ["Customers can park free for one hour,", "in the garage behind it."] and not rejected
+
+
+def test_a_bare_opener_waits_for_its_sentence(checker: ReplyChecker) -> None:
+    assert _stream(checker, ["Yes,", " we keep euros", " in stock."], [CURRENCY]) == (
+        ["Yes,", "we keep euros in stock."], [])
+    said, rejected = _stream(checker, ["Yes,", " you can bring", " your dog."], [PARKING])
+    assert said == [] and "not found in the facts" in rejected[0]  # no false "Yes," before the check
+
+
+def test_the_reply_ends_at_the_first_sentence_that_fails(checker: ReplyChecker) -> None:
+    said, rejected = _stream(checker, ["We are open on Saturday from nine until one. ", "Parking costs 4 pounds."],
+                             [HOURS, PARKING])
+    assert said == ["We are open on Saturday from nine until one."]
+    assert rejected == ["figures not in the facts: 4 pound"]
