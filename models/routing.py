@@ -22,7 +22,7 @@ would not reach the FAQ. Thresholds live in the config (brain.routing) and are c
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from models.disk_cache import DiskCache
@@ -74,6 +74,7 @@ class Decision:
     reason: str = ""
     score: float = 0.0
     question: str = ""  # what was routed (a follow-up joined to the question before it)
+    follow_up: bool = False  # understood only with the question before it
 
 
 class Router:
@@ -94,12 +95,12 @@ class Router:
         if previous and _FOLLOW_UP.search(text):  # "and on Sunday?" means nothing alone
             joined = self._decide(f"{previous.strip()} {text}")
             if joined.route in (Route.FAQ, Route.LLM):
-                return joined
+                return replace(joined, follow_up=True)
         alone = self._decide(text)
         if previous and alone.route in (Route.REFERRAL, Route.LLM) and _REFERS_BACK.search(text):
             joined = self._decide(f"{previous.strip()} {text}")
             if joined.route is Route.FAQ:
-                return joined
+                return replace(joined, follow_up=True)
         return alone
 
     def _decide(self, text: str) -> Decision:

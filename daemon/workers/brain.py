@@ -100,7 +100,7 @@ class Brain(Worker):
         d = self.router.route(question, self.conversation.previous_question)
         self.emit("reply", turn, source=d.route.value, entry=d.entry, score=round(d.score, 3), reason=d.reason)
         if d.route is Route.LLM:
-            said = self._speak(turn, self._generate(turn, d))
+            said = self._speak(turn, self._generate(turn, question, d))
             if not said:
                 said = self._speak(turn, split(self.dialogue.referral))
             # llama-cpp-python's sampler refers to itself through its cleanup stack, so each reply leaves one
@@ -114,11 +114,15 @@ class Brain(Worker):
         self.conversation.add(d.question, " ".join(said))
         self.status(self.conversation.describe())
 
-    def _generate(self, turn: int, d: Decision) -> Iterator[str]:
+    def _generate(self, turn: int, question: str, d: Decision) -> Iterator[str]:
         """The LLM's reply, one checked sentence at a time; it ends at the first sentence that fails."""
         c = self.config.brain.llm
-        chat = messages(self.persona, self.facts, self.conversation.history, d.question, d.nearest)
-        facts = [self.facts[i] for i in d.nearest] + [ex.answer for ex in self.conversation.history]
+        # The conversation so far only for a follow-up: any other question then costs only its own tokens
+        # after the cached system message (the earlier exchanges would be evaluated again: ~0.5 s beside
+        # the face for two of them).
+        history = self.conversation.history if d.follow_up else []
+        chat = messages(self.persona, self.facts, history, question if d.follow_up else d.question, d.nearest)
+        facts = [self.facts[i] for i in d.nearest] + [ex.answer for ex in history]
         pieces = self._pieces(turn, chat, c.max_tokens, c.temperature)
         try:
             yield from checked_sentences(pieces, self.checker, facts, d.question,
