@@ -38,8 +38,9 @@ class LlamaLlm:
     def stream(self, chat: Chat, max_tokens: int, temperature: float) -> Iterator[str]:
         """Text pieces of the reply as they are generated; ReplyCut when the token limit ended it."""
         if self.chat:
+            # The template's end-of-turn token ends a chat reply; a line break inside one is only a pause.
             parts = self._llm.create_chat_completion(chat, max_tokens=max_tokens, temperature=temperature,  # type: ignore[arg-type]
-                                                     stop=STOP, stream=True)
+                                                     stream=True)
         else:
             parts = self._llm(document(chat), max_tokens=max_tokens, temperature=temperature, stop=STOP, stream=True)
         for part in parts:
