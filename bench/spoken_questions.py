@@ -10,6 +10,7 @@ the wording and the voice, not the prosody.
 from __future__ import annotations
 
 import subprocess
+import wave
 from pathlib import Path
 
 import numpy as np
@@ -47,16 +48,16 @@ def speak_all(questions: list[str], folder: Path) -> list[Path]:
         pcm = decode_file(raw)
         raw.unlink()
         path = folder / f"q{i:03d}.wav"
-        _write(path, np.concatenate([np.zeros(SAMPLE_RATE, np.int16), pcm, np.zeros(SAMPLE_RATE * 3 // 2, np.int16)]))
+        write_wav(path, np.concatenate([np.zeros(SAMPLE_RATE, np.int16), pcm, np.zeros(SAMPLE_RATE * 3 // 2, np.int16)]))
         out.append(path)
     return out
 
 
-def _write(path: Path, pcm: np.ndarray) -> None:
-    import wave
-
+def write_wav(path: Path, pcm: np.ndarray) -> Path:
+    """16 kHz mono int16 PCM as a WAV file."""
     with wave.open(str(path), "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(SAMPLE_RATE)
         w.writeframes(pcm.astype(np.int16).tobytes())
+    return path

@@ -422,6 +422,21 @@ class Supervisor:
             self._finish_after_linger("audio input ended and every turn is answered")
 
     # -- control requests --------------------------------------------------------------------
+    def _say(self, text: str) -> dict[str, Any]:
+        turn = new_turn_id()
+        # Speaking now means whatever is in flight is superseded.
+        self._interrupt(turn - 1, "superseded by kioskctl say")
+        self.bus.send(bus_path(self.run_dir, "brain"), {"type": "say", "turn": turn, "text": text}, wait_s=COMMAND_WAIT_S)
+        return {"ok": True, "turn": turn}
+
+    def _ask(self, text: str) -> dict[str, Any]:
+        """A typed question: routed and answered like a spoken one; `answer` requests follow it."""
+        turn = new_turn_id()
+        self._interrupt(turn - 1, "superseded by kioskctl ask")
+        self.asked.open(turn)
+        self.bus.send(bus_path(self.run_dir, "brain"), {"type": "ask", "turn": turn, "text": text}, wait_s=COMMAND_WAIT_S)
+        return {"ok": True, "turn": turn}
+
     def _on_request(self, req: dict[str, Any]) -> dict[str, Any]:
         cmd = req["cmd"]
         if cmd == "status":
@@ -436,30 +451,14 @@ class Supervisor:
                     for w in self.workers.values()
                 ],
             }
-        if cmd == "say":
+        if cmd in ("say", "ask"):
             text = req.get("text")
+            limit = 2000 if cmd == "say" else 500
             if not isinstance(text, str) or not text.strip():
-                return {"ok": False, "error": "say needs a non-empty 'text'"}
-            if len(text) > 2000:
-                return {"ok": False, "error": f"text too long ({len(text)} characters, at most 2000)"}
-            turn = new_turn_id()
-            # Speaking now means whatever is in flight is superseded.
-            self._interrupt(turn - 1, "superseded by kioskctl say")
-            self.bus.send(bus_path(self.run_dir, "brain"), {"type": "say", "turn": turn, "text": text.strip()},
-                          wait_s=COMMAND_WAIT_S)
-            return {"ok": True, "turn": turn}
-        if cmd == "ask":
-            text = req.get("text")
-            if not isinstance(text, str) or not text.strip():
-                return {"ok": False, "error": "ask needs a non-empty 'text'"}
-            if len(text) > 500:
-                return {"ok": False, "error": f"question too long ({len(text)} characters, at most 500)"}
-            turn = new_turn_id()
-            self._interrupt(turn - 1, "superseded by kioskctl ask")
-            self.asked.open(turn)
-            self.bus.send(bus_path(self.run_dir, "brain"), {"type": "ask", "turn": turn, "text": text.strip()},
-                          wait_s=COMMAND_WAIT_S)
-            return {"ok": True, "turn": turn}
+                return {"ok": False, "error": f"{cmd} needs a non-empty 'text'"}
+            if len(text) > limit:
+                return {"ok": False, "error": f"text too long ({len(text)} characters, at most {limit})"}
+            return self._say(text.strip()) if cmd == "say" else self._ask(text.strip())
         if cmd == "answer":
             answer = self.asked.answer(int(req.get("turn") or 0))
             if answer is None:

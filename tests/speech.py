@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
-import wave
 from pathlib import Path
 
 import numpy as np
 
+from bench.spoken_questions import write_wav
 from daemon.audio_sources import decode_file
 from models.vad_silero import SAMPLE_RATE
 
@@ -38,15 +38,6 @@ def espeak(text: str) -> np.ndarray:
 
 def silence(seconds: float) -> np.ndarray:
     return np.zeros(int(seconds * SAMPLE_RATE), np.int16)
-
-
-def write_wav(path: Path, pcm: np.ndarray) -> Path:
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(SAMPLE_RATE)
-        w.writeframes(pcm.astype(np.int16).tobytes())
-    return path
 
 
 if __name__ == "__main__":

@@ -132,37 +132,33 @@ class Brain(Worker):
 
     def _pieces(self, turn: int, chat: list[dict[str, str]], max_tokens: int, temperature: float) -> Iterator[str]:
         """Text as it is generated: from the remote server, or the local model when that fails first."""
-        first = True
         with self.long_step():  # loading, then the prompt's evaluation: native calls, before the first piece
             if self.remote is not None:
+                relayed: list[str] = []
                 try:
-                    for piece in self.remote.stream(chat, max_tokens, temperature):
-                        if first:
-                            self.emit("llm_first_token", turn, backend="remote")
-                            first = False
-                        self.poll_commands()
-                        if self.is_stale(turn):
-                            return
-                        yield piece
+                    yield from self._relay(turn, "remote", self.remote.stream(chat, max_tokens, temperature), relayed)
                     return
                 except LlmUnavailable as exc:
-                    self.emit("llm_remote_failed", turn, reason=str(exc), after_text=not first)
-                    if not first:  # the rest of the answer is lost with the server
+                    self.emit("llm_remote_failed", turn, reason=str(exc), after_text=bool(relayed))
+                    if relayed:  # the rest of the answer is lost with the server
                         raise ReplyCut(str(exc)) from None
             try:
                 llm = self.llm.result()
             except Exception:  # _load_llm reported it; the caller speaks the referral line
                 return
-            if llm is None:
+            if llm is not None:
+                yield from self._relay(turn, "local", llm.stream(chat, max_tokens, temperature), [])
+
+    def _relay(self, turn: int, backend: str, pieces: Iterator[str], relayed: list[str]) -> Iterator[str]:
+        """Pass pieces on (noting them in `relayed`) until the turn is interrupted; obey commands between."""
+        for piece in pieces:
+            if not relayed:
+                self.emit("llm_first_token", turn, backend=backend)
+            relayed.append(piece)
+            self.poll_commands()
+            if self.is_stale(turn):
                 return
-            for piece in llm.stream(chat, max_tokens, temperature):
-                if first:
-                    self.emit("llm_first_token", turn, backend="local")
-                    first = False
-                self.poll_commands()
-                if self.is_stale(turn):
-                    return
-                yield piece
+            yield piece
 
     def _speak(self, turn: int, sentences: Iterator[str] | list[str]) -> list[str]:
         said: list[str] = []
