@@ -82,6 +82,11 @@ def test_a_broken_llm_leaves_the_faq_answering(runtime_dir: Path, supervisor_mes
         status = supervisor_messages.first(type="status", problem=True)
         assert "broken.gguf" in status["text"]
         assert [m for m in supervisor_messages if m.get("type") == "status" and m["problem"]] == [status]  # once
+        # ... and it is what stays shown: the conversation's state does not replace it after a question.
+        supervisor_messages.first(event="reply_end", turn=2)
+        time.sleep(0.2)  # the bus is in order: whatever the brain said after its reply has arrived by now
+        last = [m for m in supervisor_messages if m.get("type") == "status"][-1]
+        assert last == status
 
 
 def test_faq_only_mode_loads_no_llm_and_refers_the_rest(runtime_dir: Path, supervisor_messages: Received) -> None:

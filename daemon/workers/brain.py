@@ -59,13 +59,19 @@ class Brain(Worker):
         self.remote = (RemoteLlm(c.llm.url, c.llm.remote_model, c.llm.connect_timeout_s, c.llm.first_token_timeout_s)
                        if c.llm.url else None)
         self.llm: Future[LlamaLlm | None] = Future()
+        self.llm_problem = ""
         if c.llm.model is None:
             self.llm.set_result(None)
         else:
             path = resolve_model(c.llm.model, "brain.llm.model")  # a missing file is refused here, at once
             # A daemon thread: a worker told to stop while loading does not wait for the load.
             threading.Thread(target=self._load_llm, args=(path,), name="llm-load", daemon=True).start()
-        self.status(self.conversation.describe())
+        self._report()
+
+    def _report(self) -> None:
+        """The conversation's state for kioskctl status, unless an LLM problem is what the operator must see."""
+        if not self.llm_problem:
+            self.status(self.conversation.describe())
 
     def _load_llm(self, path: Path) -> None:
         c = self.config.brain.llm
@@ -76,8 +82,8 @@ class Brain(Worker):
             llm.warm(messages(self.persona, self.facts, [], "Hello", []), DiskCache("llm", cache_dir()))
         except Exception as exc:
             self.llm.set_exception(exc)
-            self.status(f"the LLM is unavailable, questions outside the FAQ get the referral line: {exc}",
-                        problem=True)
+            self.llm_problem = f"the LLM is unavailable, questions outside the FAQ get the referral line: {exc}"
+            self.status(self.llm_problem, problem=True)
             return
         self.llm.set_result(llm)
 
@@ -94,7 +100,7 @@ class Brain(Worker):
 
     def tick(self) -> None:
         if self.conversation.expire():
-            self.status(self.conversation.describe())
+            self._report()
 
     def answer(self, turn: int, question: str) -> None:
         d = self.router.route(question, self.conversation.previous_question)
@@ -112,7 +118,7 @@ class Brain(Worker):
             said = self._speak(turn, split(d.answer))
         self._end(turn, said)
         self.conversation.add(d.question, " ".join(said))
-        self.status(self.conversation.describe())
+        self._report()
 
     def _generate(self, turn: int, question: str, d: Decision) -> Iterator[str]:
         """The LLM's reply, one checked sentence at a time; it ends at the first sentence that fails."""
