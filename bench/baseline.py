@@ -18,7 +18,7 @@ from models.llm_llama import LlamaLlm
 from models.llm_prompt import messages
 from models.prepare import piper_voice_path
 from models.registry import resolve as resolve_model
-from models.routing import Route, Router, Thresholds
+from models.routing import Route, Router
 from models.tts_piper import PiperTts
 
 
@@ -33,7 +33,7 @@ class NaivePipeline:
         self.faq = load_faq(resolve(c.faq))
         self.dialogue = load_dialogue(resolve(c.dialogue))
         self.persona = resolve(c.persona).read_text(encoding="utf-8")
-        self.router = Router(self.faq, self.dialogue, Thresholds(**c.routing.model_dump()))
+        self.router = Router(self.faq, self.dialogue, c.routing.thresholds())
         self.llm = (LlamaLlm(resolve_model(c.llm.model, "brain.llm.model"), c.llm.context, c.llm.threads)
                     if c.llm.model else None)
         self.tts = PiperTts(piper_voice_path(), config.voice.length_scale, patched=True)

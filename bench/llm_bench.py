@@ -26,7 +26,6 @@ from bench.stats import pct
 from daemon.config import load, resolve
 from models.llm_llama import LlamaLlm
 from models.llm_prompt import SCAFFOLD, Exchange, messages
-from models.registry import EMBEDDED
 from models.registry import resolve as resolve_model
 from models.reply_check import ReplyChecker, checked_sentences
 
@@ -34,9 +33,9 @@ KINDS = ("grounded", "followup", "unanswerable")
 
 
 def _models(specs: list[str]) -> dict[str, Path]:
-    if not specs:
-        return {name: resolve_model(f"embedded:{name}", "--model") for name in EMBEDDED if name != "tiny.en"
-                and name != "en_US-joe-medium"}
+    if not specs:  # the configured model
+        setting = load().brain.llm.model or "embedded:gemma3-270m"
+        return {setting.removeprefix("embedded:"): resolve_model(setting, "brain.llm.model")}
     out = {}
     for spec in specs:
         name, _, path = spec.partition("=")

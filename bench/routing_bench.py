@@ -44,11 +44,7 @@ def load_items(path: Path = QUESTIONS) -> list[Item]:
 
 def build_router(profile: str | None = None, overrides: list[str] | None = None) -> Router:
     c = load(profile=profile, overrides=overrides).brain
-    return Router(load_faq(resolve(c.faq)), load_dialogue(resolve(c.dialogue)), thresholds(c.routing))
-
-
-def thresholds(routing: Any) -> Thresholds:
-    return Thresholds(**routing.model_dump())
+    return Router(load_faq(resolve(c.faq)), load_dialogue(resolve(c.dialogue)), c.routing.thresholds())
 
 
 def label(router: Router, d: Decision) -> str:

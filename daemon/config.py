@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
+from models.routing import Thresholds
+
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 DEFAULT_FILE = CONFIG_DIR / "default.yaml"
 SITE_FILE = Path("/etc/kioskd/kioskd.yaml")
@@ -82,17 +84,23 @@ class LlmConfig(_Strict):
     context: int = Field(1024, ge=256, le=32768)
 
 
+_T = Thresholds()  # the router's own defaults
+
+
 class RoutingConfig(_Strict):
     """Similarity thresholds of the router (models/routing.py); calibrate with `python -m bench.routing_bench`."""
 
-    faq: float = Field(0.86, gt=0, lt=1, description="the nearest FAQ question must be at least this similar ...")
-    faq_margin: float = Field(0.0, ge=0, lt=1, description="... and its entry this far ahead of the runner-up")
-    smalltalk: float = Field(0.86, gt=0, lt=1, description="a small-talk phrase this similar is answered as such")
-    llm: float = Field(0.84, gt=0, lt=1, description="below this, nothing in the FAQ is related: referral")
-    offtopic_margin: float = Field(-0.02, ge=-1, lt=1, description="an off-topic example this far ahead of the "
-                                   "nearest FAQ question makes the question off-topic")
-    faq_guarded: float = Field(0.9, gt=0, lt=1, description="a question that names a topic the LLM never answers "
-                               "(dialogue never_llm) needs an FAQ question this similar to get that FAQ answer")
+    faq: float = Field(_T.faq, gt=0, lt=1, description="the nearest FAQ question must be at least this similar ...")
+    faq_margin: float = Field(_T.faq_margin, ge=0, lt=1, description="... and its entry this far ahead of the runner-up")
+    smalltalk: float = Field(_T.smalltalk, gt=0, lt=1, description="a small-talk phrase this similar is answered as such")
+    llm: float = Field(_T.llm, gt=0, lt=1, description="below this, nothing in the FAQ is related: referral")
+    offtopic_margin: float = Field(_T.offtopic_margin, ge=-1, lt=1, description="an off-topic example this far ahead "
+                                   "of the nearest FAQ question makes the question off-topic")
+    faq_guarded: float = Field(_T.faq_guarded, gt=0, lt=1, description="a question that names a topic the LLM never "
+                               "answers (dialogue never_llm) needs an FAQ question this similar to get that FAQ answer")
+
+    def thresholds(self) -> Thresholds:
+        return Thresholds(**self.model_dump())
 
 
 class BrainConfig(_Strict):

@@ -422,19 +422,14 @@ class Supervisor:
             self._finish_after_linger("audio input ended and every turn is answered")
 
     # -- control requests --------------------------------------------------------------------
-    def _say(self, text: str) -> dict[str, Any]:
+    def _to_brain(self, cmd: str, text: str) -> dict[str, Any]:
+        """`say` (spoken verbatim) or `ask` (a typed question, routed and answered like a spoken one, which
+        `answer` requests then follow) as a new turn that supersedes whatever is in flight."""
         turn = new_turn_id()
-        # Speaking now means whatever is in flight is superseded.
-        self._interrupt(turn - 1, "superseded by kioskctl say")
-        self.bus.send(bus_path(self.run_dir, "brain"), {"type": "say", "turn": turn, "text": text}, wait_s=COMMAND_WAIT_S)
-        return {"ok": True, "turn": turn}
-
-    def _ask(self, text: str) -> dict[str, Any]:
-        """A typed question: routed and answered like a spoken one; `answer` requests follow it."""
-        turn = new_turn_id()
-        self._interrupt(turn - 1, "superseded by kioskctl ask")
-        self.asked.open(turn)
-        self.bus.send(bus_path(self.run_dir, "brain"), {"type": "ask", "turn": turn, "text": text}, wait_s=COMMAND_WAIT_S)
+        self._interrupt(turn - 1, f"superseded by kioskctl {cmd}")
+        if cmd == "ask":
+            self.asked.open(turn)
+        self.bus.send(bus_path(self.run_dir, "brain"), {"type": cmd, "turn": turn, "text": text}, wait_s=COMMAND_WAIT_S)
         return {"ok": True, "turn": turn}
 
     def _on_request(self, req: dict[str, Any]) -> dict[str, Any]:
@@ -458,7 +453,7 @@ class Supervisor:
                 return {"ok": False, "error": f"{cmd} needs a non-empty 'text'"}
             if len(text) > limit:
                 return {"ok": False, "error": f"text too long ({len(text)} characters, at most {limit})"}
-            return self._say(text.strip()) if cmd == "say" else self._ask(text.strip())
+            return self._to_brain(cmd, text.strip())
         if cmd == "answer":
             answer = self.asked.answer(int(req.get("turn") or 0))
             if answer is None:

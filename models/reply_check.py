@@ -36,11 +36,6 @@ _MONTHS = {"january", "february", "march", "april", "may", "june", "july", "augu
            "november", "december"}
 # Words that state an amount or a time as surely as a number does.
 _FIGURE_WORDS = _DAYS | (_MONTHS - {"may", "march"}) | {"free", "half", "quarter", "noon", "midnight", "dozen"}
-# "one" and "first" are a figure only beside a unit or a time word ("one percent", "until one", "first
-# floor"); elsewhere they are ordinary words ("one moment", "first, choose ...").
-_UNITS = {"percent", "per", "pound", "pounds", "dollar", "dollars", "euro", "euros", "cent", "cents", "hour", "hours",
-          "minute", "minutes", "day", "days", "week", "weeks", "month", "months", "year", "years", "o'clock", "am",
-          "pm", "floor", "time", "times", "%"}
 # A number with one of these after it is a quantity of that unit: "two hours" is not confirmed by "two cash
 # machines". (Times of day, "at nine" or "9 am", are compared as plain numbers.)
 _QUANTITY = {"%": "percent", "per": "percent", "percent": "percent", "pound": "pound", "pounds": "pound",
@@ -48,7 +43,10 @@ _QUANTITY = {"%": "percent", "per": "percent", "percent": "percent", "pound": "p
              "hour": "hour", "hours": "hour", "minute": "minute", "minutes": "minute", "day": "day", "days": "day",
              "week": "week", "weeks": "week", "month": "month", "months": "month", "year": "year", "years": "year"}
 _SYMBOLS = {"$": "dollar", "£": "pound", "€": "euro"}
-_TIME_WORDS = {"at", "until", "till", "from", "to", "before", "after", "by", "$", "£", "€"}
+# "one" and "first" are a figure only beside a unit or a time word ("one percent", "until one", "first
+# floor"); elsewhere they are ordinary words ("one moment", "first, choose ...").
+_UNITS = set(_QUANTITY) | {"o'clock", "am", "pm", "floor", "time", "times"}
+_TIME_WORDS = {"at", "until", "till", "from", "to", "before", "after", "by"} | set(_SYMBOLS)
 _STOPWORDS = frozenset([
     "a", "an", "the", "and", "or", "but", "if", "so", "of", "to", "in", "on", "at", "by", "for", "from", "with",
     "without", "about", "into", "over", "under", "up", "down", "out", "off", "is", "are", "was", "were", "be", "been",
@@ -92,10 +90,10 @@ def figures(text: str) -> set[str]:
             continue
         values = [_value(n) for n in _NUMBER.findall(tok.replace(":", " ").replace("/", " "))]
         ordinal = tok[-2:].isalpha()
-        if values == ["1"] and not _figure_context(tokens, i, ordinal):
+        before, after = tokens[i - 1] if i else "", tokens[i + 1] if i + 1 < len(tokens) else ""
+        if values == ["1"] and not _figure_context(before, after, ordinal):
             continue
-        after = tokens[i + 1] if i + 1 < len(tokens) else ""
-        unit = _QUANTITY.get(after) or _SYMBOLS.get(tokens[i - 1] if i else "")
+        unit = _QUANTITY.get(after) or _SYMBOLS.get(before)
         out.update(values if not unit or ordinal else (f"{v} {unit}" for v in values))
     return out
 
@@ -113,9 +111,7 @@ def _value(number: str) -> str:
     return str(int(number)) if number.isdigit() else number
 
 
-def _figure_context(tokens: list[str], i: int, ordinal: bool) -> bool:
-    after = tokens[i + 1] if i + 1 < len(tokens) else ""
-    before = tokens[i - 1] if i > 0 else ""
+def _figure_context(before: str, after: str, ordinal: bool) -> bool:
     if ordinal:
         return after in {"floor", "of"} | _MONTHS
     return after in _UNITS or before in _TIME_WORDS

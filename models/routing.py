@@ -92,13 +92,14 @@ class Router:
 
     def route(self, question: str, previous: str | None = None) -> Decision:
         text = _FILLERS.sub("", question).strip() or question.strip()
+        joined: Decision | None = None
         if previous and _FOLLOW_UP.search(text):  # "and on Sunday?" means nothing alone
             joined = self._decide(f"{previous.strip()} {text}")
             if joined.route in (Route.FAQ, Route.LLM):
                 return replace(joined, follow_up=True)
         alone = self._decide(text)
         if previous and alone.route in (Route.REFERRAL, Route.LLM) and _REFERS_BACK.search(text):
-            joined = self._decide(f"{previous.strip()} {text}")
+            joined = joined or self._decide(f"{previous.strip()} {text}")
             if joined.route is Route.FAQ:
                 return replace(joined, follow_up=True)
         return alone

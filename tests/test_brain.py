@@ -19,7 +19,6 @@ from daemon.ring import Ring
 from daemon.worker import WorkerSpec
 from daemon.workers.brain import Brain
 from models.faq import load_dialogue
-from models.routing import Thresholds
 from models.sentences import split
 from tests.received import Received
 from tests.scripted_llm_server import Script, scripted_server
@@ -77,7 +76,7 @@ def test_a_broken_llm_leaves_the_faq_answering(runtime_dir: Path, supervisor_mes
     broken.write_bytes(b"GGUF" + os.urandom(4096))
     with brain(runtime_dir, f"brain.llm.model={broken}") as (b, ring):
         assert ask(b, ring, 1, "What are your opening hours?")[0].startswith("We are open Monday to Friday")
-        b.router.t = Thresholds(**load(overrides=TO_THE_LLM).brain.routing.model_dump())
+        b.router.t = load(overrides=TO_THE_LLM).brain.routing.thresholds()
         assert ask(b, ring, 2, "Can I park here while I open an account?") == REFERRAL
         status = supervisor_messages.first(type="status", problem=True)
         assert "broken.gguf" in status["text"]

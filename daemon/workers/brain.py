@@ -35,7 +35,7 @@ from models.llm_prompt import SCAFFOLD, ReplyCut, messages
 from models.llm_remote import LlmUnavailable, RemoteLlm
 from models.registry import resolve as resolve_model
 from models.reply_check import ReplyChecker, checked_sentences
-from models.routing import Decision, Route, Router, Thresholds
+from models.routing import Decision, Route, Router
 from models.sentences import split
 
 
@@ -52,14 +52,13 @@ class Brain(Worker):
         self.dialogue = load_dialogue(resolve(c.dialogue))
         self.persona = resolve(c.persona).read_text(encoding="utf-8")
         self.facts = [e.answer for e in self.faq]
-        self.router = Router(self.faq, self.dialogue, Thresholds(**c.routing.model_dump()),
+        self.router = Router(self.faq, self.dialogue, c.routing.thresholds(),
                              cache=DiskCache("embeddings", cache_dir()))
         self.checker = ReplyChecker(self.persona, SCAFFOLD)
         self.conversation = Conversation(c.conversation_timeout_s)
         self.remote = (RemoteLlm(c.llm.url, c.llm.remote_model, c.llm.connect_timeout_s, c.llm.first_token_timeout_s)
                        if c.llm.url else None)
         self.llm: Future[LlamaLlm | None] = Future()
-        self.llm_problem = ""
         if c.llm.model is None:
             self.llm.set_result(None)
         else:
@@ -69,8 +68,9 @@ class Brain(Worker):
         self._report()
 
     def _report(self) -> None:
-        """The conversation's state for kioskctl status, unless an LLM problem is what the operator must see."""
-        if not self.llm_problem:
+        """The conversation's state for kioskctl status, unless an LLM that could not load is what the operator
+        must see (_load_llm reported it)."""
+        if not (self.llm.done() and self.llm.exception() is not None):
             self.status(self.conversation.describe())
 
     def _load_llm(self, path: Path) -> None:
@@ -82,8 +82,8 @@ class Brain(Worker):
             llm.warm(messages(self.persona, self.facts, [], "Hello", []), DiskCache("llm", cache_dir()))
         except Exception as exc:
             self.llm.set_exception(exc)
-            self.llm_problem = f"the LLM is unavailable, questions outside the FAQ get the referral line: {exc}"
-            self.status(self.llm_problem, problem=True)
+            self.status(f"the LLM is unavailable, questions outside the FAQ get the referral line: {exc}",
+                        problem=True)
             return
         self.llm.set_result(llm)
 

@@ -43,10 +43,11 @@ class Voice(Worker):
         self.cache: dict[str, Speech] = {}
         disk = SpeechCache(path, f"length_scale={c.length_scale}", cache_dir())
         for text in dict.fromkeys(ready):
-            speech = disk.get(text)
+            said = speakable(text)  # the key is what is synthesised: audio kept from before figures were written out is not it
+            speech = disk.get(said)
             if speech is None:
-                speech = self.tts.synthesize(speakable(text))
-                disk.put(text, speech)
+                speech = self.tts.synthesize(said)
+                disk.put(said, speech)
             self.cache[text] = speech
 
     def handle(self, msg: Message) -> None:
