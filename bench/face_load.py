@@ -15,7 +15,6 @@ import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 
@@ -52,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
             screen.present()
             if recorder is not None:
                 recorder.audio(silence)
-                recorder.video(screen.rgb(), k)
+                recorder.video(screen.bgrx(), k)
             k += 1
             time.sleep(max(0.0, start + k * frame_s - time.monotonic()))
         if recorder is not None:

@@ -6,6 +6,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 
 AAC_PRIMING = 1024
@@ -36,9 +37,12 @@ class Recorder:
         self._samples = 0
         self._last: av.VideoFrame | None = None
 
-    def video(self, rgb: np.ndarray, index: int) -> None:
-        """The frame shown at frame `index` of the clock; frames skipped by a slow render repeat the last one."""
-        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb[: self._h, : self._w]), format="rgb24")
+    def video(self, bgrx: np.ndarray, index: int) -> None:
+        """The frame shown at frame `index` of the clock, (h, w, 4) B, G, R, unused as a screen holds it;
+        frames skipped by a slow render repeat the last one."""
+        # OpenCV's BT.601 conversion takes 0.4 ms a 960x540 frame, FFmpeg's swscale 3.5-4.8 ms here.
+        yuv = cv2.cvtColor(np.ascontiguousarray(bgrx[: self._h, : self._w]), cv2.COLOR_BGRA2YUV_I420)
+        frame = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
         while self._frames < index and self._last is not None:
             self._encode_video(self._last)
         if index >= self._frames:

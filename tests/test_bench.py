@@ -48,7 +48,7 @@ def _recording(tmp_path: Path, lag_frames: int, seconds: int = 6) -> tuple[Path,
     path = tmp_path / f"lag{lag_frames}-{seconds}s.mp4"
     rec = Recorder(path, (128, 96), fps, rate)
     for k in range(len(loud)):
-        frame = np.full((96, 128, 3), 200, np.uint8)
+        frame = np.full((96, 128, 4), 200, np.uint8)
         if k - lag_frames >= 0 and loud[k - lag_frames]:
             frame[box[1] : box[3], box[0] : box[2]] = 40
         rec.video(frame, k)

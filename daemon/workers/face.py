@@ -156,7 +156,7 @@ class Face(Worker):
         self.last_present_ns = presented
         if self.recorder is not None:
             index = (now - self.playback.t0_ns) // self.frame_ns
-            self.recorder.video(self.screen.rgb(), int(index))
+            self.recorder.video(self.screen.bgrx(), int(index))
         self.render_ms.append(round((time.monotonic_ns() - t0) / 1e6, 1))
         if time.monotonic() >= self.stats_at:
             self._stats()

@@ -1,0 +1,50 @@
+"""What the screen shows is what the recording holds: colours and layout through the screen's pixel view,
+the BT.601 conversion and H.264, read back with PyAV."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import av
+import numpy as np
+import pygame
+import pytest
+
+from kiosk.recorder import Recorder
+from kiosk.renderer import Screen
+
+COLOURS = [(220, 40, 40), (40, 200, 60), (50, 70, 230), (240, 240, 240)]
+
+
+@pytest.fixture
+def screen() -> Iterator[Screen]:
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+    s = Screen("offscreen", (320, 180))
+    yield s
+    s.close()
+
+
+def test_recording_shows_what_was_drawn(screen: Screen, tmp_path: Path) -> None:
+    w, h = screen.size
+    quarter = w // 4
+    for i, colour in enumerate(COLOURS):
+        screen.surface.fill(colour, pygame.Rect(i * quarter, 0, quarter, h))
+    view = screen.bgrx()
+    assert view.shape == (h, w, 4)
+    assert tuple(view[h // 2, quarter // 2, 2::-1]) == COLOURS[0]  # B, G, R in memory
+    path = tmp_path / "colours.mp4"
+    rec = Recorder(path, screen.size, 30, 22050)
+    for k in range(5):
+        rec.video(screen.bgrx(), k)
+        rec.audio(np.zeros(735, np.int16))
+    rec.close()
+    with av.open(str(path)) as f:
+        frames = [fr.to_ndarray(format="rgb24") for fr in f.decode(video=0)]
+    assert len(frames) == 5
+    last = frames[-1].astype(int)
+    for i, colour in enumerate(COLOURS):
+        # The middle of each band, away from chroma subsampling at the edges: H.264 at crf 23 is lossy.
+        got = last[h // 2 - 10 : h // 2 + 10, i * quarter + 20 : (i + 1) * quarter - 20].reshape(-1, 3).mean(axis=0)
+        assert np.abs(got - colour).max() < 12, (colour, got)
