@@ -79,6 +79,8 @@ class LlmConfig(_Strict):
     connect_timeout_s: float = Field(1.0, gt=0, le=30, description="give up on the server after this long")
     first_token_timeout_s: float = Field(1.5, gt=0, le=60, description="... or when no text came this long")
     max_tokens: int = Field(48, ge=1, le=1024)
+    first_sentence_s: float = Field(0.9, gt=0, le=60, description="a reply with no checked sentence this long "
+                                    "after the question is given up for the referral line: nobody waits longer")
     temperature: float = Field(0.2, ge=0, le=2)
     threads: int = Field(2, ge=1, le=64)
     context: int = Field(1024, ge=256, le=32768)

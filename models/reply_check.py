@@ -152,12 +152,15 @@ class ReplyChecker:
         invented = figures(reply) - _confirmed_by(figures(fact_text))
         if invented:
             return Verdict(False, f"figures not in the facts: {', '.join(sorted(invented))}")
+        if reply.rstrip().endswith("?"):
+            # The visitor asked; a question back ("What is the name of the bank?") answers nothing.
+            return Verdict(False, "asks instead of answering")
         for sentence in re.split(r"(?<=[.!?])\s+", reply):
             sw = _words(sentence)
             if any(run in self._leaks for n in range(2, _PERSONA_RUN + 1) for run in _runs(sw, n)):
                 return Verdict(False, "repeats the persona or the prompt")
         q = _words(question)
-        if len(q) >= 3 and (words == q or _runs(q, min(len(q), 5)) & _runs(words, min(len(q), 5))):
+        if words == q or (len(q) >= 3 and _runs(q, min(len(q), 5)) & _runs(words, min(len(q), 5))):
             return Verdict(False, "gives the question back")
         said = _content(words)
         grounded = _content(_words(fact_text))

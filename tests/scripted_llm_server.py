@@ -17,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 class Script:
     pieces: list[str] = field(default_factory=list)
     first_delay_s: float = 0.0
+    piece_delay_s: float = 0.0  # between pieces: a slow model
     die_after: int | None = None  # close the connection after this many pieces, without finishing
     requests: list[dict] = field(default_factory=list)
 
@@ -41,6 +42,8 @@ def scripted_server(script: Script) -> Iterator[str]:
                     self.wfile.flush()
                     self.connection.shutdown(2)
                     return
+                if i:
+                    time.sleep(script.piece_delay_s)
                 chunk = {"choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
                 self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
                 self.wfile.flush()

@@ -148,6 +148,20 @@ def test_a_remote_llm_that_fails_falls_back_to_the_local_model(runtime_dir: Path
         assert supervisor_messages.first(event="llm_first_token", turn=1)["backend"] == "local"
 
 
+@pytest.mark.parametrize("piece_delay_s, in_time", [(0.0, True), (0.15, False)])
+def test_a_first_sentence_that_comes_too_late_gives_the_referral(runtime_dir: Path, supervisor_messages: Received,
+                                                                  piece_delay_s: float, in_time: bool) -> None:
+    # Nine pieces before the first full stop: 1.2 s at 0.15 s a piece, against a 0.6 s limit.
+    words = "Customers can park free for one hour in the garage. "
+    script = Script([w + " " for w in words.split()], piece_delay_s=piece_delay_s)
+    with scripted_server(script) as url, brain(runtime_dir, *TO_THE_LLM, *FAQ_ONLY, f"brain.llm.url={url}",
+                                               "brain.llm.first_sentence_s=0.6") as (b, ring):
+        said = ask(b, ring, 1, "Can I park here while I open an account?")
+        assert said == (["Customers can park free for one hour in the garage."] if in_time else REFERRAL)
+        cut = [m["reason"] for m in supervisor_messages if m.get("event") == "reply_cut"]
+        assert cut == ([] if in_time else ["no checked sentence within 0.6 s"])
+
+
 def test_a_remote_llm_that_is_not_there_gives_the_referral_in_faq_only_mode(runtime_dir: Path,
                                                                            supervisor_messages: Received) -> None:
     with brain(runtime_dir, *TO_THE_LLM, *FAQ_ONLY, "brain.llm.url=http://127.0.0.1:9/v1") as (b, ring):

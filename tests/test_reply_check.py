@@ -75,6 +75,8 @@ def test_grounded_replies_pass(checker: ReplyChecker, reply: str) -> None:
     ("Yes, you can bring your dog.", "not found in the facts"),
     ("Yes, you can rent a safe deposit box here.", "not found in the facts: box, deposit, rent, safe"),
     ("Of course, the manager will give you a discount on a cruise.", "not found in the facts"),
+    ("What is the name of the bank?", "asks instead of answering"),
+    ("Yes. Would you like to open a loan?", "asks instead of answering"),
 ])
 def test_bad_replies_fail_with_the_reason(checker: ReplyChecker, reply: str, reason: str) -> None:
     verdict = checker.check(reply, [HOURS, LOAN, ATM, PARKING], "Can I bring my dog inside?")
@@ -86,6 +88,7 @@ def test_the_question_given_back_fails(checker: ReplyChecker) -> None:
     question = "and you always want to see it in the superlative degree"
     verdict = checker.check("And you always want to see it in the superlative degree.", [HOURS], question)
     assert not verdict.ok and "question" in verdict.reason
+    assert checker.check("Opening time.", [HOURS], "opening time").reason == "gives the question back"
     # Sharing a few of the question's words is how answers sound; that is fine.
     assert checker.check("Yes, you can park free for one hour.", [PARKING], "Can I park here for one hour?").ok
 

@@ -18,6 +18,7 @@ FAQ working: LLM questions get the referral line and the worker reports the prob
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import Future
 from pathlib import Path
@@ -129,12 +130,26 @@ class Brain(Worker):
         history = self.conversation.history if d.follow_up else []
         chat = messages(self.persona, self.facts, history, question if d.follow_up else d.question, d.nearest)
         facts = [self.facts[i] for i in d.nearest] + [ex.answer for ex in history]
-        pieces = self._pieces(turn, chat, c.max_tokens, c.temperature)
+        released: list[str] = []
+        pieces = self._in_time(self._pieces(turn, chat, c.max_tokens, c.temperature), released, c.first_sentence_s)
         try:
-            yield from checked_sentences(pieces, self.checker, facts, d.question,
-                                         lambda reason: self.emit("reply_rejected", turn, reason=reason))
+            for sentence in checked_sentences(pieces, self.checker, facts, d.question,
+                                              lambda reason: self.emit("reply_rejected", turn, reason=reason)):
+                released.append(sentence)
+                yield sentence
         except ReplyCut as cut:  # what was complete is said; the unfinished sentence is not
             self.emit("reply_cut", turn, reason=str(cut))
+
+    @staticmethod
+    def _in_time(pieces: Iterator[str], released: list[str], limit_s: float) -> Iterator[str]:
+        """`pieces`, until `limit_s` has passed with nothing yet `released`: a visitor who would wait longer
+        for the first sentence hears the referral line instead (a small model that has written 48 tokens
+        without a full stop, or a sentence that fails the check only at its end, takes 1-1.5 s here)."""
+        deadline = time.monotonic() + limit_s
+        for piece in pieces:
+            if not released and time.monotonic() > deadline:
+                raise ReplyCut(f"no checked sentence within {limit_s:g} s")
+            yield piece
 
     def _pieces(self, turn: int, chat: list[dict[str, str]], max_tokens: int, temperature: float) -> Iterator[str]:
         """Text as it is generated: from the remote server, or the local model when that fails first."""
