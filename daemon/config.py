@@ -44,9 +44,16 @@ class VadConfig(_Strict):
     min_speech_ms: int = Field(250, ge=0, description="shorter bursts (coughs, clicks) open no turn")
     end_silence_ms: int = Field(500, ge=60, description="trailing silence that ends an utterance when the "
                                 "speculative transcript gives no verdict")
-    speculate_ms: int = Field(150, ge=0, description="a pause this long starts a speculative transcription (0: off)")
+    speculate_ms: int = Field(96, ge=0, description="a pause this long is judged at once: smart-turn and a "
+                              "speculative transcription (0: off, silence alone decides)")
     end_silence_hesitant_ms: int = Field(1000, ge=60, description="trailing silence after a pause that sounds "
-                                         "unfinished (a filler, 'and', 'the')")
+                                         "unfinished (a rising voice, a filler, 'and', 'the')")
+    turn_model: str | None = Field("embedded:smart-turn-v3.2", description="end-of-turn classifier (a smart-turn v3 "
+                                   "ONNX file); null: the transcript alone judges a pause")
+    turn_complete: float = Field(0.85, gt=0, le=1, description="smart-turn probability at which the turn ends "
+                                 "without waiting for the transcript")
+    turn_incomplete: float = Field(0.3, ge=0, lt=1, description="at or below this, the visitor is taken to be "
+                                   "mid-sentence: wait end_silence_hesitant_ms")
     preroll_ms: int = Field(300, ge=0, description="audio kept before speech start so ASR hears the first syllable")
     max_utterance_s: float = Field(15.0, gt=1, description="an utterance is cut cleanly at this length")
     webrtc_mode: int | None = Field(2, ge=0, le=3, description="WebRTC VAD aggressiveness gating Silero; null: off")
@@ -59,6 +66,8 @@ class VadConfig(_Strict):
     def _thresholds_ordered(self) -> VadConfig:
         if self.neg_threshold >= self.threshold:
             raise ValueError("neg_threshold must be below threshold")
+        if self.turn_incomplete >= self.turn_complete:
+            raise ValueError("turn_incomplete must be below turn_complete")
         return self
 
 

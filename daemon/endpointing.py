@@ -1,12 +1,19 @@
 """Endpointing as a pure state machine: VAD probabilities and chunk timestamps in, utterance events out.
 
-No I/O and no clock of its own: every decision depends only on what `feed` is given (and on `pace`,
-the speculative transcript's verdict), so tests drive it with a synthetic clock.
+No I/O and no clock of its own: every decision depends only on what `feed`, `audio` and `words` are
+given, so tests drive it with a synthetic clock.
 
-Adaptive trailing silence: at the first pause of `speculate_ms` the endpointer reports PAUSE, and the
-ASR transcribes what was said so far. If that sounds finished, `pace(finished=True)` ends the utterance
-at once (the transcript is already there); after a hesitation or a filler ("and", "um") `pace(False)`
-waits longer; with no verdict, `end_silence_ms` decides.
+Adaptive trailing silence: at the first pause of `speculate_ms` the endpointer reports PAUSE; the ear
+asks smart-turn whether the voice sounds finished (`audio`, ~100 ms later) and the ASR transcribes
+what was said so far (`words`, ~250 ms later). Each verdict names the pause it judged (its last voiced
+sample), so one about an earlier pause never ends a later one. They combine as:
+
+- the transcript ends on a filler or an open word ("and", "um", "the"): not finished, whatever the voice;
+- the voice sounds finished (p >= turn_complete): end now, without waiting for the words;
+- the voice sounds unfinished (p <= turn_incomplete): wait `end_silence_hesitant_ms` — Whisper puts a
+  question mark after "Where is the nearest", the voice still rising does not;
+- otherwise the transcript decides: finished, end now; not, wait longer;
+- with neither verdict yet, `end_silence_ms` of silence ends the utterance.
 """
 
 from __future__ import annotations
@@ -41,12 +48,41 @@ class Endpointer:
         self._start_ns = 0
         self._last_voiced_ns = 0
         self._paused = False  # PAUSE reported for the current silence
+        self._audio: float | None = None  # smart-turn's probability that the current pause ends the turn
+        self._words: bool | None = None  # the current pause's transcript sounds finished
         self._end_silence_ns = cfg.end_silence_ms * MS
 
-    def pace(self, finished: bool) -> None:
-        """The speculative transcript of the current pause sounds finished (end now) or not (wait longer)."""
-        if self.in_speech and self._paused:
-            self._end_silence_ns = 0 if finished else self.cfg.end_silence_hesitant_ms * MS
+    def audio(self, probability: float, pause_ns: int) -> None:
+        """smart-turn's verdict on the pause whose last voiced sample was at `pause_ns`."""
+        if self._judging(pause_ns):
+            self._audio = probability
+            self._decide()
+
+    def words(self, finished: bool, pause_ns: int) -> None:
+        """Whether the transcript of the pause at `pause_ns` sounds like a finished sentence."""
+        if self._judging(pause_ns):
+            self._words = finished
+            self._decide()
+
+    def _judging(self, pause_ns: int) -> bool:
+        return self.in_speech and self._paused and pause_ns == self._last_voiced_ns
+
+    def _decide(self) -> None:
+        cfg, a, w = self.cfg, self._audio, self._words
+        hesitant, now = cfg.end_silence_hesitant_ms * MS, 0
+        if w is False:
+            self._end_silence_ns = hesitant
+        elif a is not None and a >= cfg.turn_complete:
+            self._end_silence_ns = now
+        elif a is not None and a <= cfg.turn_incomplete:
+            self._end_silence_ns = hesitant
+        elif w is True:
+            self._end_silence_ns = now
+
+    def _unjudged(self) -> None:
+        self._paused = False
+        self._audio = self._words = None
+        self._end_silence_ns = self.cfg.end_silence_ms * MS
 
     def feed(self, prob: float, t_ns: int) -> Endpoint | None:
         """One chunk whose last sample was captured at `t_ns`, with the VAD's speech probability."""
@@ -56,15 +92,13 @@ class Endpointer:
                 self.in_speech = True
                 self._start_ns = t_ns - self.chunk_ns
                 self._last_voiced_ns = t_ns
-                self._paused = False
-                self._end_silence_ns = cfg.end_silence_ms * MS
+                self._unjudged()
                 return Endpoint(Kind.START, self._start_ns)
             return None
         if prob >= cfg.neg_threshold:
             self._last_voiced_ns = t_ns
-            if self._paused:  # the visitor carried on: the speculation is void, so is its verdict
-                self._paused = False
-                self._end_silence_ns = cfg.end_silence_ms * MS
+            if self._paused:  # the visitor carried on: the speculation is void, so are its verdicts
+                self._unjudged()
         if t_ns - self._start_ns >= cfg.max_utterance_s * 1e9:
             self.in_speech = False
             return Endpoint(Kind.END, self._last_voiced_ns, cut=True)

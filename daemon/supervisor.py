@@ -406,7 +406,7 @@ class Supervisor:
         if name == "barge_in":
             self._interrupt(turn - 1, "the visitor spoke over the reply")
         elif name == "asr_speculative":
-            self._tell("ear", {"type": "pace", "turn": turn, "finished": ev["finished"]})
+            self._tell("ear", {"type": "words", "turn": turn, "finished": ev["finished"], "pause_ns": ev["pause_ns"]})
         if name == "speech_end":
             self.open_turns.add(turn)
         elif name == "turn_end":

@@ -42,8 +42,11 @@ class UtteranceDetector:
     def in_speech(self) -> bool:
         return self.endpointer.in_speech
 
-    def pace(self, finished: bool) -> None:
-        self.endpointer.pace(finished)
+    def audio(self, probability: float, pause_ns: int) -> None:
+        self.endpointer.audio(probability, pause_ns)
+
+    def words(self, finished: bool, pause_ns: int) -> None:
+        self.endpointer.words(finished, pause_ns)
 
     def probability(self, chunk: np.ndarray, echo_dbfs: float | None = None) -> float:
         """Silero's speech probability, zeroed when the chunk is too quiet, no louder than the kiosk's own

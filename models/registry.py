@@ -44,8 +44,15 @@ def _joe_medium() -> Path:
     return piper_voice_path()
 
 
+def _smart_turn_v3() -> Path:
+    from models.turn_end import embedded_model
+
+    return embedded_model()
+
+
 EMBEDDED: dict[str, Callable[[], Path]] = {
     "tiny.en": _whisper_tiny_en,
+    "smart-turn-v3.2": _smart_turn_v3,
     "gemma3-270m": _gemma3_270m,
     "en_US-joe-medium": _joe_medium,
 }

@@ -1,89 +1,139 @@
 """Endpointing on a synthetic clock: VAD probabilities in, speech start/pause/end/discard out, with the
-speculative transcript's verdict shortening or stretching the trailing silence."""
+verdicts on a pause (smart-turn's on the voice, the speculative transcript's on the words) shortening or
+stretching the trailing silence."""
 
 from __future__ import annotations
 
+import pytest
+
 from daemon.config import VadConfig
-from daemon.endpointing import Endpointer, Kind
+from daemon.endpointing import Endpoint, Endpointer, Kind
 
 CHUNK_NS = 32_000_000  # 512 samples at 16 kHz
+Verdicts = dict[int, tuple[str, float]]  # chunk index -> ("audio", p) or ("words", 1.0 / 0.0), given before it
 
 
-def run(probs: list[float], cfg: VadConfig | None = None, verdict: dict[int, bool] | None = None
-        ) -> list[tuple[Kind, int, bool]]:
-    """Feed probabilities chunk by chunk; `verdict` maps a chunk index to a pace() call before it."""
+def feed_all(probs: list[float], cfg: VadConfig | None = None, verdicts: Verdicts | None = None
+             ) -> list[tuple[int, Endpoint]]:
+    """Feed probabilities chunk by chunk; each verdict is about the latest pause reported (or, with
+    `pause_ns` in the tuple's place of a stale one, whatever the test says)."""
     ep = Endpointer(cfg or VadConfig(), CHUNK_NS)
-    out = []
+    out: list[tuple[int, Endpoint]] = []
+    pause = -1
     for i, p in enumerate(probs):
-        if verdict and i in verdict:
-            ep.pace(verdict[i])
+        if verdicts and i in verdicts:
+            source, value = verdicts[i]
+            if source == "audio":
+                ep.audio(value, pause)
+            else:
+                ep.words(bool(value), pause)
         e = ep.feed(p, (i + 1) * CHUNK_NS)
         if e:
-            out.append((e.kind, e.t_ns, e.cut))
+            out.append((i, e))
+            if e.kind is Kind.PAUSE:
+                pause = e.t_ns
     return out
 
 
-def kinds(events: list[tuple[Kind, int, bool]]) -> list[Kind]:
-    return [k for k, _, _ in events]
+def kinds(events: list[tuple[int, Endpoint]]) -> list[Kind]:
+    return [e.kind for _, e in events]
+
+
+def end_chunk(probs: list[float], verdicts: Verdicts | None = None) -> int:
+    """The chunk at which the utterance ended."""
+    i, e = feed_all(probs, verdicts=verdicts)[-1]
+    assert e.kind is Kind.END
+    return i
+
+
+SPEECH_THEN_SILENCE = [0.9] * 20 + [0.0] * 60  # last voiced chunk: 19; the pause is reported at chunk 22
 
 
 def test_without_a_verdict_the_utterance_ends_after_end_silence() -> None:
-    events = run([0.0] * 5 + [0.9] * 20 + [0.0] * 30)
+    events = feed_all([0.0] * 5 + [0.9] * 20 + [0.0] * 30)
     assert kinds(events) == [Kind.START, Kind.PAUSE, Kind.END]
-    assert events[0][1] == 5 * CHUNK_NS
-    assert events[1][1] == events[2][1] == 25 * CHUNK_NS  # both at the last voiced chunk's end
+    assert events[0][1].t_ns == 5 * CHUNK_NS
+    assert events[1][1].t_ns == events[2][1].t_ns == 25 * CHUNK_NS  # both at the last voiced chunk's end
+    assert events[1][0] - 24 == 3  # the pause is judged after 96 ms of silence
 
 
-def _decision_chunk(probs: list[float], verdict: dict[int, bool] | None) -> int:
-    ep = Endpointer(VadConfig(), CHUNK_NS)
-    for i, p in enumerate(probs):
-        if verdict and i in verdict:
-            ep.pace(verdict[i])
-        e = ep.feed(p, (i + 1) * CHUNK_NS)
-        if e and e.kind is Kind.END:
-            return i
-    raise AssertionError("no END")
-
-
-def test_a_finished_sounding_pause_ends_at_once_and_a_hesitation_waits() -> None:
-    probs = [0.9] * 20 + [0.0] * 60
-    plain = _decision_chunk(probs, None)
-    finished = _decision_chunk(probs, {27: True})  # verdict arrives ~250 ms into the silence
-    hesitant = _decision_chunk(probs, {27: False})
+def test_finished_words_end_at_once_and_unfinished_ones_wait() -> None:
+    plain = end_chunk(SPEECH_THEN_SILENCE)
+    finished = end_chunk(SPEECH_THEN_SILENCE, {27: ("words", 1.0)})  # the transcript, ~250 ms into the silence
+    hesitant = end_chunk(SPEECH_THEN_SILENCE, {27: ("words", 0.0)})
     assert finished == 27 < plain < hesitant
     assert (plain - 19) * 32 >= 500 and (hesitant - 19) * 32 >= 1000
 
 
+@pytest.mark.parametrize(("verdicts", "ends"), [
+    ({25: ("audio", 0.95)}, "now"),  # the voice sounds finished: no need to wait for the words
+    ({25: ("audio", 0.95), 27: ("words", 0.0)}, "now"),  # too late to take back
+    ({25: ("audio", 0.1), 27: ("words", 1.0)}, "late"),  # "Where is the nearest?" with the voice still up
+    ({25: ("audio", 0.6), 27: ("words", 1.0)}, "at the words"),  # the voice unsure: the words decide
+    ({25: ("audio", 0.6), 27: ("words", 0.0)}, "late"),
+    ({25: ("audio", 0.6)}, "at end_silence"),  # the voice unsure, no words: silence decides
+    ({24: ("words", 0.0), 25: ("audio", 0.95)}, "late"),  # "and", "um": never finished, however it sounds
+])
+def test_voice_and_words_combine(verdicts: Verdicts, ends: str) -> None:
+    chunk = end_chunk(SPEECH_THEN_SILENCE, verdicts)
+    expected = {"now": 25, "at the words": 27, "at end_silence": end_chunk(SPEECH_THEN_SILENCE)}
+    if ends == "late":
+        assert (chunk - 19) * 32 >= 1000
+    else:
+        assert chunk == expected[ends]
+
+
+def test_a_verdict_on_an_earlier_pause_does_not_end_a_later_one() -> None:
+    probs = [0.9] * 10 + [0.0] * 7 + [0.9] * 10 + [0.0] * 40
+    ep = Endpointer(VadConfig(), CHUNK_NS)
+    first_pause = None
+    for i, p in enumerate(probs):
+        if i == 30:  # both verdicts on the first pause arrive during the second one
+            assert first_pause is not None
+            ep.audio(0.99, first_pause)
+            ep.words(True, first_pause)
+        e = ep.feed(p, (i + 1) * CHUNK_NS)
+        if e and e.kind is Kind.PAUSE and first_pause is None:
+            first_pause = e.t_ns
+        if e and e.kind is Kind.END:
+            assert (i - 26) * 32 >= 500  # ended by silence, not by the stale verdicts
+            return
+    raise AssertionError("no END")
+
+
 def test_speech_after_a_pause_voids_the_speculation() -> None:
     probs = [0.9] * 10 + [0.0] * 7 + [0.9] * 10 + [0.0] * 40
-    events = run(probs, verdict={17: True})  # the verdict is about the first pause only
+    events = feed_all(probs, verdicts={17: ("audio", 0.99), 18: ("words", 1.0)})  # both late: speech resumed at 17
     assert kinds(events) == [Kind.START, Kind.PAUSE, Kind.PAUSE, Kind.END]
-    assert events[-1][1] == 27 * CHUNK_NS  # the end is after the second stretch of speech
+    assert events[-1][1].t_ns == 27 * CHUNK_NS  # the end is after the second stretch of speech
 
 
 def test_dip_shorter_than_the_pause_does_not_speculate() -> None:
-    probs = [0.9] * 10 + [0.1] * 3 + [0.9] * 10 + [0.0] * 40
-    assert kinds(run(probs)) == [Kind.START, Kind.PAUSE, Kind.END]
+    probs = [0.9] * 10 + [0.1] * 2 + [0.9] * 10 + [0.0] * 40
+    assert kinds(feed_all(probs)) == [Kind.START, Kind.PAUSE, Kind.END]
 
 
 def test_hysteresis_keeps_speech_between_thresholds() -> None:
     probs = [0.9] * 10 + [0.4] * 30 + [0.0] * 30  # 0.4 is above neg_threshold 0.35
-    events = run(probs)
-    assert events[-1][0] is Kind.END and events[-1][1] == 40 * CHUNK_NS
+    events = feed_all(probs)
+    assert events[-1][1].kind is Kind.END and events[-1][1].t_ns == 40 * CHUNK_NS
 
 
 def test_short_burst_is_discarded_without_speculation() -> None:
     probs = [0.9] * 3 + [0.0] * 30  # 96 ms < min_speech_ms 250
-    assert kinds(run(probs)) == [Kind.START, Kind.DISCARD]
+    assert kinds(feed_all(probs)) == [Kind.START, Kind.DISCARD]
 
 
 def test_long_utterance_is_cut() -> None:
-    cfg = VadConfig(max_utterance_s=2)
-    events = run([0.9] * 100, cfg)
-    assert events[1][0] is Kind.END and events[1][2] is True
-    assert events[1][1] - events[0][1] <= 2 * 10**9 + CHUNK_NS
+    events = feed_all([0.9] * 100, VadConfig(max_utterance_s=2))
+    assert events[1][1].kind is Kind.END and events[1][1].cut is True
+    assert events[1][1].t_ns - events[0][1].t_ns <= 2 * 10**9 + CHUNK_NS
 
 
 def test_speculation_off() -> None:
-    cfg = VadConfig(speculate_ms=0)
-    assert kinds(run([0.9] * 20 + [0.0] * 30, cfg)) == [Kind.START, Kind.END]
+    assert kinds(feed_all([0.9] * 20 + [0.0] * 30, VadConfig(speculate_ms=0))) == [Kind.START, Kind.END]
+
+
+def test_thresholds_must_be_ordered() -> None:
+    with pytest.raises(ValueError, match="turn_incomplete"):
+        VadConfig(turn_complete=0.4, turn_incomplete=0.5)

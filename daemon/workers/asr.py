@@ -27,14 +27,32 @@ class Asr(Worker):
         self.speculation: tuple[int, int, str] = (0, 0, "")  # turn, last voiced sample, transcript
 
     def handle(self, msg: Message) -> None:
-        if msg.kind != UTTERANCE:
-            return
+        for utterance in self._without_stale([msg]):
+            self._decode(utterance)
+
+    def _without_stale(self, queue: list[Message]) -> list[Message]:
+        """`queue` and whatever waits behind it in the ring, less the speculations that newer audio of the
+        same visitor already follows (they carried on talking): the decodes of a visitor who pauses often
+        would otherwise queue up ahead of their final one."""
+        assert self.ring_in is not None
+        while (data := self.ring_in.get_nowait()) is not None:
+            queue.append(Message.decode(data))
+        queue = [m for m in queue if m.kind == UTTERANCE and not self.is_stale(m.turn)]
+        keep = []
+        for i, m in enumerate(queue):
+            if m.meta.get("speculative") and any(later.turn == m.turn for later in queue[i + 1 :]):
+                self.emit("asr_skipped", m.turn, pause_ns=m.t_ns)
+            else:
+                keep.append(m)
+        return keep
+
+    def _decode(self, msg: Message) -> None:
         if msg.meta.get("speculative"):
             # A first pause: transcribe now, and say whether it sounds finished so the ear can end the
             # utterance at once or give a hesitating visitor more time.
             text = self._transcribe(msg.payload)
             self.speculation = (msg.turn, msg.t_ns, text)
-            self.emit("asr_speculative", msg.turn, text=text, finished=sounds_finished(text))
+            self.emit("asr_speculative", msg.turn, text=text, finished=sounds_finished(text), pause_ns=msg.t_ns)
             return
         turn, voiced_end, text = self.speculation
         reused = (turn, voiced_end) == (msg.turn, msg.t_ns)  # nothing was said after the pause
@@ -45,7 +63,6 @@ class Asr(Worker):
             self.emit("turn_end", msg.turn, answered=False, reason="nothing recognised")
             return
         self.send(Message(TEXT, msg.turn, meta={"text": text}))
-
 
     def _transcribe(self, payload: bytes) -> str:
         with self.long_step():  # one decode of a long utterance on a loaded machine can outlast the hang limit

@@ -1,10 +1,15 @@
-"""Ear worker: capture, and the utterance detector (VAD, endpointing, pre-roll); sends each utterance to ASR."""
+"""Ear worker: capture, and the utterance detector (VAD, endpointing, pre-roll); sends each utterance to ASR.
+
+At a pause it also asks smart-turn whether the voice sounds finished, on a thread of its own (~100 ms)
+so the capture never waits; the verdict reaches the endpointer before the next chunk that follows it.
+"""
 
 from __future__ import annotations
 
 import itertools
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +22,7 @@ from daemon.messages import REFERENCE, UTTERANCE, Message, new_turn_id
 from daemon.utterances import Detected, UtteranceDetector
 from daemon.worker import Worker
 from models.aec_speex import SpeexAec
+from models.turn_end import SmartTurn
 from models.vad_silero import CHUNK, SAMPLE_RATE
 
 ECHO_PATH_NS = 150_000_000
@@ -37,6 +43,11 @@ class Ear(Worker):
         self.detector = UtteranceDetector(self.config.vad)
         self.echo = EchoReference()
         self.aec = SpeexAec(SAMPLE_RATE) if self.config.audio_in.aec else None
+        model = self.config.vad.turn_model
+        self.turn_model = SmartTurn(model) if model else None
+        self.judge = ThreadPoolExecutor(1, thread_name_prefix="smart-turn")
+        self.judging: tuple[int, int, int, Future[float]] | None = None  # turn, pause, asked at, verdict
+        self.to_judge: tuple[int, int, np.ndarray] | None = None  # the newest pause not yet asked about
         self.barged = False
         self.speech_start_ns = 0
         self.turn = 0
@@ -50,9 +61,9 @@ class Ear(Worker):
             self.echo.add(msg.t_ns, np.frombuffer(msg.payload, np.int16), int(msg.meta["rate"]))
 
     def on_command(self, cmd: dict[str, Any]) -> None:
-        if cmd.get("type") == "pace":
+        if cmd.get("type") == "words":
             if cmd.get("turn") == self.turn:
-                self.detector.pace(bool(cmd["finished"]))
+                self.detector.words(bool(cmd["finished"]), int(cmd["pause_ns"]))
         elif cmd.get("type") == "hear":
             self._inject(Path(str(cmd["path"])))
 
@@ -80,6 +91,7 @@ class Ear(Worker):
         assert self.ring_in is not None
         while (data := self.ring_in.get_nowait()) is not None:  # every reference piece, before the audio
             self.handle(Message.decode(data))
+        self._collect_verdict()
         if not self.started or self._ended:
             time.sleep(0.02)
             return
@@ -152,6 +164,9 @@ class Ear(Worker):
             assert ep.audio is not None
             self.emit("speech_pause", self.turn, ep.t_ns)
             self.send(Message(UTTERANCE, self.turn, t_ns=ep.t_ns, meta={"speculative": True}, payload=ep.audio.tobytes()))
+            if self.turn_model is not None:
+                self.to_judge = (self.turn, ep.t_ns, ep.audio)
+                self._collect_verdict()
         elif ep.kind is Kind.DISCARD:
             self.emit("speech_discarded", self.turn, ep.t_ns)
         else:
@@ -161,6 +176,30 @@ class Ear(Worker):
             self.emit("speech_end", self.turn, ep.t_ns, endpoint_ns=t_ns, audio_ms=round(len(audio) / SAMPLE_RATE * 1000),
                       cut=ep.cut)
             self.send(Message(UTTERANCE, self.turn, t_ns=ep.t_ns, payload=audio.tobytes()))
+
+    def _collect_verdict(self) -> None:
+        """Hand a finished smart-turn verdict to the endpointer, then ask about the newest pause waiting
+        (one at a time: a pause the visitor has already talked through is not worth 100 ms)."""
+        if self.judging is not None and self.judging[3].done():
+            turn, pause_ns, asked_ns, verdict = self.judging
+            self.judging = None
+            try:
+                p = verdict.result()
+            except Exception as exc:  # a model failing at run time leaves the transcript to judge
+                self.emit("turn_audio_failed", turn, error=str(exc))
+            else:
+                self.emit("turn_audio", turn, probability=round(p, 3), pause_ns=pause_ns,
+                          ms=round((time.monotonic_ns() - asked_ns) / 1e6, 1))
+                if turn == self.turn:
+                    self.detector.audio(p, pause_ns)
+        if self.judging is None and self.to_judge is not None and self.turn_model is not None:
+            turn, pause_ns, audio = self.to_judge
+            self.to_judge = None
+            self.judging = (turn, pause_ns, time.monotonic_ns(), self.judge.submit(self.turn_model, audio))
+
+    def teardown(self) -> None:
+        if getattr(self, "judge", None) is not None:
+            self.judge.shutdown(wait=False, cancel_futures=True)
 
     def _end_of_input(self) -> None:
         for chunk in self._silence_until_endpoint():

@@ -1,0 +1,195 @@
+"""End-of-turn figures on real human recordings: how soon a finished visitor is answered, and how often one
+who only paused mid-sentence is cut off.
+
+    python -m bench.turn_bench [--set DIR] [-o vad.KEY=VALUE ...] [--calibrate] [--json OUT.json]
+
+The set is built by `python -m bench.turn_set DIR` from recordings installed by scripts/setup.sh:
+complete utterances, and the same kind of utterance with a 400-800 ms pause put in at a word boundary
+mid-sentence. Each is run through the ear's own detector (daemon/utterances.py) chunk by chunk on a
+synthetic clock. At every pause it reports, smart-turn and Whisper tiny.en really run on the audio so
+far, and each verdict reaches the endpointer as many chunks later as the model took here (measured per
+call), as in the ear and the ASR worker. A paused item is cut off when the detector ends an utterance
+inside its pause; endpointing is the time from the last voiced sample to the decision.
+
+Both halves of the set are reported apart; --calibrate searches vad.turn_complete / turn_incomplete on
+the `tune` half only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.stats import pct
+from daemon.audio_sources import CHUNK_NS, decode_file
+from daemon.config import VadConfig, load
+from daemon.endpointing import Kind
+from daemon.utterances import UtteranceDetector
+from models.asr_whisper import WhisperAsr
+from models.completeness import sounds_finished
+from models.turn_end import SmartTurn
+from models.vad_silero import CHUNK, SAMPLE_RATE
+
+DEFAULT_SET = Path(".venv/share/kioskd/turns")
+TRAILING_S = 2.0  # of silence after each item, so that every utterance reaches its end
+
+
+@dataclass(frozen=True)
+class Judged:
+    audio: float | None
+    audio_ms: float
+    finished: bool
+    words_ms: float
+
+
+@dataclass(frozen=True)
+class Outcome:
+    item: dict[str, Any]
+    ends: list[tuple[int, int]]  # (last voiced sample, decision) of every utterance, ns on the item's clock
+    cut_off: bool
+    endpoint_ms: float | None  # of the utterance that ends the item's speech
+
+
+class Judge:
+    """The models' verdicts on a pause, computed once per (item, audio so far) and timed."""
+
+    def __init__(self, turn_model: SmartTurn | None, asr: WhisperAsr) -> None:
+        self.turn_model, self.asr = turn_model, asr
+        self.cache: dict[tuple[str, int], Judged] = {}
+
+    def __call__(self, item_id: str, audio: np.ndarray) -> Judged:
+        key = (item_id, len(audio))
+        if key not in self.cache:
+            t0 = time.perf_counter()
+            p = self.turn_model(audio) if self.turn_model is not None else None
+            t1 = time.perf_counter()
+            text = self.asr.transcribe(audio)
+            t2 = time.perf_counter()
+            self.cache[key] = Judged(p, (t1 - t0) * 1000, sounds_finished(text), (t2 - t1) * 1000)
+        return self.cache[key]
+
+
+def run_item(item: dict[str, Any], pcm: np.ndarray, cfg: VadConfig, judge: Judge) -> Outcome:
+    det = UtteranceDetector(cfg)
+    pcm = np.concatenate([pcm, np.zeros(int(TRAILING_S * SAMPLE_RATE), np.int16)])
+    due: list[tuple[int, str, float | bool, int]] = []  # (chunk time, which, verdict, pause it judges)
+    ends: list[tuple[int, int]] = []
+    for i in range(len(pcm) // CHUNK):
+        t_ns = (i + 1) * CHUNK_NS
+        for verdict in [d for d in due if d[0] <= t_ns]:
+            due.remove(verdict)
+            if verdict[1] == "audio":
+                det.audio(float(verdict[2]), verdict[3])
+            else:
+                det.words(bool(verdict[2]), verdict[3])
+        ev = det.feed(pcm[i * CHUNK : (i + 1) * CHUNK], t_ns)
+        if ev is None:
+            continue
+        if ev.kind is Kind.PAUSE:
+            assert ev.audio is not None
+            j = judge(item["id"], ev.audio)
+            if j.audio is not None and cfg.turn_model:
+                due.append((t_ns + int(j.audio_ms * 1e6), "audio", j.audio, ev.t_ns))
+            due.append((t_ns + int(j.words_ms * 1e6), "words", j.finished, ev.t_ns))
+        elif ev.kind is Kind.END:
+            ends.append((ev.t_ns, t_ns))
+    pause_at = item.get("pause_at_s")
+    # Cut off: an utterance ended by a decision taken before the visitor spoke again.
+    resumed_ns = int((pause_at + item["pause_ms"] / 1000) * 1e9) if pause_at is not None else None
+    cut = resumed_ns is not None and any(decided < resumed_ns for _, decided in ends)
+    last = ends[-1] if ends else None
+    return Outcome(item, ends, cut, (last[1] - last[0]) / 1e6 if last else None)
+
+
+def summarise(outcomes: list[Outcome]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for split in ("tune", "holdout"):
+        rows = [o for o in outcomes if o.item["split"] == split]
+        paused = [o for o in rows if o.item["kind"] == "paused"]
+        complete = [o for o in rows if o.item["kind"] == "complete"]
+        out[split] = {
+            "items": len(rows),
+            "false_cut_offs": f"{sum(o.cut_off for o in paused)}/{len(paused)}",
+            "false_cut_off_rate": round(sum(o.cut_off for o in paused) / max(1, len(paused)), 4),
+            "endpointing_ms": pct(o.endpoint_ms for o in complete if o.endpoint_ms is not None),
+            "waited_1s_or_more": sum(1 for o in complete if (o.endpoint_ms or 0) >= 1000),
+            "split_into_more_than_one": sum(1 for o in complete if len(o.ends) > 1),
+        }
+    return out
+
+
+def load_set(folder: Path) -> list[tuple[dict[str, Any], np.ndarray]]:
+    manifest = folder / "manifest.json"
+    if not manifest.is_file():
+        raise SystemExit(f"no labelled turn set in {folder}: build it with python -m bench.turn_set {folder}")
+    items = json.loads(manifest.read_text())
+    return [(item, decode_file(folder / item["wav"])) for item in items]
+
+
+def evaluate(items: list[tuple[dict[str, Any], np.ndarray]], cfg: VadConfig, judge: Judge) -> list[Outcome]:
+    return [run_item(item, pcm, cfg, judge) for item, pcm in items]
+
+
+def calibrate(items: list[tuple[dict[str, Any], np.ndarray]], cfg: VadConfig, judge: Judge) -> VadConfig:
+    """The thresholds with the fewest cut-offs on the tuning half, then the lowest endpointing p50."""
+    tune = [x for x in items if x[0]["split"] == "tune"]
+    best: tuple[Any, ...] | None = None
+    for complete, incomplete in itertools.product([0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95],
+                                                  [0.05, 0.1, 0.2, 0.3, 0.4, 0.5]):
+        if incomplete >= complete:
+            continue
+        trial = cfg.model_copy(update={"turn_complete": complete, "turn_incomplete": incomplete})
+        s = summarise(evaluate(tune, trial, judge))["tune"]
+        score = (s["false_cut_off_rate"], (s["endpointing_ms"] or {"p50": 1e9})["p50"])
+        print(f"turn_complete {complete:.2f} turn_incomplete {incomplete:.2f}: cut-offs {s['false_cut_offs']}, "
+              f"endpointing {s['endpointing_ms']}")
+        if best is None or score < best[0]:
+            best = (score, trial)
+    assert best is not None
+    return best[1]
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--set", type=Path, default=DEFAULT_SET, help="folder built by python -m bench.turn_set")
+    p.add_argument("-o", dest="overrides", action="append", default=[], metavar="vad.KEY=VALUE")
+    p.add_argument("--calibrate", action="store_true", help="search the smart-turn thresholds on the tuning half")
+    p.add_argument("--json", type=Path)
+    args = p.parse_args(argv)
+    config = load(overrides=args.overrides)
+    cfg = config.vad
+    items = load_set(args.set)
+    judge = Judge(SmartTurn(cfg.turn_model) if cfg.turn_model else None,
+                  WhisperAsr(config.asr.model, config.asr.language, config.asr.beam_size, config.asr.compute_type,
+                             config.asr.threads))
+    if args.calibrate:
+        cfg = calibrate(items, cfg, judge)
+        print(f"best on the tuning half: turn_complete {cfg.turn_complete}, turn_incomplete {cfg.turn_incomplete}")
+    outcomes = evaluate(items, cfg, judge)
+    result = {"overrides": args.overrides, "items": len(items), **summarise(outcomes),
+              "smart_turn_ms": pct(j.audio_ms for j in judge.cache.values() if j.audio is not None),
+              "whisper_ms": pct(j.words_ms for j in judge.cache.values())}
+    for split in ("tune", "holdout"):
+        s = result[split]
+        print(f"{split:8} {s['items']:4} items  false cut-offs {s['false_cut_offs']} ({s['false_cut_off_rate']:.1%})"
+              f"  endpointing p50/p95 {s['endpointing_ms']} ms  waited ≥1 s {s['waited_1s_or_more']}"
+              f"  complete split in two {s['split_into_more_than_one']}")
+    print(f"smart-turn per call {result['smart_turn_ms']} ms, Whisper per call {result['whisper_ms']} ms")
+    for o in outcomes:
+        if o.item["split"] == "tune" and (o.cut_off or (o.endpoint_ms or 0) >= 1000):
+            what = "CUT" if o.cut_off else f"SLOW {o.endpoint_ms:.0f} ms"
+            print(f"  {what:12} [{o.item['kind']}] {o.item.get('prefix') or o.item['text']!r}")
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
