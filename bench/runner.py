@@ -51,6 +51,7 @@ class BenchOptions:
     baseline: bool = True
     workdir: Path | None = None
     overrides: list[str] = field(default_factory=list)  # -o key.path=value for the benchmarked kioskd
+    paused: set[Path] = field(default_factory=set)  # files of one turn with a pause mid-sentence (a turn set)
 
 
 def bundled_questions() -> list[Path]:
@@ -189,6 +190,7 @@ def run(opts: BenchOptions, console: Console) -> dict[str, Any]:
     kiosk = Kiosk(workdir, opts.overrides)
     samples: list[tuple[float, Sample]] = []
     asked = answered = 0
+    heard: list[tuple[Path, int]] = []  # each file asked, and how many turns the kiosk heard in it
     try:
         with console.status("starting kioskd"):
             kiosk.wait_ready()
@@ -202,7 +204,9 @@ def run(opts: BenchOptions, console: Console) -> dict[str, Any]:
             task = progress.add_task("turns", total=None if end_at else opts.turns)
             while (time.monotonic() < end_at) if end_at else (asked < opts.turns):
                 wav = opts.audio[asked % len(opts.audio)]
-                answered += len(kiosk.ask(wav))
+                turns = kiosk.ask(wav)
+                heard.append((wav, len(turns)))
+                answered += len(turns)
                 asked += 1
                 s = sample(kiosk.proc.pid)
                 if s:
@@ -220,7 +224,19 @@ def run(opts: BenchOptions, console: Console) -> dict[str, Any]:
         code = kiosk.stop()
     if code != 0:
         raise BenchError(f"kioskd exited with code {code} (see {workdir / 'kioskd.log'})")
-    return _results(opts, cfg, kiosk, workdir, samples, asked, wall, console)
+    result = _results(opts, cfg, kiosk, workdir, samples, asked, wall, console)
+    result["heard_as"] = _heard_as(heard, opts.paused)
+    return result
+
+
+def _heard_as(heard: list[tuple[Path, int]], paused: set[Path]) -> dict[str, Any]:
+    """Each file is one visitor's turn: one heard as two was cut off (a false cut-off, when its visitor
+    only paused mid-sentence)."""
+    cut = [(wav, n) for wav, n in heard if n > 1 and wav in paused]
+    return {"files": len(heard), "more_than_one_turn": sum(n > 1 for _, n in heard),
+            "paused_files": sum(wav in paused for wav, _ in heard), "false_cut_offs": len(cut),
+            "false_cut_off_rate": round(len(cut) / max(1, sum(wav in paused for wav, _ in heard)), 4)
+            if paused else None}
 
 
 def _results(opts: BenchOptions, cfg: config_mod.Config, kiosk: Kiosk, workdir: Path,
@@ -313,6 +329,12 @@ def print_table(r: dict[str, Any], console: Console) -> None:
     for src, s in r.get("by_source", {}).items():
         t.add_row(f"  {src} turns ({s['turns']}): voice-to-voice, brain first sentence p50 / p95 (ms)",
                   f"{fmt(s['voice_to_voice_ms'])}; {fmt(s['brain_first_sentence_ms'])}", "LLM ≤ 600" if src == "llm" else "")
+    h = r.get("heard_as")
+    if h:
+        t.add_row("files heard as more than one turn", f"{h['more_than_one_turn']}/{h['files']}", "0")
+        if h["paused_files"]:
+            t.add_row("  false cut-offs: paused mid-sentence, heard as two",
+                      f"{h['false_cut_offs']}/{h['paused_files']} ({h['false_cut_off_rate']:.1%})", "≤ 2 %")
     t.add_row("naive sequential p50 / p95 (ms)", fmt(r.get("baseline_voice_to_voice_ms")), "")
     t.add_row("  speed-up vs naive (p50)", f"{r.get('speedup_vs_baseline_p50') or '—'}×", "")
     t.add_row("first mouth movement after first audible sound p50 / p95 (ms)", fmt(r["mouth_latency_ms"]), "")

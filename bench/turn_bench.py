@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from bench.stats import pct
+from bench.turn_set import read_manifest
 from daemon.audio_sources import CHUNK_NS, decode_file
 from daemon.config import VadConfig, load
 from daemon.endpointing import Kind
@@ -63,6 +64,7 @@ class Judge:
     def __init__(self, turn_model: SmartTurn | None, asr: WhisperAsr) -> None:
         self.turn_model, self.asr = turn_model, asr
         self.cache: dict[tuple[str, int], Judged] = {}
+        self.texts: dict[tuple[str, int], str] = {}
 
     def __call__(self, item_id: str, audio: np.ndarray) -> Judged:
         key = (item_id, len(audio))
@@ -73,7 +75,13 @@ class Judge:
             text = self.asr.transcribe(audio)
             t2 = time.perf_counter()
             self.cache[key] = Judged(p, (t1 - t0) * 1000, sounds_finished(text), (t2 - t1) * 1000)
+            self.texts[key] = text
         return self.cache[key]
+
+    def pauses(self, item_id: str) -> list[str]:
+        """What each pause of an item was judged to be: the transcript so far and smart-turn's probability."""
+        return [f"{self.texts[k]!r} voice {j.audio if j.audio is None else round(j.audio, 2)}"
+                for k, j in sorted(self.cache.items()) if k[0] == item_id]
 
 
 def run_item(item: dict[str, Any], pcm: np.ndarray, cfg: VadConfig, judge: Judge) -> Outcome:
@@ -100,10 +108,9 @@ def run_item(item: dict[str, Any], pcm: np.ndarray, cfg: VadConfig, judge: Judge
             due.append((t_ns + int(j.words_ms * 1e6), "words", j.finished, ev.t_ns))
         elif ev.kind is Kind.END:
             ends.append((ev.t_ns, t_ns))
-    pause_at = item.get("pause_at_s")
-    # Cut off: an utterance ended by a decision taken before the visitor spoke again.
-    resumed_ns = int((pause_at + item["pause_ms"] / 1000) * 1e9) if pause_at is not None else None
-    cut = resumed_ns is not None and any(decided < resumed_ns for _, decided in ends)
+    # Cut off: the visitor was still to say more when an utterance ended (each item is one turn).
+    resumed = item.get("resume_at_s")
+    cut = len(ends) > 1 or (resumed is not None and any(decided < resumed * 1e9 for _, decided in ends))
     last = ends[-1] if ends else None
     return Outcome(item, ends, cut, (last[1] - last[0]) / 1e6 if last else None)
 
@@ -112,24 +119,26 @@ def summarise(outcomes: list[Outcome]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for split in ("tune", "holdout"):
         rows = [o for o in outcomes if o.item["split"] == split]
-        paused = [o for o in rows if o.item["kind"] == "paused"]
-        complete = [o for o in rows if o.item["kind"] == "complete"]
+        cut = {kind: [o.cut_off for o in rows if o.item["kind"] == kind] for kind in ("complete", "paused")}
+        # A clean pause is one put where the speaker's words had a gap, not through a running sound.
+        clean = [o.cut_off for o in rows if o.item["kind"] == "paused" and o.item.get("cut_dip_db", 1) <= 0]
         out[split] = {
             "items": len(rows),
-            "false_cut_offs": f"{sum(o.cut_off for o in paused)}/{len(paused)}",
-            "false_cut_off_rate": round(sum(o.cut_off for o in paused) / max(1, len(paused)), 4),
-            "endpointing_ms": pct(o.endpoint_ms for o in complete if o.endpoint_ms is not None),
-            "waited_1s_or_more": sum(1 for o in complete if (o.endpoint_ms or 0) >= 1000),
-            "split_into_more_than_one": sum(1 for o in complete if len(o.ends) > 1),
+            "false_cut_offs": f"{sum(o.cut_off for o in rows)}/{len(rows)}",
+            "false_cut_off_rate": round(sum(o.cut_off for o in rows) / max(1, len(rows)), 4),
+            "by_kind": {kind: f"{sum(c)}/{len(c)}" for kind, c in cut.items()},
+            "clean_pauses_cut": f"{sum(clean)}/{len(clean)}",
+            "endpointing_ms": pct(o.endpoint_ms for o in rows if o.endpoint_ms is not None and not o.cut_off),
+            "waited_1s_or_more": sum(1 for o in rows if (o.endpoint_ms or 0) >= 1000),
         }
     return out
 
 
 def load_set(folder: Path) -> list[tuple[dict[str, Any], np.ndarray]]:
-    manifest = folder / "manifest.json"
-    if not manifest.is_file():
-        raise SystemExit(f"no labelled turn set in {folder}: build it with python -m bench.turn_set {folder}")
-    items = json.loads(manifest.read_text())
+    try:
+        items = read_manifest(folder)
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
     return [(item, decode_file(folder / item["wav"])) for item in items]
 
 
@@ -178,14 +187,14 @@ def main(argv: list[str] | None = None) -> int:
               "whisper_ms": pct(j.words_ms for j in judge.cache.values())}
     for split in ("tune", "holdout"):
         s = result[split]
-        print(f"{split:8} {s['items']:4} items  false cut-offs {s['false_cut_offs']} ({s['false_cut_off_rate']:.1%})"
-              f"  endpointing p50/p95 {s['endpointing_ms']} ms  waited ≥1 s {s['waited_1s_or_more']}"
-              f"  complete split in two {s['split_into_more_than_one']}")
+        print(f"{split:8} {s['items']:4} items  false cut-offs {s['false_cut_offs']} ({s['false_cut_off_rate']:.1%}; "
+              f"complete {s['by_kind']['complete']}, paused {s['by_kind']['paused']}, clean pauses "
+              f"{s['clean_pauses_cut']})  endpointing p50/p95 {s['endpointing_ms']} ms  waited ≥1 s {s['waited_1s_or_more']}")
     print(f"smart-turn per call {result['smart_turn_ms']} ms, Whisper per call {result['whisper_ms']} ms")
     for o in outcomes:
         if o.item["split"] == "tune" and (o.cut_off or (o.endpoint_ms or 0) >= 1000):
             what = "CUT" if o.cut_off else f"SLOW {o.endpoint_ms:.0f} ms"
-            print(f"  {what:12} [{o.item['kind']}] {o.item.get('prefix') or o.item['text']!r}")
+            print(f"  {what:12} [{o.item['kind']}] {o.item['text']!r}: " + "; ".join(judge.pauses(o.item["id"])))
     if args.json:
         args.json.write_text(json.dumps(result, indent=1))
     return 0

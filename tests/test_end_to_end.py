@@ -70,10 +70,15 @@ def by_turn(events: list[dict], name: str) -> dict[int, list[dict]]:
 @pytest.fixture(scope="module")
 def conversation(tmp_path_factory: pytest.TempPathFactory) -> dict:
     tmp = tmp_path_factory.mktemp("e2e")
-    # The first human sentence only ("The birch canoe slid on the smooth planks."), ~2.6 s.
-    human = decode_file(HUMAN_SPEECH)[: int(2.9 * 16000)]
+    # The first human sentence only ("The birch canoe slid on the smooth planks."), ~2.6 s; then the second,
+    # "Glue the sheet to ... the dark blue background.", with a 600 ms pause put where the speaker went on.
+    recording = decode_file(HUMAN_SPEECH)
+    human = recording[: int(2.87 * 16000)]  # not a sample more: the next sentence starts right after
+    hesitant = np.concatenate([recording[int(2.87 * 16000) : int(3.90 * 16000)], silence(0.6),
+                               recording[int(3.90 * 16000) : int(5.5 * 16000)]])
     wav = write_wav(tmp / "visitor.wav", np.concatenate([
-        silence(1.0), espeak("What are your opening hours?"), silence(9.0), human, silence(1.0)]))
+        silence(1.0), espeak("What are your opening hours?"), silence(9.0), human, silence(9.0), hesitant,
+        silence(1.0)]))
     record, events = tmp / "out.mp4", tmp / "events.jsonl"
     proc = kioskd("--audio-in", str(wav), "--record", str(record), "--events", str(events),
                   run_dir=tmp / "run")
@@ -96,23 +101,33 @@ def test_question_is_heard_and_answered_from_the_faq(conversation: dict) -> None
     events = conversation["events"]
     heard = by_turn(events, "asr_final")
     turns = sorted(heard)
-    assert len(turns) == 2, heard
-    first, second = turns
+    assert len(turns) == 3, heard
+    first, second, _ = turns
     assert "opening hours" in heard[first][0]["text"].lower()
     said = " ".join(e["text"] for e in by_turn(events, "sentence")[first])
     assert said == HOURS_ANSWER
     assert by_turn(events, "reply")[first][0]["source"] == "faq"
     # The human sentence is no question for a bank: the referral line answers it, not an invention.
-    assert "canoe" in heard[second][0]["text"].lower()
+    assert "birch" in heard[second][0]["text"].lower()
     assert by_turn(events, "reply")[second][0]["source"] == "referral"
     assert " ".join(e["text"] for e in by_turn(events, "sentence")[second]) == REFERRAL
     ends = by_turn(events, "turn_end")
     assert ends[first][0]["answered"] and ends[second][0]["answered"]
 
 
+def test_a_pause_mid_sentence_is_waited_through(conversation: dict) -> None:
+    events = conversation["events"]
+    last = sorted(by_turn(events, "asr_final"))[-1]
+    text = by_turn(events, "asr_final")[last][0]["text"].lower()
+    # One turn, heard whole (tiny.en hears "Glue the sheet" as "Move the shape": the words before the pause).
+    assert "background" in text and len(text.split()) >= 7, text
+    assert len(by_turn(events, "speech_pause")[last]) >= 2  # the pause was judged, and waited through
+    assert by_turn(events, "turn_end")[last][0]["answered"]
+
+
 def test_events_give_a_voice_to_voice_latency(conversation: dict) -> None:
     answered = turns(conversation["events"])
-    assert len(answered) == 2
+    assert len(answered) == 3
     for t in answered:
         assert 0 < t["voice_to_voice_ms"] < 5000  # loose sanity bound; the figure itself is tracked by bench/
         assert sum(t["stages_ms"].values()) == pytest.approx(t["voice_to_voice_ms"])
@@ -140,7 +155,7 @@ def test_recording_has_speech_audio_and_a_moving_mouth(conversation: dict) -> No
     def at_s(name: str, turn: int) -> float:
         return (by_turn(events, name)[turn][0]["t_ns"] - clock["t_ns"]) / 1e9
 
-    first, second = sorted(by_turn(events, "playback_start"))
+    first, second, _ = sorted(by_turn(events, "playback_start"))
     start_s, end_s = at_s("playback_start", first), at_s("turn_end", first)
     assert end_s - start_s > 3  # the hours answer takes several seconds to say
     # Audio: loud while the reply plays, silent before the visitor spoke.

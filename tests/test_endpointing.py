@@ -39,9 +39,9 @@ def kinds(events: list[tuple[int, Endpoint]]) -> list[Kind]:
     return [e.kind for _, e in events]
 
 
-def end_chunk(probs: list[float], verdicts: Verdicts | None = None) -> int:
+def end_chunk(probs: list[float], verdicts: Verdicts | None = None, cfg: VadConfig | None = None) -> int:
     """The chunk at which the utterance ended."""
-    i, e = feed_all(probs, verdicts=verdicts)[-1]
+    i, e = feed_all(probs, cfg, verdicts)[-1]
     assert e.kind is Kind.END
     return i
 
@@ -57,10 +57,11 @@ def test_without_a_verdict_the_utterance_ends_after_end_silence() -> None:
     assert events[1][0] - 24 == 3  # the pause is judged after 96 ms of silence
 
 
-def test_finished_words_end_at_once_and_unfinished_ones_wait() -> None:
-    plain = end_chunk(SPEECH_THEN_SILENCE)
-    finished = end_chunk(SPEECH_THEN_SILENCE, {27: ("words", 1.0)})  # the transcript, ~250 ms into the silence
-    hesitant = end_chunk(SPEECH_THEN_SILENCE, {27: ("words", 0.0)})
+def test_without_a_voice_model_finished_words_end_at_once_and_unfinished_ones_wait() -> None:
+    words_only = VadConfig(turn_model=None)
+    plain = end_chunk(SPEECH_THEN_SILENCE, cfg=words_only)
+    finished = end_chunk(SPEECH_THEN_SILENCE, {27: ("words", 1.0)}, words_only)  # ~250 ms into the silence
+    hesitant = end_chunk(SPEECH_THEN_SILENCE, {27: ("words", 0.0)}, words_only)
     assert finished == 27 < plain < hesitant
     assert (plain - 19) * 32 >= 500 and (hesitant - 19) * 32 >= 1000
 
@@ -72,6 +73,8 @@ def test_finished_words_end_at_once_and_unfinished_ones_wait() -> None:
     ({25: ("audio", 0.6), 27: ("words", 1.0)}, "at the words"),  # the voice unsure: the words decide
     ({25: ("audio", 0.6), 27: ("words", 0.0)}, "late"),
     ({25: ("audio", 0.6)}, "at end_silence"),  # the voice unsure, no words: silence decides
+    ({25: ("words", 1.0), 27: ("audio", 0.6)}, "at the words"),  # finished words wait for the voice's verdict
+    ({25: ("words", 1.0)}, "at end_silence"),  # ... which never came (a model failing): silence decides
     ({24: ("words", 0.0), 25: ("audio", 0.95)}, "late"),  # "and", "um": never finished, however it sounds
 ])
 def test_voice_and_words_combine(verdicts: Verdicts, ends: str) -> None:

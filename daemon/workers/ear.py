@@ -7,6 +7,7 @@ so the capture never waits; the verdict reaches the endpointer before the next c
 from __future__ import annotations
 
 import itertools
+import os
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -30,6 +31,7 @@ ECHO_PATH_NS = 150_000_000
 # the canceller is fed the reference that much earlier (its filter absorbs the offset, as long as the
 # real speaker-to-microphone path, device buffers included, is longer).
 REFERENCE_LAG_NS = 35_000_000
+JUDGE_NICE = 5  # added to the smart-turn thread's niceness
 
 
 class Ear(Worker):
@@ -45,7 +47,10 @@ class Ear(Worker):
         self.aec = SpeexAec(SAMPLE_RATE) if self.config.audio_in.aec else None
         model = self.config.vad.turn_model
         self.turn_model = SmartTurn(model) if model else None
-        self.judge = ThreadPoolExecutor(1, thread_name_prefix="smart-turn")
+        # Niced: at a pause the ASR is transcribing on both cores, and the transcript is what the reply
+        # waits for; smart-turn takes what it leaves (its verdict is only needed by the time the words').
+        self.judge = ThreadPoolExecutor(1, thread_name_prefix="smart-turn",
+                                        initializer=lambda: os.nice(JUDGE_NICE))
         self.judging: tuple[int, int, int, Future[float]] | None = None  # turn, pause, asked at, verdict
         self.to_judge: tuple[int, int, np.ndarray] | None = None  # the newest pause not yet asked about
         self.barged = False
