@@ -73,8 +73,8 @@ def conversation(tmp_path_factory: pytest.TempPathFactory) -> dict:
     # The first human sentence only ("The birch canoe slid on the smooth planks."), ~2.6 s; then the second,
     # "Glue the sheet to ... the dark blue background.", with a 600 ms pause put where the speaker went on.
     recording = decode_file(HUMAN_SPEECH)
-    human = recording[: int(2.87 * 16000)]  # not a sample more: the next sentence starts right after
-    hesitant = np.concatenate([recording[int(2.87 * 16000) : int(3.90 * 16000)], silence(0.6),
+    human = recording[: int(2.74 * 16000)]  # not a sample more: the next sentence starts at 2.78 s
+    hesitant = np.concatenate([recording[int(2.74 * 16000) : int(3.90 * 16000)], silence(0.6),
                                recording[int(3.90 * 16000) : int(5.5 * 16000)]])
     wav = write_wav(tmp / "visitor.wav", np.concatenate([
         silence(1.0), espeak("What are your opening hours?"), silence(9.0), human, silence(9.0), hesitant,
