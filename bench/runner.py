@@ -232,11 +232,11 @@ def run(opts: BenchOptions, console: Console) -> dict[str, Any]:
 def _heard_as(heard: list[tuple[Path, int]], paused: set[Path]) -> dict[str, Any]:
     """Each file is one visitor's turn: one heard as two was cut off (a false cut-off, when its visitor
     only paused mid-sentence)."""
-    cut = [(wav, n) for wav, n in heard if n > 1 and wav in paused]
+    cut = sum(n > 1 and wav in paused for wav, n in heard)
+    asked_paused = sum(wav in paused for wav, _ in heard)
     return {"files": len(heard), "more_than_one_turn": sum(n > 1 for _, n in heard),
-            "paused_files": sum(wav in paused for wav, _ in heard), "false_cut_offs": len(cut),
-            "false_cut_off_rate": round(len(cut) / max(1, sum(wav in paused for wav, _ in heard)), 4)
-            if paused else None}
+            "paused_files": asked_paused, "false_cut_offs": cut,
+            "false_cut_off_rate": round(cut / max(1, asked_paused), 4) if paused else None}
 
 
 def _results(opts: BenchOptions, cfg: config_mod.Config, kiosk: Kiosk, workdir: Path,

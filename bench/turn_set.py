@@ -25,7 +25,6 @@ import re
 import sys
 import tarfile
 import time
-import wave
 import zipfile
 import zlib
 from collections import Counter
@@ -35,6 +34,8 @@ from pathlib import Path
 
 import av
 import numpy as np
+
+from bench.spoken_questions import write_wav
 
 SR = 16000
 FRAME = 160  # 10 ms energy frames
@@ -341,15 +342,6 @@ def decode(data: bytes, fmt: str | None = None, raw_rate: int | None = None) -> 
         parts = [r.to_ndarray().reshape(-1) for frame in container.decode(audio=0) for r in resampler.resample(frame)]
         parts += [r.to_ndarray().reshape(-1) for r in resampler.resample(None)]
     return np.concatenate(parts).astype(np.float32) / 32768
-
-
-def write_wav(path: Path, audio: np.ndarray) -> None:
-    pcm = np.clip(np.round(audio * 32768), -32768, 32767).astype("<i2")
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(SR)
-        w.writeframes(pcm.tobytes())
 
 
 # ---------------------------------------------------------------- text and alignment
@@ -748,7 +740,7 @@ def build(out_dir: Path, speech_dir: Path = SPEECH_DIR, progress: bool = True) -
             item_id = f"{_slug(clip.source)}-{_slug(clip.key)}-{kind}"
             pause_ms = 400 + 10 * (_crc(item_id) % 41) if kind == "paused" else 0
             audio, times = render(found, cut if kind == "paused" else None, pause_ms, _crc(item_id))
-            write_wav(out_dir / f"{item_id}.wav", audio)
+            write_wav(out_dir / f"{item_id}.wav", np.clip(np.round(audio * 32768), -32768, 32767))
             item = {
                 "id": item_id, "wav": f"{item_id}.wav", "source": clip.source, "speaker": clip.speaker,
                 "text": clip.text, "kind": kind, "pause_at_s": None, "pause_ms": None, "prefix": None,
