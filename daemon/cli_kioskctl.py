@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -33,89 +33,20 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("reload", help="validate the config again and restart the workers whose sections changed")
     h = sub.add_parser("hear", help="play an audio file into the ear now, as if spoken into the microphone")
     h.add_argument("file", type=Path)
-    b = sub.add_parser("bench", help="run a headless kioskd on recorded questions and measure it")
-    b.add_argument("--audio", type=Path, action="append", default=[], metavar="FILE.wav",
-                   help="one spoken question per file, cycled through (default: configs/samples/*.wav)")
-    b.add_argument("--questions", type=Path, metavar="FILE.yaml",
-                   help="written questions (a labelled set or a YAML list), spoken by espeak-ng in voices the "
-                        "bundled samples do not use, instead of --audio")
-    b.add_argument("--turn-set", type=Path, metavar="DIR",
-                   help="real recordings of one turn each, some paused mid-sentence (python -m bench.turn_set DIR), "
-                        "instead of --audio: adds false cut-offs to the figures")
-    b.add_argument("--kinds", default="paraphrase,grounded,unanswerable",
-                   help="with a labelled set: which kinds of question to ask (default paraphrase,grounded,unanswerable)")
-    b.add_argument("--split", default="tune", help="with a labelled set or a turn set: which half to ask, or 'all' "
-                   "(default tune: the holdout half stays unread)")
-    b.add_argument("--turns", type=int, default=20, help="questions to ask (default 20)")
-    b.add_argument("--json", type=Path, metavar="OUT.json", help="write the figures as JSON")
-    b.add_argument("--soak", type=_duration, metavar="DURATION", help="keep asking for this long (90s, 45m, 2h)")
-    b.add_argument("--barge-ins", type=int, default=5, help="times to speak over a reply after the turns (default 5)")
-    b.add_argument("--no-baseline", action="store_true", help="skip the naive sequential pipeline")
-    b.add_argument("--workdir", type=Path, help="keep the recording, events and log here")
-    b.add_argument("-o", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",
-                   help="config override for the benchmarked kioskd (repeatable)")
+    # The bench is its own program (bench/cli.py): daemon/ never imports bench/, so it is handed the rest.
+    sub.add_parser("bench", add_help=False, help="run a headless kioskd on recorded questions and measure it "
+                   "(kioskctl bench --help)")
     r = sub.add_parser("report", help="per-turn transcript, reply and latency from a kioskd --events file")
     r.add_argument("events", type=Path)
     return p
 
 
-def _duration(text: str) -> float:
-    units = {"s": 1, "m": 60, "h": 3600}
+def _hand_to_bench(rest: list[str]) -> int:
     try:
-        if text[-1:] in units:
-            return float(text[:-1]) * units[text[-1]]
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a duration (e.g. 90s, 45m, 2h)") from None
-
-
-def _bench(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
-    from bench.runner import BenchError, BenchOptions, bundled_questions, print_table, run
-
-    if args.turns < 1:
-        print("kioskctl: --turns must be at least 1", file=sys.stderr)
-        return 2
-    console = Console()
-    audio = args.audio or bundled_questions()
-    if args.questions:
-        from bench.spoken_questions import read_questions, speak_all
-
-        try:
-            texts = read_questions(args.questions, set(args.kinds.split(",")),
-                                   None if args.split == "all" else args.split)
-        except (OSError, ValueError) as exc:
-            print(f"kioskctl bench: {exc}", file=sys.stderr)
-            return 2
-        folder = (args.workdir or Path(tempfile.mkdtemp(prefix="kioskd-questions-"))) / "questions"
-        with console.status(f"speaking {len(texts)} questions with espeak-ng"):
-            audio = speak_all(texts, folder)
-    paused: set[Path] = set()
-    if args.turn_set:
-        from bench.turn_set import read_manifest
-
-        try:
-            items = read_manifest(args.turn_set, None if args.split == "all" else args.split)
-        except (OSError, ValueError) as exc:
-            print(f"kioskctl bench: {exc}", file=sys.stderr)
-            return 2
-        audio = [args.turn_set / item["wav"] for item in items]
-        paused = {args.turn_set / item["wav"] for item in items if item["kind"] == "paused"}
-    opts = BenchOptions(audio=audio, turns=args.turns, json_out=args.json, paused=paused,
-                        soak_s=args.soak, barge_ins=0 if args.soak else args.barge_ins,
-                        baseline=not args.no_baseline, workdir=args.workdir, overrides=args.overrides)
-    try:
-        result = run(opts, console)
-    except (BenchError, config_mod.ConfigError) as exc:
-        print(f"kioskctl bench: {exc}", file=sys.stderr)
-        return 1
-    print_table(result, console)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
-        console.print(f"figures written to {args.json}")
-    return 0
+        os.execv(sys.executable, [sys.executable, "-m", "bench", *rest])
+    except OSError as exc:
+        print(f"kioskctl bench: cannot start the bench ({exc})", file=sys.stderr)
+    return 1
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -211,13 +142,16 @@ def _report(path: Path) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    p = parser()
+    args, rest = p.parse_known_args(argv)
+    if args.command == "bench":
+        return _hand_to_bench(rest)
+    if rest:
+        p.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command == "validate":
         return _validate(args)
     if args.command == "report":
         return _report(args.events)
-    if args.command == "bench":
-        return _bench(args)
     sock = control_socket(args.runtime_dir or runtime_dir())
     try:
         if args.command == "status":

@@ -45,9 +45,8 @@ def _joe_medium() -> Path:
 
 
 def _smart_turn_v3() -> Path:
-    from models.turn_end import embedded_model
-
-    return embedded_model()
+    # pipecat-ai is installed without its dependencies for this one file: never import it.
+    return package_dir("pipecat") / "audio" / "turn" / "smart_turn" / "data" / "smart-turn-v3.2-cpu.onnx"
 
 
 EMBEDDED: dict[str, Callable[[], Path]] = {

@@ -12,21 +12,15 @@ installed without its dependencies; any other smart-turn v3 ONNX file can be nam
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 from faster_whisper.feature_extractor import FeatureExtractor
 
 from accel.providers import session
-from models.registry import ModelError, package_dir, resolve
+from models.registry import ModelError, resolve
 
 SAMPLE_RATE = 16000
 WINDOW_S = 8
 _NORM_EPS = 1e-7
-
-
-def embedded_model() -> Path:
-    return package_dir("pipecat") / "audio" / "turn" / "smart_turn" / "data" / "smart-turn-v3.2-cpu.onnx"
 
 
 class SmartTurn:

@@ -3,6 +3,8 @@ recording whose mouth lags its sound by a known amount."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -131,3 +133,14 @@ def test_written_questions_are_spoken_in_voices_the_samples_do_not_use(tmp_path:
     plain.write_text("just a string\n")
     with pytest.raises(ValueError, match="expected a YAML list"):
         read_questions(plain)
+
+
+def test_kioskctl_hands_bench_to_the_bench_program() -> None:
+    kioskctl = Path(sys.executable).parent / "kioskctl"
+    shown = subprocess.run([kioskctl, "bench", "--help"], capture_output=True, text=True, timeout=60)
+    assert shown.returncode == 0 and "--turn-set" in shown.stdout and "kioskctl bench" in shown.stdout
+    refused = subprocess.run([kioskctl, "bench", "--turns", "0", "-o", "vad.speculate_ms=0"],
+                             capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 2 and "kioskctl bench: --turns must be at least 1" in refused.stderr
+    wrong = subprocess.run([kioskctl, "status", "--turns", "3"], capture_output=True, text=True, timeout=60)
+    assert wrong.returncode == 2 and "unrecognized arguments: --turns 3" in wrong.stderr
