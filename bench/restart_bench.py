@@ -29,7 +29,7 @@ from bench.stats import pct
 from daemon.control import request
 from daemon.lifecycle import HEALTHY_S
 from daemon.paths import control_socket
-from daemon.supervisor import PIPELINE
+from daemon.worker_table import PIPELINE
 
 WAIT_S = 30.0
 SETTLE_S = 1.0  # after a restart, before the next fault: the restarted worker's first heartbeats

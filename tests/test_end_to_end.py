@@ -24,7 +24,7 @@ from daemon.config import load, resolve
 from daemon.control import request
 from daemon.events import read_jsonl, turns
 from daemon.paths import control_socket
-from daemon.supervisor import RINGS
+from daemon.worker_table import WORKERS
 from models.faq import load_dialogue, load_faq
 from tests.speech import HUMAN_SPEECH, espeak, silence, write_wav
 
@@ -191,7 +191,7 @@ def test_no_microphone_status_say_and_clean_shutdown(stop: str, runtime_dir: Pat
             assert w["state"] == "RUNNING"
             os.kill(w["pid"], 0)  # a live process
         shm = [p for p in os.listdir("/dev/shm") if p.startswith(f"kioskd.{proc.pid}.")]
-        assert len(shm) == len(RINGS)
+        assert len(shm) == len(WORKERS)  # one output ring each
 
         turn = say(runtime_dir, "Good morning and welcome.")
         deadline = time.monotonic() + 60

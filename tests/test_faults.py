@@ -16,10 +16,9 @@ from bench.procs import processes
 from daemon.control import request
 from daemon.events import read_jsonl
 from daemon.paths import control_socket
+from daemon.worker_table import PIPELINE
 from tests.speech import SAMPLE_WAV
 from tests.test_end_to_end import kioskd, wait_ready
-
-WORKERS = ["ear", "asr", "brain", "voice", "face"]
 
 
 def wait_event(events: Path, match: dict, after: int, timeout: float = 60) -> dict:
@@ -50,7 +49,7 @@ def test_every_worker_killed_or_hung_comes_back(runtime_dir: Path, tmp_path: Pat
     try:
         wait_ready(runtime_dir)
         ask_and_wait_answer(runtime_dir, events)
-        faults = [(name, signal.SIGKILL) for name in WORKERS] + [("asr", signal.SIGSTOP)]
+        faults = [(name, signal.SIGKILL) for name in PIPELINE] + [("asr", signal.SIGSTOP)]
         for name, sig in faults:
             n = len(read_jsonl(events))
             os.kill(pid_of(runtime_dir, name), sig)
@@ -60,7 +59,7 @@ def test_every_worker_killed_or_hung_comes_back(runtime_dir: Path, tmp_path: Pat
         # The zygote killed: every worker goes with it (PDEATHSIG), and all come back from a new one.
         n = len(read_jsonl(events))
         os.kill(processes(proc.pid)["zygote"], signal.SIGKILL)
-        for name in WORKERS:
+        for name in PIPELINE:
             wait_event(events, {"event": "worker_restart", "worker": name}, n, timeout=60)
         ask_and_wait_answer(runtime_dir, events)
         status = request(control_socket(runtime_dir), {"cmd": "status"})

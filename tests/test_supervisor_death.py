@@ -9,8 +9,7 @@ import time
 from pathlib import Path
 
 from bench.procs import _parent, processes
-from daemon.supervisor import PIPELINE
-from daemon.workers.brain import Brain
+from daemon.worker_table import BY_NAME, PIPELINE
 from tests.test_end_to_end import kioskd, wait_ready
 
 
@@ -30,7 +29,7 @@ def test_sigkill_of_the_supervisor_leaves_no_orphans_or_segments(runtime_dir: Pa
         # The LLM's background generation yields the CPU to the voice; the rest of the path is not niced.
         base = os.getpriority(os.PRIO_PROCESS, proc.pid)
         assert {name: os.getpriority(os.PRIO_PROCESS, tree[name]) for name in PIPELINE} == {
-            name: min(19, base + (Brain.nice if name == "brain" else 0)) for name in PIPELINE}
+            name: min(19, base + BY_NAME[name].nice) for name in PIPELINE}
         pids = [pid for name, pid in tree.items() if name != "kioskd"]
     finally:
         proc.send_signal(signal.SIGKILL)

@@ -42,10 +42,6 @@ from models.sentences import split
 
 class Brain(Worker):
     name = "brain"
-    # Once the first sentence is out, the LLM generating the rest competes for the two cores with the
-    # voice synthesising it, which is what the visitor is waiting for: niced, the LLM yields.
-    # Piper's "Yes," beside a generating LLM: 134 ms; LLM niced by 5: 121 ms, by 10: 77 ms (alone: 51 ms).
-    nice = 10
 
     def setup(self) -> None:
         c = self.config.brain
