@@ -26,18 +26,15 @@ from daemon.notify import monotonic_usec, notify, watchdog_interval
 from daemon.paths import control_socket
 from daemon.ring import Ring
 from daemon.spawner import Spawner, WorkerProcess
+from daemon.turn_tracker import Command, Finish, Interrupt, Tell, TurnClosed, TurnTracker
 from daemon.worker import WorkerSpec, bus_path
 from daemon.worker_table import BY_NAME, PIPELINE, WORKERS
 
 log = logging.getLogger("kioskd")
 
-# Event -> what the face should show about the visitor's turn.
-VISITOR_STATE = {"speech_start": "listening", "speech_end": "thinking", "speech_discarded": "idle",
-                 "playback_start": "idle", "turn_end": "idle"}
 # The workers' environment (set for the zygote they fork from, daemon/spawner.py).
 # One BLAS/OpenMP thread per worker unless the operator asks for more: two cores are shared by five.
 WORKER_ENV = {"OMP_NUM_THREADS": "1", "PYGAME_HIDE_SUPPORT_PROMPT": "1"}
-LINGER_S = 0.6  # keep the face on screen a moment after the last reply, so recordings end calmly
 COMMAND_WAIT_S = 1.0  # a worker busy in a long step still gets its commands (see Bus.send)
 
 
@@ -75,16 +72,11 @@ class Supervisor:
         self.events = EventLog(options.events)
         self.workers: dict[str, WorkerState] = {}
         self.rings: dict[tuple[str, str], Ring] = {}
-        self.open_turns: set[int] = set()
         self.asked = AskedTurns()
-        self.answered = 0
-        self.input_ended = False
+        self.turns = TurnTracker(options.turns)
         self.ready = False
         self.exit_code = 0
         self._stop_reason: str | None = None
-        self._linger_until: float | None = None
-        self._linger_reason = ""
-        self._input_end_at: float | None = None
         self._boot_ns = time.monotonic_ns()
         self._reload_requested = False
         self._face_segments = 0
@@ -201,11 +193,7 @@ class Supervisor:
         if not self.ready and time.monotonic_ns() - self._boot_ns > self.config.supervisor.ready_timeout_s * 1e9:
             slow = [w.name for w in self.workers.values() if w.life.state is not State.RUNNING]
             self.stop(f"workers not ready after {self.config.supervisor.ready_timeout_s:.0f} s: {', '.join(slow)}", 1)
-        if self._linger_until is not None and time.monotonic() >= self._linger_until:
-            self.stop(self._linger_reason)
-        drain = self.config.supervisor.drain_timeout_s
-        if self._input_end_at is not None and time.monotonic() - self._input_end_at > drain:
-            self.stop(f"audio input ended but turn(s) {sorted(self.open_turns)} were not answered within {drain:g} s", 1)
+        self._apply(self.turns.due(time.monotonic(), self.config.supervisor.drain_timeout_s))
 
     def _watch_workers(self) -> None:
         now = time.monotonic()
@@ -300,18 +288,20 @@ class Supervisor:
         log.error("%s", text)
         notify(STATUS=text)
         self._tell_face(w.name, "A moment please, I'm restarting part of myself." if w.name != "face" else "", True)
-        # Whatever that worker was doing is lost: close the open turns so the next visitor is answered.
-        if self.open_turns:
-            self._interrupt(max(self.open_turns), f"{w.name} {why}")
+        self._apply(self.turns.worker_lost(f"{w.name} {why}"))
 
-    def _interrupt(self, upto: int, reason: str) -> None:
-        """Every worker drops turns up to `upto` (the face falls silent at once); the supervisor closes
-        those still open, as nobody else will."""
-        self._broadcast({"type": "interrupt", "turn": upto})
-        for turn in sorted(t for t in self.open_turns if t <= upto):
-            self.events.write({"event": "turn_end", "turn": turn, "t_ns": time.monotonic_ns(), "answered": False,
-                               "reason": reason})
-            self.open_turns.discard(turn)
+    def _apply(self, commands: list[Command]) -> None:
+        for c in commands:
+            match c:
+                case Tell():
+                    self._tell(c.worker, c.cmd)
+                case Interrupt():
+                    self._broadcast({"type": "interrupt", "turn": c.upto})
+                case TurnClosed():
+                    self.events.write({"event": "turn_end", "turn": c.turn, "t_ns": time.monotonic_ns(),
+                                       "answered": False, "reason": c.reason})
+                case Finish():
+                    self.stop(c.reason, c.code)
 
     def _tell_face(self, worker: str, text: str, problem: bool) -> None:
         self._tell("face", {"type": "status", "worker": worker, "text": text, "problem": problem})
@@ -324,11 +314,6 @@ class Supervisor:
     def _broadcast(self, cmd: dict[str, Any]) -> None:
         for name in PIPELINE:
             self.bus.send(bus_path(self.run_dir, name), cmd, wait_s=COMMAND_WAIT_S)
-
-    def _finish_after_linger(self, reason: str) -> None:
-        if self._linger_until is None:
-            self._linger_reason = reason
-            self._linger_until = time.monotonic() + LINGER_S
 
     def _on_bus(self, msg: dict[str, Any]) -> None:
         w = self.workers.get(msg.get("worker", ""))
@@ -380,34 +365,14 @@ class Supervisor:
         ev.pop("type", None)
         self.events.write(ev)
         self.asked.on_event(ev)
-        name, turn = ev["event"], ev.get("turn")
-        if name in VISITOR_STATE:
-            # The face shows that it is listening, then thinking, until the reply plays.
-            self._tell("face", {"type": "visitor", "state": VISITOR_STATE[name]})
-        if name == "barge_in":
-            self._interrupt(turn - 1, "the visitor spoke over the reply")
-        elif name == "asr_speculative":
-            self._tell("ear", {"type": "words", "turn": turn, "finished": ev["finished"], "pause_ns": ev["pause_ns"]})
-        if name == "speech_end":
-            self.open_turns.add(turn)
-        elif name == "turn_end":
-            self.open_turns.discard(turn)
-            if ev.get("answered"):
-                self.answered += 1
-                if self.options.turns is not None and self.answered >= self.options.turns:
-                    self._finish_after_linger(f"{self.answered} turn(s) answered")
-        elif name == "input_end":
-            self.input_ended = True
-            self._input_end_at = time.monotonic()
-        if self.input_ended and not self.open_turns:
-            self._finish_after_linger("audio input ended and every turn is answered")
+        self._apply(self.turns.on_event(ev, time.monotonic()))
 
     # -- control requests --------------------------------------------------------------------
     def _to_brain(self, cmd: str, text: str) -> dict[str, Any]:
         """`say` (spoken verbatim) or `ask` (a typed question, routed and answered like a spoken one, which
         `answer` requests then follow) as a new turn that supersedes whatever is in flight."""
         turn = new_turn_id()
-        self._interrupt(turn - 1, f"superseded by kioskctl {cmd}")
+        self._apply(self.turns.interrupt(turn - 1, f"superseded by kioskctl {cmd}"))
         if cmd == "ask":
             self.asked.open(turn)
         self.bus.send(bus_path(self.run_dir, "brain"), {"type": cmd, "turn": turn, "text": text}, wait_s=COMMAND_WAIT_S)
