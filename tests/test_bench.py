@@ -17,18 +17,25 @@ from kiosk.recorder import Recorder
 MS = 1_000_000
 
 
-def test_stages_add_up_to_voice_to_voice() -> None:
+def answered_turn(turn: int, heard: str, said: list[str], ms: dict[str, int]) -> list[dict]:
+    """The events of one answered turn, each `ms[event]` after the question's last voiced sample (at 1 s)."""
     t = 1_000 * MS
-    events = [
-        {"event": "speech_end", "turn": 7, "t_ns": t, "endpoint_ns": t + 300 * MS},
-        {"event": "asr_final", "turn": 7, "t_ns": t + 480 * MS, "text": "hi"},
-        {"event": "reply", "turn": 7, "t_ns": t + 490 * MS, "source": "faq"},
-        {"event": "sentence", "turn": 7, "t_ns": t + 500 * MS, "text": "a"},
-        {"event": "sentence", "turn": 7, "t_ns": t + 900 * MS, "text": "b"},
-        {"event": "tts_first_audio", "turn": 7, "t_ns": t + 560 * MS},
-        {"event": "playback_start", "turn": 7, "t_ns": t + 590 * MS},
-        {"event": "speech_end", "turn": 8, "t_ns": t},  # never answered: not a turn
+    at = {name: t + offset * MS for name, offset in ms.items()}
+    return [
+        {"event": "speech_end", "turn": turn, "t_ns": t, "endpoint_ns": at["endpoint"]},
+        {"event": "asr_final", "turn": turn, "t_ns": at["asr_final"], "text": heard},
+        {"event": "reply", "turn": turn, "t_ns": at["reply"], "source": "faq"},
+        *({"event": "sentence", "turn": turn, "t_ns": at["sentence"] + 400 * MS * i, "text": text}
+          for i, text in enumerate(said)),
+        {"event": "tts_first_audio", "turn": turn, "t_ns": at["tts_first_audio"]},
+        {"event": "playback_start", "turn": turn, "t_ns": at["playback_start"]},
     ]
+
+
+def test_stages_add_up_to_voice_to_voice() -> None:
+    events = answered_turn(7, "hi", ["a", "b"], {"endpoint": 300, "asr_final": 480, "reply": 490, "sentence": 500,
+                                                 "tts_first_audio": 560, "playback_start": 590})
+    events.append({"event": "speech_end", "turn": 8, "t_ns": 1_000 * MS})  # never answered: not a turn
     (turn,) = turns(events)
     assert turn["voice_to_voice_ms"] == 590
     assert turn["stages_ms"] == {"endpointing": 300, "asr": 180, "brain_first_sentence": 20,
@@ -99,15 +106,9 @@ def test_kioskctl_report_reads_an_events_file(tmp_path: Path, capsys: pytest.Cap
 
     from daemon.cli_kioskctl import main
 
-    t = 1_000 * MS
-    events = [
-        {"event": "speech_end", "turn": 3, "t_ns": t, "endpoint_ns": t + 300 * MS},
-        {"event": "asr_final", "turn": 3, "t_ns": t + 400 * MS, "text": "where is the lift"},
-        {"event": "reply", "turn": 3, "t_ns": t + 410 * MS, "source": "faq"},
-        {"event": "sentence", "turn": 3, "t_ns": t + 420 * MS, "text": "Behind you."},
-        {"event": "tts_first_audio", "turn": 3, "t_ns": t + 421 * MS},
-        {"event": "playback_start", "turn": 3, "t_ns": t + 440 * MS},
-    ]
+    events = answered_turn(3, "where is the lift", ["Behind you."], {"endpoint": 300, "asr_final": 400, "reply": 410,
+                                                                     "sentence": 420, "tts_first_audio": 421,
+                                                                     "playback_start": 440})
     path = tmp_path / "events.jsonl"
     path.write_text("".join(json.dumps(e) + "\n" for e in events))
     assert main(["report", str(path)]) == 0
