@@ -95,8 +95,3 @@ def main(argv: list[str] | None = None) -> int:
         args.json.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
         console.print(f"figures written to {args.json}")
     return 0
-
-
-
-if __name__ == "__main__":
-    sys.exit(main())

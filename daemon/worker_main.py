@@ -20,11 +20,6 @@ from daemon.worker_table import BY_NAME
 
 PR_SET_PDEATHSIG = 1
 
-def worker_class(name: str) -> type[Worker]:
-    cls: type[Worker] = importlib.import_module(BY_NAME[name].module).WORKER
-    return cls
-
-
 def _die_with_parent() -> None:
     """If the supervisor is SIGKILLed, its zygote exits and the kernel sends this worker SIGTERM
     (PR_SET_PDEATHSIG), so no orphan keeps the camera, the speaker or a model's memory; the supervisor's
@@ -46,9 +41,12 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format=f"%(asctime)s {spec.name:<5} %(levelname)s %(message)s", stream=sys.stderr
     )
-    if BY_NAME[spec.name].nice:
-        os.nice(BY_NAME[spec.name].nice)
-    return worker_class(spec.name)(spec).run()
+    info = BY_NAME[spec.name]
+    if info.nice:
+        os.nice(info.nice)
+    # Imported only here, so a process loads only its own stage's models.
+    cls: type[Worker] = importlib.import_module(info.module).WORKER
+    return cls(spec).run()
 
 
 def run(spec_path: str) -> None:

