@@ -15,7 +15,8 @@ from pathlib import Path
 
 from setproctitle import setproctitle
 
-from daemon.worker import Worker, WorkerSpec
+from daemon.stage import Stage
+from daemon.worker import WorkerSpec, run_worker
 from daemon.worker_table import BY_NAME
 
 PR_SET_PDEATHSIG = 1
@@ -45,8 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     if info.nice:
         os.nice(info.nice)
     # Imported only here, so a process loads only its own stage's models.
-    cls: type[Worker] = importlib.import_module(info.module).WORKER
-    return cls(spec).run()
+    stage: type[Stage] = importlib.import_module(info.module).WORKER
+    return run_worker(stage, spec)
 
 
 def run(spec_path: str) -> None:

@@ -25,7 +25,7 @@ class Link:
 @dataclass(frozen=True)
 class WorkerInfo:
     name: str
-    module: str  # holds the `Worker` subclass as WORKER, imported only in the worker's own process
+    module: str  # holds the `Stage` subclass as WORKER, imported only in the worker's own process
     sections: tuple[str, ...]  # config sections it reads: a reload that changes one restarts it
     output: Link
     stop_grace_s: float = 5.0  # after `stop`, before SIGKILL

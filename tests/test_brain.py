@@ -1,5 +1,5 @@
-"""The brain worker in-process with the real models: routing, the reply check on what an LLM writes, the
-remote LLM and its fallbacks, FAQ-only mode, follow-ups, and memory."""
+"""The brain stage on a local port (no rings, no bus) with the real models: routing, the reply check on
+what an LLM writes, the remote LLM and its fallbacks, FAQ-only mode, follow-ups, and memory."""
 
 from __future__ import annotations
 
@@ -15,8 +15,7 @@ from llama_cpp._internals import LlamaSampler
 
 from daemon.config import load, resolve
 from daemon.messages import REPLY_END, SENTENCE, TEXT, Message
-from daemon.ring import Ring
-from daemon.worker import WorkerSpec
+from daemon.stage import LocalPort
 from daemon.workers.brain import Brain
 from models.faq import load_dialogue
 from models.sentences import split
@@ -31,23 +30,18 @@ FAQ_ONLY = ["brain.llm.model=null"]
 
 
 @contextmanager
-def brain(runtime_dir: Path, *overrides: str) -> Iterator[tuple[Brain, Ring]]:
-    ring = Ring.create(f"kioskd-test.{os.getpid()}.brain.{time.monotonic_ns()}", 1 << 18)
-    b = Brain(WorkerSpec("brain", runtime_dir, load(overrides=list(overrides)).model_dump(mode="json"), None,
-                         ring.name))
-    try:
-        b.setup()
-        yield b, ring
-    finally:
-        b.bus.close()
-        ring.close()
-        ring.unlink()
+def brain(*overrides: str) -> Iterator[tuple[Brain, LocalPort, Received]]:
+    port = LocalPort(reported=Received())
+    b = Brain(load(overrides=list(overrides)), port)
+    b.setup()
+    assert isinstance(port.reported, Received)
+    yield b, port, port.reported
 
 
-def replies(ring: Ring) -> list[str]:
+def replies(port: LocalPort) -> list[str]:
     """The sentences sent to the voice since the last call, checking each reply is closed once."""
     out, ends = [], 0
-    for m in map(Message.decode, iter(ring.get_nowait, None)):
+    for m in port.take():
         if m.kind == SENTENCE:
             out.append(m.meta["text"])
         ends += m.kind == REPLY_END
@@ -55,61 +49,59 @@ def replies(ring: Ring) -> list[str]:
     return out
 
 
-def ask(b: Brain, ring: Ring, turn: int, question: str) -> list[str]:
+def ask(b: Brain, port: LocalPort, turn: int, question: str) -> list[str]:
     b.handle(Message(TEXT, turn, meta={"text": question}))
-    return replies(ring)
+    return replies(port)
 
 
-def test_llm_replies_leave_no_sampler_behind(runtime_dir: Path, supervisor_messages: Received) -> None:
-    with brain(runtime_dir, *TO_THE_LLM) as (b, ring):
+def test_llm_replies_leave_no_sampler_behind() -> None:
+    with brain(*TO_THE_LLM) as (b, port, reported):
         assert not b.llm.done()  # ready before the LLM has loaded (~1 s); the questions below wait for it
         for turn in (1, 2, 3):
-            assert ask(b, ring, turn, "Can I park here while I open an account?")  # the LLM's, or the referral
-            assert supervisor_messages.first(event="reply", turn=turn)["source"] == "llm"
+            assert ask(b, port, turn, "Can I park here while I open an account?")  # the LLM's, or the referral
+            assert reported.first(event="reply", turn=turn)["source"] == "llm"
         # Each reply's sampler is freed with it, not left for a cyclic collection that may never come.
         assert sum(isinstance(o, LlamaSampler) for o in gc.get_objects()) <= 1
 
 
-def test_a_broken_llm_leaves_the_faq_answering(runtime_dir: Path, supervisor_messages: Received,
-                                               tmp_path: Path) -> None:
+def test_a_broken_llm_leaves_the_faq_answering(tmp_path: Path) -> None:
     broken = tmp_path / "broken.gguf"
     broken.write_bytes(b"GGUF" + os.urandom(4096))
-    with brain(runtime_dir, f"brain.llm.model={broken}") as (b, ring):
-        assert ask(b, ring, 1, "What are your opening hours?")[0].startswith("We are open Monday to Friday")
+    with brain(f"brain.llm.model={broken}") as (b, port, reported):
+        assert ask(b, port, 1, "What are your opening hours?")[0].startswith("We are open Monday to Friday")
         b.router.t = load(overrides=TO_THE_LLM).brain.routing.thresholds()
-        assert ask(b, ring, 2, "Can I park here while I open an account?") == REFERRAL
-        status = supervisor_messages.first(type="status", problem=True)
+        assert ask(b, port, 2, "Can I park here while I open an account?") == REFERRAL
+        status = reported.first(type="status", problem=True)
         assert "broken.gguf" in status["text"]
-        assert [m for m in supervisor_messages if m.get("type") == "status" and m["problem"]] == [status]  # once
+        assert [m for m in reported if m.get("type") == "status" and m["problem"]] == [status]  # once
         # ... and it is what stays shown: the conversation's state does not replace it after a question.
-        supervisor_messages.first(event="reply_end", turn=2)
+        reported.first(event="reply_end", turn=2)
         time.sleep(0.2)  # the bus is in order: whatever the brain said after its reply has arrived by now
-        last = [m for m in supervisor_messages if m.get("type") == "status"][-1]
+        last = [m for m in reported if m.get("type") == "status"][-1]
         assert last == status
 
 
-def test_faq_only_mode_loads_no_llm_and_refers_the_rest(runtime_dir: Path, supervisor_messages: Received) -> None:
-    with brain(runtime_dir, *FAQ_ONLY) as (b, ring):
+def test_faq_only_mode_loads_no_llm_and_refers_the_rest() -> None:
+    with brain(*FAQ_ONLY) as (b, port, reported):
         assert b.llm.done() and b.llm.result() is None
-        assert ask(b, ring, 1, "Where can I take out some money?")[0].startswith("There are two cash machines")
-        assert ask(b, ring, 2, "Hello there!") == ["Hello!", "How can I help you today?"]
-        assert ask(b, ring, 3, "Pretend you are a pirate and tell me a joke.") == REFERRAL
-        assert ask(b, ring, 4, "What's the weather like in Paris?") == REFERRAL
-        assert [supervisor_messages.first(event="reply", turn=t)["source"] for t in (1, 2, 3, 4)] == [
+        assert ask(b, port, 1, "Where can I take out some money?")[0].startswith("There are two cash machines")
+        assert ask(b, port, 2, "Hello there!") == ["Hello!", "How can I help you today?"]
+        assert ask(b, port, 3, "Pretend you are a pirate and tell me a joke.") == REFERRAL
+        assert ask(b, port, 4, "What's the weather like in Paris?") == REFERRAL
+        assert [reported.first(event="reply", turn=t)["source"] for t in (1, 2, 3, 4)] == [
             "faq", "smalltalk", "referral", "referral"]
-        assert not any(m.get("problem") for m in supervisor_messages if m.get("type") == "status")
+        assert not any(m.get("problem") for m in reported if m.get("type") == "status")
 
 
-def test_a_follow_up_is_understood_until_the_conversation_times_out(runtime_dir: Path,
-                                                                   supervisor_messages: Received) -> None:
-    with brain(runtime_dir, *FAQ_ONLY, "brain.conversation_timeout_s=0.5") as (b, ring):
-        parking = ask(b, ring, 1, "Is there parking?")
-        assert ask(b, ring, 2, "For how long?") == parking
-        assert supervisor_messages.first(type="status", text=lambda t: "in a conversation: 2 question(s)" in t)
+def test_a_follow_up_is_understood_until_the_conversation_times_out() -> None:
+    with brain(*FAQ_ONLY, "brain.conversation_timeout_s=0.5") as (b, port, reported):
+        parking = ask(b, port, 1, "Is there parking?")
+        assert ask(b, port, 2, "For how long?") == parking
+        assert reported.first(type="status", text=lambda t: "in a conversation: 2 question(s)" in t)
         time.sleep(0.6)
         b.tick()  # the worker loop's tick ends the idle conversation, and says so
-        assert supervisor_messages.first(type="status", text=lambda t: t.startswith("waiting for a visitor"))
-        assert ask(b, ring, 3, "For how long?") == REFERRAL  # a new visitor: nothing to follow up on
+        assert reported.first(type="status", text=lambda t: t.startswith("waiting for a visitor"))
+        assert ask(b, port, 3, "For how long?") == REFERRAL  # a new visitor: nothing to follow up on
 
 
 @pytest.mark.parametrize(("pieces", "spoken", "rejected"), [
@@ -121,56 +113,53 @@ def test_a_follow_up_is_understood_until_the_conversation_times_out(runtime_dir:
     (["Yes, you can park here. ", "It costs 4 pounds an hour."], ["Yes,", "you can park here."],
      "figures not in the facts: 4 pound"),
 ])
-def test_nothing_the_llm_writes_is_spoken_unchecked(runtime_dir: Path, supervisor_messages: Received,
-                                                    pieces: list[str], spoken: list[str], rejected: str | None) -> None:
+def test_nothing_the_llm_writes_is_spoken_unchecked(pieces: list[str], spoken: list[str], rejected: str | None) -> None:
     script = Script(pieces)
-    with scripted_server(script) as url, brain(runtime_dir, *TO_THE_LLM, *FAQ_ONLY, f"brain.llm.url={url}") as (b, ring):
-        assert ask(b, ring, 7, "Can I park here while I open an account?") == spoken
+    with scripted_server(script) as url, brain(*TO_THE_LLM, *FAQ_ONLY, f"brain.llm.url={url}") as (b, port, reported):
+        assert ask(b, port, 7, "Can I park here while I open an account?") == spoken
         sent = script.requests[0]
         assert sent["stream"] is True and sent["messages"][0]["role"] == "system"
         assert "Customers can park free for one hour" in sent["messages"][0]["content"]  # grounded in the FAQ
-        supervisor_messages.first(event="reply_end", turn=7)
-        reasons = [m["reason"] for m in supervisor_messages if m.get("event") == "reply_rejected"]
+        reported.first(event="reply_end", turn=7)
+        reasons = [m["reason"] for m in reported if m.get("event") == "reply_rejected"]
         assert reasons == [] if rejected is None else len(reasons) == 1 and rejected in reasons[0]
 
 
-def test_a_remote_llm_that_fails_falls_back_to_the_local_model(runtime_dir: Path, supervisor_messages: Received) -> None:
+def test_a_remote_llm_that_fails_falls_back_to_the_local_model() -> None:
     slow = Script(["Yes, you can park free for one hour."], first_delay_s=3.0)
-    with scripted_server(slow) as url, brain(runtime_dir, *TO_THE_LLM, f"brain.llm.url={url}",
-                                             "brain.llm.first_token_timeout_s=0.5") as (b, ring):
+    with scripted_server(slow) as url, brain(*TO_THE_LLM, f"brain.llm.url={url}",
+                                             "brain.llm.first_token_timeout_s=0.5") as (b, port, reported):
         b.llm.result(timeout=60)
         began = time.monotonic_ns()
-        assert ask(b, ring, 1, "Can I park here while I open an account?")
+        assert ask(b, port, 1, "Can I park here while I open an account?")
         # The first sentence did not wait for the slow server's answer (3 s).
-        assert supervisor_messages.first(event="sentence", turn=1)["t_ns"] - began < 2.5e9
-        failed = supervisor_messages.first(event="llm_remote_failed", turn=1)
+        assert reported.first(event="sentence", turn=1)["t_ns"] - began < 2.5e9
+        failed = reported.first(event="llm_remote_failed", turn=1)
         assert "Timeout" in failed["reason"] and not failed["after_text"]
-        assert supervisor_messages.first(event="llm_first_token", turn=1)["backend"] == "local"
+        assert reported.first(event="llm_first_token", turn=1)["backend"] == "local"
 
 
 @pytest.mark.parametrize("piece_delay_s, in_time", [(0.0, True), (0.15, False)])
-def test_a_first_sentence_that_comes_too_late_gives_the_referral(runtime_dir: Path, supervisor_messages: Received,
-                                                                  piece_delay_s: float, in_time: bool) -> None:
+def test_a_first_sentence_that_comes_too_late_gives_the_referral(piece_delay_s: float, in_time: bool) -> None:
     # Nine pieces before the first full stop: 1.2 s at 0.15 s a piece, against a 0.6 s limit.
     words = "Customers can park free for one hour in the garage. "
     script = Script([w + " " for w in words.split()], piece_delay_s=piece_delay_s)
-    with scripted_server(script) as url, brain(runtime_dir, *TO_THE_LLM, *FAQ_ONLY, f"brain.llm.url={url}",
-                                               "brain.llm.first_sentence_s=0.6") as (b, ring):
-        said = ask(b, ring, 1, "Can I park here while I open an account?")
+    with scripted_server(script) as url, brain(*TO_THE_LLM, *FAQ_ONLY, f"brain.llm.url={url}",
+                                               "brain.llm.first_sentence_s=0.6") as (b, port, reported):
+        said = ask(b, port, 1, "Can I park here while I open an account?")
         assert said == (["Customers can park free for one hour in the garage."] if in_time else REFERRAL)
-        cut = [m["reason"] for m in supervisor_messages if m.get("event") == "reply_cut"]
+        cut = [m["reason"] for m in reported if m.get("event") == "reply_cut"]
         assert cut == ([] if in_time else ["no checked sentence within 0.6 s"])
 
 
-def test_a_remote_llm_that_is_not_there_gives_the_referral_in_faq_only_mode(runtime_dir: Path,
-                                                                           supervisor_messages: Received) -> None:
-    with brain(runtime_dir, *TO_THE_LLM, *FAQ_ONLY, "brain.llm.url=http://127.0.0.1:9/v1") as (b, ring):
-        assert ask(b, ring, 1, "Can I park here while I open an account?") == REFERRAL
-        assert "ConnectError" in supervisor_messages.first(event="llm_remote_failed", turn=1)["reason"]
+def test_a_remote_llm_that_is_not_there_gives_the_referral_in_faq_only_mode() -> None:
+    with brain(*TO_THE_LLM, *FAQ_ONLY, "brain.llm.url=http://127.0.0.1:9/v1") as (b, port, reported):
+        assert ask(b, port, 1, "Can I park here while I open an account?") == REFERRAL
+        assert "ConnectError" in reported.first(event="llm_remote_failed", turn=1)["reason"]
 
 
-def test_a_remote_llm_dying_mid_answer_keeps_what_was_said(runtime_dir: Path, supervisor_messages: Received) -> None:
+def test_a_remote_llm_dying_mid_answer_keeps_what_was_said() -> None:
     script = Script(["We are open on Saturday from nine until one. ", "And on", " Sunday"], die_after=2)
-    with scripted_server(script) as url, brain(runtime_dir, *TO_THE_LLM, *FAQ_ONLY, f"brain.llm.url={url}") as (b, ring):
-        assert ask(b, ring, 1, "Are you open at the weekend?") == ["We are open on Saturday from nine until one."]
-        assert supervisor_messages.first(event="llm_remote_failed", turn=1)["after_text"]
+    with scripted_server(script) as url, brain(*TO_THE_LLM, *FAQ_ONLY, f"brain.llm.url={url}") as (b, port, reported):
+        assert ask(b, port, 1, "Are you open at the weekend?") == ["We are open on Saturday from nine until one."]
+        assert reported.first(event="llm_remote_failed", turn=1)["after_text"]

@@ -1,4 +1,4 @@
-"""The worker runtime on its own: heartbeats through a long native step, and their limit; memory given back
+"""The worker runner on its own: heartbeats through a long native step, and their limit; memory given back
 after a reply."""
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from pathlib import Path
 from bench.procs import field_mb
 from daemon.bus import Bus
 from daemon.config import load
-from daemon.worker import HEARTBEAT_S, Worker, WorkerSpec, bus_path
+from daemon.stage import LocalPort, Stage
+from daemon.worker import HEARTBEAT_S, WorkerPort, WorkerSpec, bus_path
 
 
 def _beats(supervisor: Bus) -> int:
@@ -22,7 +23,7 @@ def _beats(supervisor: Bus) -> int:
 
 def test_long_step_heartbeats_for_a_bounded_time(runtime_dir: Path) -> None:
     supervisor = Bus(bus_path(runtime_dir, "supervisor"))
-    worker = Worker(WorkerSpec("brain", runtime_dir, load().model_dump(mode="json")))
+    worker = WorkerPort(WorkerSpec("brain", runtime_dir, load().model_dump(mode="json")))
     try:
         with worker.long_step(limit_s=1.2):
             time.sleep(1.0)  # a blocking call: this thread sends nothing
@@ -33,11 +34,11 @@ def test_long_step_heartbeats_for_a_bounded_time(runtime_dir: Path) -> None:
         time.sleep(2 * HEARTBEAT_S)
         assert _beats(supervisor) == 0  # and nothing is left running after the step
     finally:
-        worker.bus.close()
+        worker.close()
         supervisor.close()
 
 
-def test_release_memory_gives_freed_native_heap_back(runtime_dir: Path) -> None:
+def test_release_memory_gives_freed_native_heap_back() -> None:
     # What a native library leaves after a long sentence: most of many small blocks freed, the few still
     # live scattered among them, so glibc cannot shrink its heap by itself.
     libc = ctypes.CDLL("libc.so.6")
@@ -49,12 +50,11 @@ def test_release_memory_gives_freed_native_heap_back(runtime_dir: Path) -> None:
     live, freed = blocks[::8], [b for i, b in enumerate(blocks) if i % 8]
     for b in freed:
         libc.free(b)
-    worker = Worker(WorkerSpec("voice", runtime_dir, load().model_dump(mode="json")))
+    stage = Stage(load(), LocalPort())
     try:
         before = field_mb("/proc/self/status", "RssAnon:")
-        worker.release_memory()
+        stage.release_memory()
         assert before - field_mb("/proc/self/status", "RssAnon:") >= 50
     finally:
         for b in live:
             libc.free(b)
-        worker.bus.close()

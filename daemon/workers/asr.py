@@ -7,13 +7,13 @@ import threading
 import numpy as np
 
 from daemon.messages import TEXT, UTTERANCE, Message
-from daemon.worker import Worker
+from daemon.stage import Stage
 from models.asr_whisper import WhisperAsr
 from models.completeness import sounds_finished
 from models.vad_silero import SAMPLE_RATE
 
 
-class Asr(Worker):
+class Asr(Stage):
     name = "asr"
 
     def setup(self) -> None:
@@ -34,9 +34,7 @@ class Asr(Worker):
         """`queue` and whatever waits behind it in the ring, less the speculations that newer audio of the
         same visitor already follows (they carried on talking): the decodes of a visitor who pauses often
         would otherwise queue up ahead of their final one."""
-        assert self.ring_in is not None
-        while (data := self.ring_in.get_nowait()) is not None:
-            queue.append(Message.decode(data))
+        queue += self.port.pending()
         queue = [m for m in queue if m.kind == UTTERANCE and not self.is_stale(m.turn)]
         keep = []
         for i, m in enumerate(queue):

@@ -27,7 +27,7 @@ from typing import Any
 from daemon.config import resolve
 from daemon.messages import REPLY_END, SENTENCE, TEXT, Message
 from daemon.paths import cache_dir
-from daemon.worker import Worker
+from daemon.stage import Stage
 from models.conversation import Conversation
 from models.disk_cache import DiskCache
 from models.faq import load_dialogue, load_faq
@@ -40,7 +40,7 @@ from models.routing import Decision, Route, Router
 from models.sentences import split
 
 
-class Brain(Worker):
+class Brain(Stage):
     name = "brain"
 
     def setup(self) -> None:

@@ -20,8 +20,8 @@ from daemon.audio_sources import CHUNK_NS, AudioInputError, Chunk, FileSource, M
 from daemon.echo import EchoReference
 from daemon.endpointing import Kind
 from daemon.messages import REFERENCE, UTTERANCE, Message, new_turn_id
+from daemon.stage import Stage
 from daemon.utterances import Detected, UtteranceDetector
-from daemon.worker import Worker
 from models.aec_speex import SpeexAec
 from models.turn_end import SmartTurn
 from models.vad_silero import CHUNK, SAMPLE_RATE
@@ -34,7 +34,7 @@ REFERENCE_LAG_NS = 35_000_000
 JUDGE_NICE = 5  # added to the smart-turn thread's niceness
 
 
-class Ear(Worker):
+class Ear(Stage):
     name = "ear"
     wait_s = 0.0  # the source paces the loop
 
@@ -93,9 +93,8 @@ class Ear(Worker):
             yield silence, due
 
     def tick(self) -> None:
-        assert self.ring_in is not None
-        while (data := self.ring_in.get_nowait()) is not None:  # every reference piece, before the audio
-            self.handle(Message.decode(data))
+        for msg in self.port.pending():  # every reference piece, before the audio
+            self.handle(msg)
         self._collect_verdict()
         if not self.started or self._ended:
             time.sleep(0.02)

@@ -12,7 +12,7 @@ import numpy as np
 import soxr
 
 from daemon.messages import REFERENCE, REPLY_END, SPEECH, Message
-from daemon.worker import Worker
+from daemon.stage import Stage
 from kiosk.behaviour import Blinker, MouthSmoother
 from kiosk.playback import Clip, Playback, PlayEvent
 from kiosk.portrait import load as load_portrait
@@ -27,7 +27,7 @@ STATS_EVERY_S = 5.0
 VISITOR_CAPTIONS = {"listening": "Listening…", "thinking": "One moment…"}
 
 
-class Face(Worker):
+class Face(Stage):
     name = "face"
     wait_s = 0.0  # the frame clock paces the loop
 
@@ -50,12 +50,12 @@ class Face(Worker):
         self.caption_until = 0.0
         self.reply_done: set[int] = set()
         self.announced: set[int] = set()
-        self.next_frame_ns = time.monotonic_ns()
+        self.next_frame_ns = self.clock.now_ns()
         self.last_ns = self.next_frame_ns
         self.render_ms: list[float] = []
         self.interval_ms: list[float] = []
         self.last_present_ns = 0
-        self.stats_at = time.monotonic() + STATS_EVERY_S
+        self.stats_at = self.next_frame_ns + int(STATS_EVERY_S * 1e9)
         # The playback clock (and the recording) starts now, so a clip can never arrive before it.
         # Frame k of a recording shows time t_ns + k / fps; the mouth box lets tests and benchmarks
         # find the mouth in it.
@@ -79,7 +79,7 @@ class Face(Worker):
         if rate != PLAYBACK_RATE:
             pcm = soxr.resample(pcm, rate, PLAYBACK_RATE)
             tl[:, :2] *= PLAYBACK_RATE / rate
-        self.playback.enqueue(Clip(msg.turn, msg.seq, pcm, tl, msg.meta.get("text", ""), arrival_ns=time.monotonic_ns()))
+        self.playback.enqueue(Clip(msg.turn, msg.seq, pcm, tl, msg.meta.get("text", ""), arrival_ns=self.clock.now_ns()))
 
     def on_command(self, cmd: dict[str, Any]) -> None:
         if cmd.get("type") == "visitor":
@@ -94,7 +94,7 @@ class Face(Worker):
     def on_interrupt(self, turn: int) -> None:
         for ev in self.playback.drop_upto(turn):
             # The supervisor closes the interrupted turn; this says when the speaker fell silent.
-            self.emit("playback_stop", ev.clip.turn, time.monotonic_ns(), reason="interrupted")
+            self.emit("playback_stop", ev.clip.turn, self.clock.now_ns(), reason="interrupted")
         self.reply_done = {t for t in self.reply_done if t > turn}
 
     # -- turn bookkeeping -----------------------------------------------------------------------
@@ -117,15 +117,13 @@ class Face(Worker):
             self.caption = ev.clip.text
             self.caption_until = float("inf")
         else:
-            self.caption_until = time.monotonic() + CAPTION_HOLD_S
+            self.caption_until = self.clock.now_ns() + CAPTION_HOLD_S * 1e9
             self._maybe_done(turn)
 
     # -- frame loop -----------------------------------------------------------------------------
     def tick(self) -> None:
-        now = time.monotonic_ns()
-        if now < self.next_frame_ns:
-            time.sleep((self.next_frame_ns - now) / 1e9)
-            now = time.monotonic_ns()
+        self.clock.sleep_until(self.next_frame_ns)
+        now = self.clock.now_ns()
         start_ns = self.playback.t0_ns + self.playback.played * 1_000_000_000 // PLAYBACK_RATE
         pcm, events = self.playback.advance(now)
         if self.recorder is not None:
@@ -143,7 +141,7 @@ class Face(Worker):
         jaw, width = self.mouth.step(target, (now - self.last_ns) / 1e9)
         self.last_ns = now
         face = self.rig.render(Pose(jaw=jaw, width=width, blink=self.blinker.value(now / 1e9)))
-        if time.monotonic() > self.caption_until:
+        if now > self.caption_until:
             self.caption = ""
         caption = self.caption or VISITOR_CAPTIONS.get(self.visitor) or (self.config.face.greeting if self.started else "")
         if not self.config.face.captions:
@@ -158,7 +156,7 @@ class Face(Worker):
             index = (now - self.playback.t0_ns) // self.frame_ns
             self.recorder.video(self.screen.bgrx(), int(index))
         self.render_ms.append(round((time.monotonic_ns() - t0) / 1e6, 1))
-        if time.monotonic() >= self.stats_at:
+        if now >= self.stats_at:
             self._stats()
 
     def _stats(self) -> None:
@@ -169,7 +167,7 @@ class Face(Worker):
                   p99_ms=round(float(np.percentile(ms, 99)), 1), render_ms=self.render_ms, interval_ms=self.interval_ms)
         self.render_ms = []
         self.interval_ms = []
-        self.stats_at = time.monotonic() + STATS_EVERY_S
+        self.stats_at = self.clock.now_ns() + int(STATS_EVERY_S * 1e9)
 
     def teardown(self) -> None:
         if self.render_ms:

@@ -15,7 +15,7 @@ import time
 from daemon.config import resolve
 from daemon.messages import REPLY_END, SENTENCE, SPEECH, Message
 from daemon.paths import cache_dir
-from daemon.worker import Worker
+from daemon.stage import Stage
 from models.disk_cache import DiskCache
 from models.faq import load_dialogue, load_faq
 from models.registry import EMBEDDED_PREFIX
@@ -27,7 +27,7 @@ from models.tts_piper import PiperTts, Speech
 from models.visemes import timeline
 
 
-class Voice(Worker):
+class Voice(Stage):
     name = "voice"
 
     def setup(self) -> None:
