@@ -19,6 +19,7 @@ import av
 import numpy as np
 
 from bench.stats import pct
+from daemon.events import Event
 
 ONSET = 0.3  # fraction of the reply's peak that counts as "opening" / "sounding"
 FIRST = 0.1  # fraction of the reply's peak that counts as the first movement / the first audible sound
@@ -44,7 +45,7 @@ def onsets(signal: np.ndarray, fraction: float = ONSET) -> np.ndarray:
 
 
 def analyse(record: Path, events: list[dict[str, Any]]) -> dict[str, Any]:
-    clock = next(e for e in events if e["event"] == "clock_start")
+    clock = next(e for e in events if e["event"] == Event.CLOCK_START)
     mouths, audio, rate, fps = _decode(record, clock["mouth_box"])
     step = round(rate * STEP_S)
     step_s = step / rate  # the envelope's real step (44 samples at 22.05 kHz is 1.995 ms, not 2: over a
@@ -57,8 +58,8 @@ def analyse(record: Path, events: list[dict[str, Any]]) -> dict[str, Any]:
     def frame_of(t_ns: int) -> float:
         return (t_ns - clock["t_ns"]) / 1e9 * fps
 
-    starts = {e["turn"]: e["t_ns"] for e in events if e["event"] == "playback_start"}
-    ends = {e["turn"]: e["t_ns"] for e in events if e["event"] == "turn_end" and e.get("answered")}
+    starts = {e["turn"]: e["t_ns"] for e in events if e["event"] == Event.PLAYBACK_START}
+    ends = {e["turn"]: e["t_ns"] for e in events if e["event"] == Event.TURN_END and e.get("answered")}
     first_moves, offsets = [], []
     for turn, start_ns in starts.items():
         if turn not in ends:

@@ -26,6 +26,7 @@ from bench.procs import Sample, sample
 from daemon import config as config_mod
 from daemon import events as events_mod
 from daemon.control import ControlError, request
+from daemon.events import Event
 from daemon.paths import control_socket
 
 SAMPLES = Path(__file__).resolve().parent.parent / "configs" / "samples"
@@ -120,7 +121,7 @@ class Kiosk:
         seen = len(self.events.events)
         self._hear(first)
         deadline = time.monotonic() + TURN_TIMEOUT_S
-        while not any(e["event"] == "playback_start" for e in self.events.events[seen:]):
+        while not any(e["event"] == Event.PLAYBACK_START for e in self.events.events[seen:]):
             if time.monotonic() > deadline:
                 raise BenchError(f"{first}: no reply to interrupt within {TURN_TIMEOUT_S:.0f} s")
             self.events.poll()
@@ -137,13 +138,13 @@ class Kiosk:
         deadline = time.monotonic() + TURN_TIMEOUT_S
         while time.monotonic() < deadline:
             for ev in self.events.poll():
-                if ev["event"] == "hear_failed":
+                if ev["event"] == Event.HEAR_FAILED:
                     raise BenchError(f"{wav}: {ev.get('error')}")
-                if ev["event"] == "speech_start":
+                if ev["event"] == Event.SPEECH_START:
                     opened.add(ev["turn"])
-                elif ev["event"] == "turn_end":
+                elif ev["event"] == Event.TURN_END:
                     ended.add(ev["turn"])
-                elif ev["event"] == "hear_end":
+                elif ev["event"] == Event.HEAR_END:
                     heard = True
             if heard and opened <= ended:
                 return sorted(opened)
@@ -243,7 +244,7 @@ def _results(opts: BenchOptions, cfg: config_mod.Config, kiosk: Kiosk, workdir: 
              samples: list[tuple[float, Sample]], asked: int, wall: float, console: Console) -> dict[str, Any]:
     events = kiosk.events.events
     turns = events_mod.turns(events)
-    ready = next(e for e in events if e["event"] == "ready")
+    ready = next(e for e in events if e["event"] == Event.READY)
     last = samples[-1][1]
     first_cpu = samples[0][1].cpu_s
     result: dict[str, Any] = {
@@ -281,7 +282,7 @@ def _results(opts: BenchOptions, cfg: config_mod.Config, kiosk: Kiosk, workdir: 
     if opts.soak_s:
         warm = samples[min(WARMUP_TURNS, len(samples) - 1)][1]
         window_fps = [round(1000 / (sum(e["interval_ms"]) / len(e["interval_ms"])), 1)
-                      for e in events if e["event"] == "frame_stats" and e.get("interval_ms")]
+                      for e in events if e["event"] == Event.FRAME_STATS and e.get("interval_ms")]
         step = max(1, len(samples) // SERIES_POINTS)
         result["soak"] = {"duration_s": round(wall), **_growth(warm, last),
                           "fps_min": min(window_fps), "fps_max": max(window_fps),

@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from daemon.events import Event
+
 
 def pct(values: Iterable[float], *qs: int) -> dict[str, float] | None:
     """{"p50": .., "p95": ..} (or the asked percentiles), rounded to 0.1; None when there are no values."""
@@ -19,8 +21,8 @@ def pct(values: Iterable[float], *qs: int) -> dict[str, float] | None:
 
 def frames(events: list[dict[str, Any]]) -> dict[str, Any]:
     """Frame render time p50/p99, present-interval p99 and the achieved frame rate over the run."""
-    render = [x for e in events if e["event"] == "frame_stats" for x in e.get("render_ms", [])]
-    interval = [x for e in events if e["event"] == "frame_stats" for x in e.get("interval_ms", [])]
+    render = [x for e in events if e["event"] == Event.FRAME_STATS for x in e.get("render_ms", [])]
+    interval = [x for e in events if e["event"] == Event.FRAME_STATS for x in e.get("interval_ms", [])]
     return {
         "frame_ms": pct(render, 50, 99),
         "frame_interval_ms": pct(interval, 50, 99),
@@ -34,12 +36,12 @@ def barge_ins(events: list[dict[str, Any]]) -> list[float]:
     stopped nothing and is not counted."""
     out = []
     for i, ev in enumerate(events):
-        if ev["event"] != "barge_in":
+        if ev["event"] != Event.BARGE_IN:
             continue
         for later in events[i:]:
-            if later["event"] == "playback_stop" and later.get("reason") == "interrupted":
+            if later["event"] == Event.PLAYBACK_STOP and later.get("reason") == "interrupted":
                 out.append((later["t_ns"] - ev["speech_start_ns"]) / 1e6)
                 break
-            if later["event"] == "speech_end" and later.get("turn") == ev["turn"]:
+            if later["event"] == Event.SPEECH_END and later.get("turn") == ev["turn"]:
                 break
     return out

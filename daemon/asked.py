@@ -11,6 +11,8 @@ import time
 from collections import OrderedDict
 from typing import Any
 
+from daemon.events import Event
+
 KEPT = 16
 
 
@@ -29,13 +31,13 @@ class AskedTurns:
         if rec is None:
             return
         name = ev["event"]
-        if name == "reply":
+        if name == Event.REPLY:
             rec["source"] = ev.get("source")
-        elif name == "sentence":
+        elif name == Event.SENTENCE:
             if rec["first_sentence_ms"] is None:
                 rec["first_sentence_ms"] = round((ev["t_ns"] - rec["t0_ns"]) / 1e6, 1)
             rec["sentences"].append(ev.get("text", ""))
-        elif name in ("reply_end", "turn_end"):
+        elif name in (Event.REPLY_END, Event.TURN_END):
             rec["done"] = True
 
     def answer(self, turn: int) -> dict[str, Any] | None:

@@ -1,17 +1,54 @@
-"""Structured events: written as JSON lines when asked, and logged; latency figures are computed from them."""
+"""Structured events: the vocabulary (every name a stage or the supervisor reports, defined here once),
+written as JSON lines when asked and logged; latency figures are computed from them."""
 
 from __future__ import annotations
 
 import json
 import logging
 from collections.abc import Iterable
+from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any
 
 log = logging.getLogger("kioskd.events")
 
+
+class Event(StrEnum):
+    """What happened, as the `event` field of a report; fields beside it are named where it is emitted."""
+
+    READY = "ready"  # supervisor: every worker is ready (boot_ms)
+    HEAR_START = "hear_start"  # ear: an audio file is being played in as the microphone
+    HEAR_FAILED = "hear_failed"  # ear: that file cannot be played
+    HEAR_END = "hear_end"  # ear: the file has been heard to its end
+    INPUT_END = "input_end"  # ear: no more input will come (a file, not a microphone)
+    SPEECH_START = "speech_start"  # ear: a visitor began to speak (opens a turn)
+    SPEECH_PAUSE = "speech_pause"  # ear: a first pause, judged at once
+    SPEECH_DISCARDED = "speech_discarded"  # ear: too short to be speech
+    SPEECH_END = "speech_end"  # ear: the utterance is over (t_ns: last voiced sample; endpoint_ns: decision)
+    TURN_AUDIO = "turn_audio"  # ear: smart-turn's verdict on a pause
+    TURN_AUDIO_FAILED = "turn_audio_failed"  # ear: smart-turn could not judge it
+    BARGE_IN = "barge_in"  # ear: the visitor spoke over the reply
+    ASR_SPECULATIVE = "asr_speculative"  # asr: transcript at a pause, and whether it sounds finished
+    ASR_SKIPPED = "asr_skipped"  # asr: a speculation the visitor's later words made void
+    ASR_FINAL = "asr_final"  # asr: the utterance's transcript
+    REPLY = "reply"  # brain: the routing decision (source, entry, score, reason)
+    LLM_FIRST_TOKEN = "llm_first_token"  # brain: the LLM's first piece (backend)
+    LLM_REMOTE_FAILED = "llm_remote_failed"  # brain: the remote LLM failed (reason, after_text)
+    REPLY_REJECTED = "reply_rejected"  # brain: an LLM sentence failed the reply check
+    REPLY_CUT = "reply_cut"  # brain: an LLM reply stopped before its end
+    SENTENCE = "sentence"  # brain: a sentence sent to the voice (text, seq)
+    REPLY_END = "reply_end"  # brain: the reply is complete (sentences)
+    TTS_FIRST_AUDIO = "tts_first_audio"  # voice: the reply's first sentence is audio (synth_ms, cached)
+    CLOCK_START = "clock_start"  # face: the playback and recording clock's origin (fps, mouth_box)
+    PLAYBACK_START = "playback_start"  # face: the reply's first sample is played
+    PLAYBACK_STOP = "playback_stop"  # face: the speaker fell silent on an interrupt
+    FRAME_STATS = "frame_stats"  # face: render times and present intervals of the last frames
+    TURN_END = "turn_end"  # face (or asr, supervisor): the turn is over (answered, reason)
+
+
 # Events worth a log line; frame statistics and the like go to the JSONL file only.
-_LOGGED = {"speech_start", "speech_end", "asr_final", "sentence", "playback_start", "turn_end", "ready"}
+_LOGGED = {Event.SPEECH_START, Event.SPEECH_END, Event.ASR_FINAL, Event.SENTENCE, Event.PLAYBACK_START,
+           Event.TURN_END, Event.READY}
 
 
 class EventLog:
@@ -41,11 +78,11 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
 # Stage -> (from event[field], to event[field]); each stage starts where the previous one ended, so the
 # stages of a turn add up to its voice-to-voice latency.
 STAGES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
-    "endpointing": (("speech_end", "t_ns"), ("speech_end", "endpoint_ns")),
-    "asr": (("speech_end", "endpoint_ns"), ("asr_final", "t_ns")),
-    "brain_first_sentence": (("asr_final", "t_ns"), ("sentence", "t_ns")),
-    "voice_first_audio": (("sentence", "t_ns"), ("tts_first_audio", "t_ns")),
-    "playback_start": (("tts_first_audio", "t_ns"), ("playback_start", "t_ns")),
+    "endpointing": ((Event.SPEECH_END, "t_ns"), (Event.SPEECH_END, "endpoint_ns")),
+    "asr": ((Event.SPEECH_END, "endpoint_ns"), (Event.ASR_FINAL, "t_ns")),
+    "brain_first_sentence": ((Event.ASR_FINAL, "t_ns"), (Event.SENTENCE, "t_ns")),
+    "voice_first_audio": ((Event.SENTENCE, "t_ns"), (Event.TTS_FIRST_AUDIO, "t_ns")),
+    "playback_start": ((Event.TTS_FIRST_AUDIO, "t_ns"), (Event.PLAYBACK_START, "t_ns")),
 }
 
 
@@ -57,11 +94,11 @@ def turns(events: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     for ev in events:
         if ev.get("turn") is not None:
             first.setdefault(ev["turn"], {}).setdefault(ev["event"], ev)
-            if ev["event"] == "sentence":
+            if ev["event"] == Event.SENTENCE:
                 said.setdefault(ev["turn"], []).append(ev.get("text", ""))
     out = []
     for turn, evs in first.items():
-        if "speech_end" not in evs or "playback_start" not in evs:
+        if Event.SPEECH_END not in evs or Event.PLAYBACK_START not in evs:
             continue
         stages = {}
         for name, ((ev_a, f_a), (ev_b, f_b)) in STAGES.items():
@@ -69,10 +106,10 @@ def turns(events: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
                 stages[name] = (evs[ev_b][f_b] - evs[ev_a][f_a]) / 1e6
         out.append({
             "turn": turn,
-            "transcript": evs.get("asr_final", {}).get("text", ""),
+            "transcript": evs.get(Event.ASR_FINAL, {}).get("text", ""),
             "said": said.get(turn, []),
-            "source": evs.get("reply", {}).get("source"),
-            "voice_to_voice_ms": (evs["playback_start"]["t_ns"] - evs["speech_end"]["t_ns"]) / 1e6,
+            "source": evs.get(Event.REPLY, {}).get("source"),
+            "voice_to_voice_ms": (evs[Event.PLAYBACK_START]["t_ns"] - evs[Event.SPEECH_END]["t_ns"]) / 1e6,
             "stages_ms": stages,
         })
     return sorted(out, key=lambda t: t["turn"])

@@ -19,7 +19,7 @@ from daemon.asked import AskedTurns
 from daemon.bus import Bus
 from daemon.config import Config, ConfigError
 from daemon.control import ControlServer
-from daemon.events import EventLog
+from daemon.events import Event, EventLog
 from daemon.lifecycle import Lifecycle, State
 from daemon.messages import new_turn_id
 from daemon.notify import monotonic_usec, notify, watchdog_interval
@@ -298,7 +298,7 @@ class Supervisor:
                 case Interrupt():
                     self._broadcast({"type": "interrupt", "turn": c.upto})
                 case TurnClosed():
-                    self.events.write({"event": "turn_end", "turn": c.turn, "t_ns": time.monotonic_ns(),
+                    self.events.write({"event": Event.TURN_END, "turn": c.turn, "t_ns": time.monotonic_ns(),
                                        "answered": False, "reason": c.reason})
                 case Finish():
                     self.stop(c.reason, c.code)
@@ -356,7 +356,7 @@ class Supervisor:
     def _all_ready(self) -> None:
         self.ready = True
         boot_ms = (time.monotonic_ns() - self._boot_ns) / 1e6
-        self.events.write({"event": "ready", "turn": None, "t_ns": time.monotonic_ns(), "boot_ms": round(boot_ms)})
+        self.events.write({"event": Event.READY, "turn": None, "t_ns": time.monotonic_ns(), "boot_ms": round(boot_ms)})
         for name in PIPELINE:
             self.bus.send(bus_path(self.run_dir, name), {"type": "start"}, wait_s=COMMAND_WAIT_S)
         notify(READY="1", STATUS="listening")

@@ -7,10 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from daemon.events import Event
+
 LINGER_S = 0.6  # keep the face on screen a moment after the last reply, so recordings end calmly
 # Event -> what the face should show about the visitor's turn.
-VISITOR_STATE = {"speech_start": "listening", "speech_end": "thinking", "speech_discarded": "idle",
-                 "playback_start": "idle", "turn_end": "idle"}
+VISITOR_STATE = {Event.SPEECH_START: "listening", Event.SPEECH_END: "thinking", Event.SPEECH_DISCARDED: "idle",
+                 Event.PLAYBACK_START: "idle", Event.TURN_END: "idle"}
 
 
 @dataclass(frozen=True)
@@ -59,20 +61,20 @@ class TurnTracker:
         if name in VISITOR_STATE:
             # The face shows that it is listening, then thinking, until the reply plays.
             out.append(Tell("face", {"type": "visitor", "state": VISITOR_STATE[name]}))
-        if name == "barge_in":
+        if name == Event.BARGE_IN:
             out += self.interrupt(turn - 1, "the visitor spoke over the reply")
-        elif name == "asr_speculative":
+        elif name == Event.ASR_SPECULATIVE:
             out.append(Tell("ear", {"type": "words", "turn": turn, "finished": ev["finished"],
                                     "pause_ns": ev["pause_ns"]}))
-        elif name == "speech_end":
+        elif name == Event.SPEECH_END:
             self.open.add(turn)
-        elif name == "turn_end":
+        elif name == Event.TURN_END:
             self.open.discard(turn)
             if ev.get("answered"):
                 self.answered += 1
                 if self.turns_wanted is not None and self.answered >= self.turns_wanted:
                     self._finish_after_linger(f"{self.answered} turn(s) answered", now)
-        elif name == "input_end":
+        elif name == Event.INPUT_END:
             self._input_end_at = now
         if self._input_end_at is not None and not self.open:
             self._finish_after_linger("audio input ended and every turn is answered", now)

@@ -32,3 +32,20 @@ def test_the_kiosk_never_imports_the_bench() -> None:
     assert len(files) > 40
     upward = {str(f.relative_to(ROOT)): sorted(n for n in _imported(f) if n.split(".")[0] == "bench") for f in files}
     assert {f: names for f, names in upward.items() if names} == {}
+
+
+def test_every_event_is_named_once_in_the_vocabulary() -> None:
+    """Stages emit members of daemon.events.Event, never a bare string, and every member is emitted
+    somewhere: a renamed or forgotten event fails here, not in a benchmark that finds no such turns."""
+    from daemon.events import Event
+
+    bare, used = [], set()
+    for f in (ROOT / "daemon").rglob("*.py"):
+        for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "Event":
+                used.add(node.attr)
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "emit"
+                    and node.args and isinstance(node.args[0], ast.Constant)):
+                bare.append(f"{f.relative_to(ROOT)}:{node.lineno} {node.args[0].value!r}")
+    assert bare == []
+    assert {e.name for e in Event} - used == set()

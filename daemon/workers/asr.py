@@ -6,6 +6,7 @@ import threading
 
 import numpy as np
 
+from daemon.events import Event
 from daemon.messages import TEXT, UTTERANCE, Message
 from daemon.stage import Stage
 from models.asr_whisper import WhisperAsr
@@ -39,7 +40,7 @@ class Asr(Stage):
         keep = []
         for i, m in enumerate(queue):
             if m.meta.get("speculative") and any(later.turn == m.turn for later in queue[i + 1 :]):
-                self.emit("asr_skipped", m.turn, pause_ns=m.t_ns)
+                self.emit(Event.ASR_SKIPPED, m.turn, pause_ns=m.t_ns)
             else:
                 keep.append(m)
         return keep
@@ -50,15 +51,15 @@ class Asr(Stage):
             # utterance at once or give a hesitating visitor more time.
             text = self._transcribe(msg.payload)
             self.speculation = (msg.turn, msg.t_ns, text)
-            self.emit("asr_speculative", msg.turn, text=text, finished=sounds_finished(text), pause_ns=msg.t_ns)
+            self.emit(Event.ASR_SPECULATIVE, msg.turn, text=text, finished=sounds_finished(text), pause_ns=msg.t_ns)
             return
         turn, voiced_end, text = self.speculation
         reused = (turn, voiced_end) == (msg.turn, msg.t_ns)  # nothing was said after the pause
         if not reused:
             text = self._transcribe(msg.payload)
-        self.emit("asr_final", msg.turn, text=text, speculative=reused)
+        self.emit(Event.ASR_FINAL, msg.turn, text=text, speculative=reused)
         if not text:
-            self.emit("turn_end", msg.turn, answered=False, reason="nothing recognised")
+            self.emit(Event.TURN_END, msg.turn, answered=False, reason="nothing recognised")
             return
         self.send(Message(TEXT, msg.turn, meta={"text": text}))
 

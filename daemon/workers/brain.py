@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from daemon.config import resolve
+from daemon.events import Event
 from daemon.messages import REPLY_END, SENTENCE, TEXT, Message
 from daemon.paths import cache_dir
 from daemon.stage import Stage
@@ -101,7 +102,7 @@ class Brain(Stage):
 
     def answer(self, turn: int, question: str) -> None:
         d = self.router.route(question, self.conversation.previous_question)
-        self.emit("reply", turn, source=d.route.value, entry=d.entry, score=round(d.score, 3), reason=d.reason)
+        self.emit(Event.REPLY, turn, source=d.route.value, entry=d.entry, score=round(d.score, 3), reason=d.reason)
         if d.route is Route.LLM:
             said = self._speak(turn, self._generate(turn, question, d))
             if not said:
@@ -130,11 +131,11 @@ class Brain(Stage):
         pieces = self._in_time(self._pieces(turn, chat, c.max_tokens, c.temperature), released, c.first_sentence_s)
         try:
             for sentence in checked_sentences(pieces, self.checker, facts, d.question,
-                                              lambda reason: self.emit("reply_rejected", turn, reason=reason)):
+                                              lambda reason: self.emit(Event.REPLY_REJECTED, turn, reason=reason)):
                 released.append(sentence)
                 yield sentence
         except ReplyCut as cut:  # what was complete is said; the unfinished sentence is not
-            self.emit("reply_cut", turn, reason=str(cut))
+            self.emit(Event.REPLY_CUT, turn, reason=str(cut))
 
     @staticmethod
     def _in_time(pieces: Iterator[str], released: list[str], limit_s: float) -> Iterator[str]:
@@ -156,7 +157,7 @@ class Brain(Stage):
                     yield from self._relay(turn, "remote", self.remote.stream(chat, max_tokens, temperature), relayed)
                     return
                 except LlmUnavailable as exc:
-                    self.emit("llm_remote_failed", turn, reason=str(exc), after_text=bool(relayed))
+                    self.emit(Event.LLM_REMOTE_FAILED, turn, reason=str(exc), after_text=bool(relayed))
                     if relayed:  # the rest of the answer is lost with the server
                         raise ReplyCut(str(exc)) from None
             try:
@@ -170,7 +171,7 @@ class Brain(Stage):
         """Pass pieces on (noting them in `relayed`) until the turn is interrupted; obey commands between."""
         for piece in pieces:
             if not relayed:
-                self.emit("llm_first_token", turn, backend=backend)
+                self.emit(Event.LLM_FIRST_TOKEN, turn, backend=backend)
             relayed.append(piece)
             self.poll_commands()
             if self.is_stale(turn):
@@ -182,14 +183,14 @@ class Brain(Stage):
         for text in sentences:
             if self.is_stale(turn):
                 break
-            self.emit("sentence", turn, text=text, seq=len(said))
+            self.emit(Event.SENTENCE, turn, text=text, seq=len(said))
             self.send(Message(SENTENCE, turn, len(said), meta={"text": text}))
             said.append(text)
         return said
 
     def _end(self, turn: int, said: list[str]) -> None:
         self.send(Message(REPLY_END, turn, len(said)))
-        self.emit("reply_end", turn, sentences=len(said))
+        self.emit(Event.REPLY_END, turn, sentences=len(said))
 
 
 WORKER = Brain

@@ -19,6 +19,7 @@ import numpy as np
 from daemon.audio_sources import CHUNK_NS, AudioInputError, Chunk, FileSource, MicSource, MicUnavailable
 from daemon.echo import EchoReference
 from daemon.endpointing import Kind
+from daemon.events import Event
 from daemon.messages import REFERENCE, UTTERANCE, Message, new_turn_id
 from daemon.stage import Stage
 from daemon.utterances import Detected, UtteranceDetector
@@ -78,9 +79,9 @@ class Ear(Stage):
         try:
             source = FileSource(path)
         except AudioInputError as exc:
-            self.emit("hear_failed", error=str(exc))
+            self.emit(Event.HEAR_FAILED, error=str(exc))
             return
-        self.emit("hear_start", path=str(path), audio_ms=round(len(source.pcm) * 1000 / SAMPLE_RATE))
+        self.emit(Event.HEAR_START, path=str(path), audio_ms=round(len(source.pcm) * 1000 / SAMPLE_RATE))
         self.injected = itertools.chain(source.chunks(), self._silence_until_endpoint())
 
     def _silence_until_endpoint(self) -> Iterator[Chunk]:
@@ -103,7 +104,7 @@ class Ear(Stage):
             chunk = next(self.injected, None)
             if chunk is None:
                 self.injected = None
-                self.emit("hear_end")
+                self.emit(Event.HEAR_END)
             else:
                 self._process(*chunk)
             return
@@ -155,29 +156,29 @@ class Ear(Stage):
                 and t_ns - self.speech_start_ns >= c.vad.barge_in_ms * 1_000_000:
             # The visitor has kept talking over the reply: stop it (the supervisor interrupts older turns).
             self.barged = True
-            self.emit("barge_in", self.turn, t_ns, speech_start_ns=self.speech_start_ns)
+            self.emit(Event.BARGE_IN, self.turn, t_ns, speech_start_ns=self.speech_start_ns)
 
     def _on_endpoint(self, ep: Detected, t_ns: int) -> None:
         if ep.kind is Kind.START:
             self.turn = new_turn_id()
             self.speech_start_ns = ep.t_ns
             self.barged = False
-            self.emit("speech_start", self.turn, ep.t_ns)
+            self.emit(Event.SPEECH_START, self.turn, ep.t_ns)
         elif ep.kind is Kind.PAUSE:
             # Probably the end: let ASR start now; if the visitor carries on, the speculation is discarded.
             assert ep.audio is not None
-            self.emit("speech_pause", self.turn, ep.t_ns)
+            self.emit(Event.SPEECH_PAUSE, self.turn, ep.t_ns)
             self.send(Message(UTTERANCE, self.turn, t_ns=ep.t_ns, meta={"speculative": True}, payload=ep.audio.tobytes()))
             if self.turn_model is not None:
                 self.to_judge = (self.turn, ep.t_ns, ep.audio)
                 self._collect_verdict()
         elif ep.kind is Kind.DISCARD:
-            self.emit("speech_discarded", self.turn, ep.t_ns)
+            self.emit(Event.SPEECH_DISCARDED, self.turn, ep.t_ns)
         else:
             assert ep.audio is not None
             audio = ep.audio
             # endpoint_ns: capture time of the chunk that completed the trailing silence (endpointing cost).
-            self.emit("speech_end", self.turn, ep.t_ns, endpoint_ns=t_ns, audio_ms=round(len(audio) / SAMPLE_RATE * 1000),
+            self.emit(Event.SPEECH_END, self.turn, ep.t_ns, endpoint_ns=t_ns, audio_ms=round(len(audio) / SAMPLE_RATE * 1000),
                       cut=ep.cut)
             self.send(Message(UTTERANCE, self.turn, t_ns=ep.t_ns, payload=audio.tobytes()))
 
@@ -190,9 +191,9 @@ class Ear(Stage):
             try:
                 p = verdict.result()
             except Exception as exc:  # a model failing at run time leaves the transcript to judge
-                self.emit("turn_audio_failed", turn, error=str(exc))
+                self.emit(Event.TURN_AUDIO_FAILED, turn, error=str(exc))
             else:
-                self.emit("turn_audio", turn, probability=round(p, 3), pause_ns=pause_ns,
+                self.emit(Event.TURN_AUDIO, turn, probability=round(p, 3), pause_ns=pause_ns,
                           ms=round((time.monotonic_ns() - asked_ns) / 1e6, 1))
                 if turn == self.turn:
                     self.detector.audio(p, pause_ns)
@@ -209,7 +210,7 @@ class Ear(Stage):
         for chunk in self._silence_until_endpoint():
             self._process(*chunk)
         self._ended = True
-        self.emit("input_end")
+        self.emit(Event.INPUT_END)
 
 
 WORKER = Ear

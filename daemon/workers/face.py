@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import soxr
 
+from daemon.events import Event
 from daemon.messages import REFERENCE, REPLY_END, SPEECH, Message
 from daemon.stage import Stage
 from kiosk.behaviour import Blinker, MouthSmoother
@@ -61,7 +62,7 @@ class Face(Stage):
         # find the mouth in it.
         self.playback = Playback(PLAYBACK_RATE, self.next_frame_ns, self.speaker)
         x0, y0, x1, y1 = self.rig.mouth_box()
-        self.emit("clock_start", t_ns=self.next_frame_ns, fps=c.fps,
+        self.emit(Event.CLOCK_START, t_ns=self.next_frame_ns, fps=c.fps,
                   mouth_box=[x0 + self.rect.x, y0 + self.rect.y, x1 + self.rect.x, y1 + self.rect.y])
 
     # -- input ----------------------------------------------------------------------------------
@@ -94,7 +95,7 @@ class Face(Stage):
     def on_interrupt(self, turn: int) -> None:
         for ev in self.playback.drop_upto(turn):
             # The supervisor closes the interrupted turn; this says when the speaker fell silent.
-            self.emit("playback_stop", ev.clip.turn, self.clock.now_ns(), reason="interrupted")
+            self.emit(Event.PLAYBACK_STOP, ev.clip.turn, self.clock.now_ns(), reason="interrupted")
         self.reply_done = {t for t in self.reply_done if t > turn}
 
     # -- turn bookkeeping -----------------------------------------------------------------------
@@ -105,7 +106,7 @@ class Face(Stage):
     def _maybe_done(self, turn: int) -> None:
         if turn in self.reply_done and not self._pending(turn):
             self.reply_done.discard(turn)
-            self.emit("turn_end", turn, answered=turn in self.announced)
+            self.emit(Event.TURN_END, turn, answered=turn in self.announced)
             self.announced.discard(turn)
 
     def _on_play(self, ev: PlayEvent) -> None:
@@ -113,7 +114,7 @@ class Face(Stage):
         if ev.kind == "start":
             if turn not in self.announced:
                 self.announced.add(turn)
-                self.emit("playback_start", turn, ev.t_ns, seq=ev.clip.seq)
+                self.emit(Event.PLAYBACK_START, turn, ev.t_ns, seq=ev.clip.seq)
             self.caption = ev.clip.text
             self.caption_until = float("inf")
         else:
@@ -163,7 +164,7 @@ class Face(Stage):
         """Every frame's render time (draw + present + record) and the interval between presents: the
         benchmark computes percentiles over a whole run from these."""
         ms = np.asarray(self.render_ms)
-        self.emit("frame_stats", frames=len(ms), p50_ms=round(float(np.percentile(ms, 50)), 1),
+        self.emit(Event.FRAME_STATS, frames=len(ms), p50_ms=round(float(np.percentile(ms, 50)), 1),
                   p99_ms=round(float(np.percentile(ms, 99)), 1), render_ms=self.render_ms, interval_ms=self.interval_ms)
         self.render_ms = []
         self.interval_ms = []

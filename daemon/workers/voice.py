@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 
 from daemon.config import resolve
+from daemon.events import Event
 from daemon.messages import REPLY_END, SENTENCE, SPEECH, Message
 from daemon.paths import cache_dir
 from daemon.stage import Stage
@@ -64,7 +65,7 @@ class Voice(Stage):
             with self.long_step():  # one ONNX run: a long sentence on a loaded machine can outlast the hang limit
                 speech = self.tts.synthesize(speakable(text))
         if msg.seq == 0:
-            self.emit("tts_first_audio", msg.turn, synth_ms=round((time.monotonic_ns() - t0) / 1e6, 1),
+            self.emit(Event.TTS_FIRST_AUDIO, msg.turn, synth_ms=round((time.monotonic_ns() - t0) / 1e6, 1),
                       audio_ms=round(len(speech.pcm) * 1000 / speech.rate), cached=text in self.cache)
         meta = {"text": text, "rate": speech.rate, "timeline": timeline(speech.phonemes).tolist()}
         self.send(Message(SPEECH, msg.turn, msg.seq, meta=meta, payload=speech.pcm.tobytes()))
