@@ -19,6 +19,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from daemon.commands import Command, Interrupt, Report, Start, Status, encode
 from daemon.config import Config
 from daemon.messages import Message
 
@@ -63,7 +64,7 @@ class Port(Protocol):
 
     def send(self, msg: Message) -> bool: ...
 
-    def report(self, msg: dict[str, Any]) -> None:
+    def report(self, msg: Report | Status) -> None:
         """An event or a status line for the supervisor."""
         ...
 
@@ -107,7 +108,7 @@ class Stage:
     def tick(self) -> None:
         """Runs every loop iteration, input or not."""
 
-    def on_command(self, cmd: dict[str, Any]) -> None:
+    def on_command(self, cmd: Command) -> None:
         """A command other than the common ones."""
 
     def on_interrupt(self, turn: int) -> None:
@@ -117,15 +118,15 @@ class Stage:
         """Release devices and files; runs on every exit path."""
 
     # -- what the runner calls ---------------------------------------------------------------
-    def command(self, cmd: dict[str, Any]) -> None:
-        kind = cmd.get("type")
-        if kind == "start":
-            self.started = True
-        elif kind == "interrupt":
-            self.dropped_upto = max(self.dropped_upto, int(cmd["turn"]))
-            self.on_interrupt(self.dropped_upto)
-        else:
-            self.on_command(cmd)
+    def command(self, cmd: Command) -> None:
+        match cmd:
+            case Start():
+                self.started = True
+            case Interrupt(turn=turn):
+                self.dropped_upto = max(self.dropped_upto, turn)
+                self.on_interrupt(self.dropped_upto)
+            case _:
+                self.on_command(cmd)
 
     def is_stale(self, turn: int) -> bool:
         """Interrupted work; turn 0 marks messages that belong to no turn (the echo reference)."""
@@ -133,13 +134,12 @@ class Stage:
 
     # -- services for stages -----------------------------------------------------------------
     def emit(self, event: str, turn: int | None = None, t_ns: int | None = None, **fields: Any) -> None:
-        self.port.report({"type": "event", "worker": self.name, "event": event, "turn": turn,
-                          "t_ns": t_ns if t_ns is not None else self.clock.now_ns(), **fields})
+        self.port.report(Report(self.name, event, turn, t_ns if t_ns is not None else self.clock.now_ns(), fields))
 
     def status(self, text: str, problem: bool = False) -> None:
         """A human sentence about this stage's condition, for kioskctl status and the log; a problem is
         also shown on screen until the stage reports a status that is not one."""
-        self.port.report({"type": "status", "worker": self.name, "text": text, "problem": problem})
+        self.port.report(Status(self.name, text, problem))
 
     def send(self, msg: Message) -> bool:
         ok = self.port.send(msg)
@@ -164,20 +164,21 @@ class Stage:
 
 @dataclass
 class LocalPort:
-    """A port in the same process: what a stage sends and reports is kept in lists, input waiting for
-    `pending` is put in `inbox`, and commands wait in `commands` until the stage polls."""
+    """A port in the same process: what a stage sends and reports is kept in lists (reports as the bus
+    would carry them), input waiting for `pending` is put in `inbox`, and commands wait in `commands`
+    until the stage polls."""
 
     reported: list[dict[str, Any]] = field(default_factory=list)
     sent: list[Message] = field(default_factory=list)
     inbox: deque[Message] = field(default_factory=deque)
-    commands: deque[dict[str, Any]] = field(default_factory=deque)
+    commands: deque[Command] = field(default_factory=deque)
 
     def send(self, msg: Message) -> bool:
         self.sent.append(msg)
         return True
 
-    def report(self, msg: dict[str, Any]) -> None:
-        self.reported.append(msg)
+    def report(self, msg: Report | Status) -> None:
+        self.reported.append(encode(msg))
 
     def pending(self) -> Iterator[Message]:
         while self.inbox:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from daemon import commands as cmds
 from daemon.asked import AskedTurns
 from daemon.bus import Bus
 from daemon.config import Config, ConfigError
@@ -160,7 +161,7 @@ class Supervisor:
             w = self.workers.get(name)
             if w is None or w.proc.poll() is not None:
                 continue
-            self.bus.send(bus_path(self.run_dir, name), {"type": "stop"}, wait_s=COMMAND_WAIT_S)
+            self.bus.send(bus_path(self.run_dir, name), cmds.Stop(), wait_s=COMMAND_WAIT_S)
             try:
                 w.proc.wait(timeout=BY_NAME[name].stop_grace_s)
             except subprocess.TimeoutExpired:
@@ -256,7 +257,7 @@ class Supervisor:
     def _restart_planned(self, name: str) -> None:
         w = self.workers[name]
         if w.proc.poll() is None:
-            self.bus.send(bus_path(self.run_dir, name), {"type": "stop"}, wait_s=COMMAND_WAIT_S)
+            self.bus.send(bus_path(self.run_dir, name), cmds.Stop(), wait_s=COMMAND_WAIT_S)
             try:
                 w.proc.wait(timeout=BY_NAME[name].stop_grace_s)
             except subprocess.TimeoutExpired:
@@ -296,7 +297,7 @@ class Supervisor:
                 case Tell():
                     self._tell(c.worker, c.cmd)
                 case Interrupt():
-                    self._broadcast({"type": "interrupt", "turn": c.upto})
+                    self._broadcast(cmds.Interrupt(c.upto))
                 case TurnClosed():
                     self.events.write({"event": Event.TURN_END, "turn": c.turn, "t_ns": time.monotonic_ns(),
                                        "answered": False, "reason": c.reason})
@@ -304,29 +305,28 @@ class Supervisor:
                     self.stop(c.reason, c.code)
 
     def _tell_face(self, worker: str, text: str, problem: bool) -> None:
-        self._tell("face", {"type": "status", "worker": worker, "text": text, "problem": problem})
+        self._tell("face", cmds.Status(worker, text, problem))
 
-    def _tell(self, name: str, cmd: dict[str, Any]) -> None:
+    def _tell(self, name: str, cmd: cmds.Command) -> None:
         w = self.workers.get(name)
         if w is not None and w.life.state is State.RUNNING:
             self.bus.send(bus_path(self.run_dir, name), cmd, wait_s=COMMAND_WAIT_S)
 
-    def _broadcast(self, cmd: dict[str, Any]) -> None:
+    def _broadcast(self, cmd: cmds.Command) -> None:
         for name in PIPELINE:
             self.bus.send(bus_path(self.run_dir, name), cmd, wait_s=COMMAND_WAIT_S)
 
-    def _on_bus(self, msg: dict[str, Any]) -> None:
-        w = self.workers.get(msg.get("worker", ""))
+    def _on_bus(self, msg: cmds.Command) -> None:
+        w = self.workers.get(getattr(msg, "worker", ""))
         if w is None:
             return
         now = time.monotonic()
-        kind = msg["type"]
         # A heartbeat counts from when it was sent (same monotonic clock): one that waited in the queue
         # while the worker stopped must not push the hang verdict later.
-        w.life.beat(msg["t_ns"] / 1e9 if kind == "heartbeat" and "t_ns" in msg else now)
-        if kind == "ready":
+        w.life.beat(msg.t_ns / 1e9 if isinstance(msg, cmds.Heartbeat) else now)
+        if isinstance(msg, cmds.Ready):
             # What a (re)start costs: the worker's setup is its models; the rest is Python and imports.
-            start_ms, setup_ms = round((now - w.life.started_at) * 1000), msg.get("setup_ms")
+            start_ms, setup_ms = round((now - w.life.started_at) * 1000), msg.setup_ms
             log.info("%s ready %d ms after spawn (setup %s ms)", w.name, start_ms, setup_ms)
             self.events.write({"event": "worker_ready", "turn": None, "t_ns": time.monotonic_ns(), "worker": w.name,
                                "start_ms": start_ms, "setup_ms": setup_ms})
@@ -335,16 +335,16 @@ class Supervisor:
                 self._restarted(w, now)
             elif all(x.life.state is State.RUNNING for x in self.workers.values()):
                 self._all_ready()
-        elif kind == "status":
-            w.status = msg["text"]
+        elif isinstance(msg, cmds.Status):
+            w.status = msg.text
             log.info("%s: %s", w.name, w.status)
             if w.name != "face":
-                self._tell_face(w.name, w.status, bool(msg.get("problem")))
-        elif kind == "event":
-            self._on_event(msg)
+                self._tell_face(w.name, w.status, msg.problem)
+        elif isinstance(msg, cmds.Report):
+            self._on_event(msg.record())
 
     def _restarted(self, w: WorkerState, now: float) -> None:
-        self.bus.send(bus_path(self.run_dir, w.name), {"type": "start"}, wait_s=COMMAND_WAIT_S)
+        self.bus.send(bus_path(self.run_dir, w.name), cmds.Start(), wait_s=COMMAND_WAIT_S)
         down_ms = round((now - w.exited_at) * 1000) if w.exited_at is not None else None
         self.events.write({"event": "worker_restart", "turn": None, "t_ns": time.monotonic_ns(), "worker": w.name,
                            "restarts": w.life.restarts, "down_ms": down_ms})
@@ -358,11 +358,10 @@ class Supervisor:
         boot_ms = (time.monotonic_ns() - self._boot_ns) / 1e6
         self.events.write({"event": Event.READY, "turn": None, "t_ns": time.monotonic_ns(), "boot_ms": round(boot_ms)})
         for name in PIPELINE:
-            self.bus.send(bus_path(self.run_dir, name), {"type": "start"}, wait_s=COMMAND_WAIT_S)
+            self.bus.send(bus_path(self.run_dir, name), cmds.Start(), wait_s=COMMAND_WAIT_S)
         notify(READY="1", STATUS="listening")
 
     def _on_event(self, ev: dict[str, Any]) -> None:
-        ev.pop("type", None)
         self.events.write(ev)
         self.asked.on_event(ev)
         self._apply(self.turns.on_event(ev, time.monotonic()))
@@ -375,7 +374,8 @@ class Supervisor:
         self._apply(self.turns.interrupt(turn - 1, f"superseded by kioskctl {cmd}"))
         if cmd == "ask":
             self.asked.open(turn)
-        self.bus.send(bus_path(self.run_dir, "brain"), {"type": cmd, "turn": turn, "text": text}, wait_s=COMMAND_WAIT_S)
+        request = cmds.Ask(turn, text) if cmd == "ask" else cmds.Say(turn, text)
+        self.bus.send(bus_path(self.run_dir, "brain"), request, wait_s=COMMAND_WAIT_S)
         return {"ok": True, "turn": turn}
 
     def _on_request(self, req: dict[str, Any]) -> dict[str, Any]:
@@ -409,7 +409,7 @@ class Supervisor:
             path = Path(str(req.get("path", "")))
             if not path.is_absolute() or not path.is_file():
                 return {"ok": False, "error": f"hear needs the absolute path of an audio file (got {str(path)!r})"}
-            self.bus.send(bus_path(self.run_dir, "ear"), {"type": "hear", "path": str(path)}, wait_s=COMMAND_WAIT_S)
+            self.bus.send(bus_path(self.run_dir, "ear"), cmds.Hear(str(path)), wait_s=COMMAND_WAIT_S)
             return {"ok": True}
         if cmd == "reload":
             return self.reload()

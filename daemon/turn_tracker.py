@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from daemon.commands import Command as BusCommand
+from daemon.commands import Visitor, Words
 from daemon.events import Event
 
 LINGER_S = 0.6  # keep the face on screen a moment after the last reply, so recordings end calmly
@@ -20,7 +22,7 @@ class Tell:
     """A command for one worker, if it is running."""
 
     worker: str
-    cmd: dict[str, Any]
+    cmd: BusCommand
 
 
 @dataclass(frozen=True)
@@ -60,12 +62,11 @@ class TurnTracker:
         out: list[Command] = []
         if name in VISITOR_STATE:
             # The face shows that it is listening, then thinking, until the reply plays.
-            out.append(Tell("face", {"type": "visitor", "state": VISITOR_STATE[name]}))
+            out.append(Tell("face", Visitor(VISITOR_STATE[name])))
         if name == Event.BARGE_IN:
             out += self.interrupt(turn - 1, "the visitor spoke over the reply")
         elif name == Event.ASR_SPECULATIVE:
-            out.append(Tell("ear", {"type": "words", "turn": turn, "finished": ev["finished"],
-                                    "pause_ns": ev["pause_ns"]}))
+            out.append(Tell("ear", Words(turn, ev["finished"], ev["pause_ns"])))
         elif name == Event.SPEECH_END:
             self.open.add(turn)
         elif name == Event.TURN_END:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from daemon.bus import Bus
+from daemon.commands import Heartbeat, Ready, Report, Status, Stop
 from daemon.config import Config
 from daemon.messages import Message
 from daemon.ring import Ring
@@ -76,12 +77,11 @@ class WorkerPort:
         assert self.ring_out is not None, f"{self.name} has no output ring"
         return self.ring_out.put(msg.encode())
 
-    def report(self, msg: dict[str, Any]) -> None:
+    def report(self, msg: Report | Status) -> None:
         self.bus.send(self._supervisor, msg, wait_s=EVENT_WAIT_S)
 
     def ready(self, setup_ms: int) -> None:
-        self.bus.send(self._supervisor, {"type": "ready", "worker": self.name, "setup_ms": setup_ms},
-                      wait_s=EVENT_WAIT_S)
+        self.bus.send(self._supervisor, Ready(self.name, setup_ms), wait_s=EVENT_WAIT_S)
 
     def pending(self) -> Iterator[Message]:
         if self.ring_in is not None:
@@ -96,12 +96,12 @@ class WorkerPort:
         now = time.monotonic()
         if force or now - self._last_beat >= HEARTBEAT_S:
             self._last_beat = now
-            self.bus.send(self._supervisor, {"type": "heartbeat", "worker": self.name, "t_ns": time.monotonic_ns()})
+            self.bus.send(self._supervisor, Heartbeat(self.name, time.monotonic_ns()))
 
     def poll(self, stage: Stage) -> None:
         self.heartbeat()
         while (cmd := self.bus.recv()) is not None:
-            if cmd.get("type") == "stop":
+            if isinstance(cmd, Stop):
                 self.running = False
             else:
                 stage.command(cmd)

@@ -1,5 +1,4 @@
-"""What a test's stand-in for the supervisor received from a worker run in-process (tests/conftest.py's
-supervisor_messages fixture fills it)."""
+"""What a stage run in-process reported, as the supervisor would receive it (a LocalPort's `reported`)."""
 
 from __future__ import annotations
 
@@ -8,7 +7,7 @@ from typing import Any
 
 
 class Received(list[dict[str, Any]]):
-    """Messages a drain thread appends to, in order."""
+    """Reports in order; `first` waits, for a stage that reports from a thread of its own."""
 
     def first(self, **fields: Any) -> dict[str, Any]:
         """The first message with these field values (or values a callable accepts), waiting up to 5 s for it."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from daemon.commands import Visitor, Words
 from daemon.turn_tracker import LINGER_S, Finish, Interrupt, Tell, TurnClosed, TurnTracker
 
 
@@ -13,10 +14,10 @@ def ev(name: str, turn: int | None = None, **fields: Any) -> dict[str, Any]:
 
 def test_the_face_follows_the_visitor_and_the_ear_hears_the_words_verdict() -> None:
     t = TurnTracker()
-    assert t.on_event(ev("speech_start", 5), 0.0) == [Tell("face", {"type": "visitor", "state": "listening"})]
+    assert t.on_event(ev("speech_start", 5), 0.0) == [Tell("face", Visitor("listening"))]
     assert t.on_event(ev("asr_speculative", 5, finished=True, pause_ns=42), 0.1) == [
-        Tell("ear", {"type": "words", "turn": 5, "finished": True, "pause_ns": 42})]
-    assert t.on_event(ev("speech_end", 5), 0.2) == [Tell("face", {"type": "visitor", "state": "thinking"})]
+        Tell("ear", Words(5, True, 42))]
+    assert t.on_event(ev("speech_end", 5), 0.2) == [Tell("face", Visitor("thinking"))]
     assert t.open == {5}
     assert t.on_event(ev("sentence", 5, text="Hello."), 0.3) == []
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bench.procs import field_mb
 from daemon.bus import Bus
+from daemon.commands import Heartbeat
 from daemon.config import load
 from daemon.stage import LocalPort, Stage
 from daemon.worker import HEARTBEAT_S, WorkerPort, WorkerSpec, bus_path
@@ -17,7 +18,7 @@ from daemon.worker import HEARTBEAT_S, WorkerPort, WorkerSpec, bus_path
 def _beats(supervisor: Bus) -> int:
     n = 0
     while (msg := supervisor.recv()) is not None:
-        n += msg["type"] == "heartbeat"
+        n += isinstance(msg, Heartbeat)
     return n
 
 

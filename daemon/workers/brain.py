@@ -22,8 +22,8 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any
 
+from daemon.commands import Ask, Command, Say
 from daemon.config import resolve
 from daemon.events import Event
 from daemon.messages import REPLY_END, SENTENCE, TEXT, Message
@@ -89,12 +89,12 @@ class Brain(Stage):
         if msg.kind == TEXT:
             self.answer(msg.turn, msg.meta["text"])
 
-    def on_command(self, cmd: dict[str, Any]) -> None:
-        if cmd.get("type") == "say":
-            turn = int(cmd["turn"])
-            self._end(turn, self._speak(turn, split(str(cmd["text"]))))
-        elif cmd.get("type") == "ask":
-            self.answer(int(cmd["turn"]), str(cmd["text"]))
+    def on_command(self, cmd: Command) -> None:
+        match cmd:
+            case Say(turn=turn, text=text):
+                self._end(turn, self._speak(turn, split(text)))
+            case Ask(turn=turn, text=text):
+                self.answer(turn, text)
 
     def tick(self) -> None:
         if self.conversation.expire():

@@ -12,11 +12,11 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from daemon.audio_sources import CHUNK_NS, AudioInputError, Chunk, FileSource, MicSource, MicUnavailable
+from daemon.commands import Command, Hear, Words
 from daemon.echo import EchoReference
 from daemon.endpointing import Kind
 from daemon.events import Event
@@ -66,12 +66,12 @@ class Ear(Stage):
         if msg.kind == REFERENCE:
             self.echo.add(msg.t_ns, np.frombuffer(msg.payload, np.int16), int(msg.meta["rate"]))
 
-    def on_command(self, cmd: dict[str, Any]) -> None:
-        if cmd.get("type") == "words":
-            if cmd.get("turn") == self.turn:
-                self.detector.words(bool(cmd["finished"]), int(cmd["pause_ns"]))
-        elif cmd.get("type") == "hear":
-            self._inject(Path(str(cmd["path"])))
+    def on_command(self, cmd: Command) -> None:
+        match cmd:
+            case Words(turn=turn, finished=finished, pause_ns=pause_ns) if turn == self.turn:
+                self.detector.words(finished, pause_ns)
+            case Hear(path=path):
+                self._inject(Path(path))
 
     def _inject(self, path: Path) -> None:
         """`kioskctl hear FILE`: play a recording into the ear now, as if spoken into the microphone

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import soxr
 
+from daemon.commands import Command, Status, Visitor
 from daemon.events import Event
 from daemon.messages import REFERENCE, REPLY_END, SPEECH, Message
 from daemon.stage import Stage
@@ -82,14 +82,13 @@ class Face(Stage):
             tl[:, :2] *= PLAYBACK_RATE / rate
         self.playback.enqueue(Clip(msg.turn, msg.seq, pcm, tl, msg.meta.get("text", ""), arrival_ns=self.clock.now_ns()))
 
-    def on_command(self, cmd: dict[str, Any]) -> None:
-        if cmd.get("type") == "visitor":
-            self.visitor = str(cmd["state"])
-        elif cmd.get("type") == "status":
-            worker, text = str(cmd["worker"]), str(cmd["text"])
-            if cmd.get("problem"):
+    def on_command(self, cmd: Command) -> None:
+        match cmd:
+            case Visitor(state=state):
+                self.visitor = state
+            case Status(worker=worker, text=text, problem=True):
                 self.problems[worker] = text
-            else:
+            case Status(worker=worker):
                 self.problems.pop(worker, None)
 
     def on_interrupt(self, turn: int) -> None:
