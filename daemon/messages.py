@@ -1,6 +1,8 @@
-"""Messages that travel through the rings: kind, turn, seq, t_ns, small metadata and a binary payload.
+"""What travels through the rings: a typed body (one frozen dataclass per kind) in an envelope that says
+which turn it belongs to, its place in the turn and its time.
 
-Wire format: u32 little-endian header length, a JSON header, then the raw payload (PCM as int16).
+Wire format, the one codec: u32 little-endian header length, a JSON header (`kind`, `turn`, `seq`,
+`t_ns` and the body's small fields), then the body's PCM as raw int16. Receivers `match` on the body.
 """
 
 from __future__ import annotations
@@ -8,50 +10,99 @@ from __future__ import annotations
 import json
 import struct
 import time
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar
+
+import numpy as np
 
 _LEN = struct.Struct("<I")
 
-# Kinds on the data path, in pipeline order.
-UTTERANCE = "utterance"  # ear -> asr: int16 PCM of one spoken question (16 kHz mono)
-TEXT = "text"  # asr -> brain: the transcript
-SAY = "say"  # supervisor -> brain (via the bus): speak this text verbatim
-SENTENCE = "sentence"  # brain -> voice: one reply sentence
-SPEECH = "speech"  # voice -> face: int16 PCM of one sentence + viseme timeline
-REPLY_END = "reply_end"  # brain -> voice -> face: the turn's reply is complete
-REFERENCE = "reference"  # face -> ear (turn 0): the samples the speaker played, the echo reference
+
+@dataclass(frozen=True)
+class Utterance:
+    """ear -> asr: one spoken question (16 kHz mono int16); speculative: the visitor only paused."""
+
+    kind: ClassVar[str] = "utterance"
+    pcm: bytes
+    speculative: bool = False
+
+
+@dataclass(frozen=True)
+class Text:
+    """asr -> brain: the transcript."""
+
+    kind: ClassVar[str] = "text"
+    text: str
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """brain -> voice: one reply sentence (the envelope's seq is its place in the reply)."""
+
+    kind: ClassVar[str] = "sentence"
+    text: str
+
+
+@dataclass(frozen=True)
+class Speech:
+    """voice -> face: one sentence as int16 PCM at `rate`, its viseme timeline (rows of start sample,
+    end sample, jaw, width) and its text for the caption."""
+
+    kind: ClassVar[str] = "speech"
+    pcm: bytes
+    rate: int
+    timeline: tuple[tuple[float, ...], ...]
+    text: str
+
+    def samples(self) -> np.ndarray:
+        return np.frombuffer(self.pcm, np.int16)
+
+
+@dataclass(frozen=True)
+class ReplyEnd:
+    """brain -> voice -> face: the turn's reply is complete."""
+
+    kind: ClassVar[str] = "reply_end"
+
+
+@dataclass(frozen=True)
+class Reference:
+    """face -> ear (turn 0): the samples the speaker played from the envelope's t_ns, the echo reference."""
+
+    kind: ClassVar[str] = "reference"
+    pcm: bytes
+    rate: int
+
+
+Body = Utterance | Text | Sentence | Speech | ReplyEnd | Reference
+_BY_KIND: dict[str, type[Any]] = {b.kind: b for b in (Utterance, Text, Sentence, Speech, ReplyEnd, Reference)}
 
 
 @dataclass(frozen=True)
 class Message:
-    kind: str
+    body: Body
     turn: int
     seq: int = 0
     t_ns: int = field(default_factory=time.monotonic_ns)
-    meta: dict[str, Any] = field(default_factory=dict)
-    payload: bytes = b""
 
     def encode(self) -> bytes:
-        header = json.dumps(
-            {"kind": self.kind, "turn": self.turn, "seq": self.seq, "t_ns": self.t_ns, "meta": self.meta},
-            separators=(",", ":"),
-        ).encode()
-        return _LEN.pack(len(header)) + header + self.payload
+        small = {f.name: getattr(self.body, f.name) for f in fields(self.body) if f.name != "pcm"}
+        header = json.dumps({"kind": self.body.kind, "turn": self.turn, "seq": self.seq, "t_ns": self.t_ns, **small},
+                            separators=(",", ":")).encode()
+        return _LEN.pack(len(header)) + header + getattr(self.body, "pcm", b"")
 
     @classmethod
     def decode(cls, data: bytes | memoryview) -> Message:
         data = bytes(data)
         (n,) = _LEN.unpack_from(data)
         header = json.loads(data[_LEN.size : _LEN.size + n])
-        return cls(
-            kind=header["kind"],
-            turn=header["turn"],
-            seq=header["seq"],
-            t_ns=header["t_ns"],
-            meta=header["meta"],
-            payload=data[_LEN.size + n :],
-        )
+        body_class = _BY_KIND[header.pop("kind")]
+        envelope = {k: header.pop(k) for k in ("turn", "seq", "t_ns")}
+        if "pcm" in {f.name for f in fields(body_class)}:
+            header["pcm"] = data[_LEN.size + n :]
+        if "timeline" in header:
+            header["timeline"] = tuple(tuple(row) for row in header["timeline"])
+        return cls(body_class(**header), **envelope)
 
 
 def new_turn_id() -> int:

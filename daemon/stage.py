@@ -144,7 +144,7 @@ class Stage:
     def send(self, msg: Message) -> bool:
         ok = self.port.send(msg)
         if not ok:
-            self.log.warning("output full: dropped %s of turn %s", msg.kind, msg.turn)
+            self.log.warning("output full: dropped %s of turn %s", msg.body.kind, msg.turn)
         return ok
 
     def poll_commands(self) -> None:

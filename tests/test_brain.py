@@ -14,7 +14,7 @@ import pytest
 from llama_cpp._internals import LlamaSampler
 
 from daemon.config import load, resolve
-from daemon.messages import REPLY_END, SENTENCE, TEXT, Message
+from daemon.messages import Message, ReplyEnd, Sentence, Text
 from daemon.stage import LocalPort
 from daemon.workers.brain import Brain
 from models.faq import load_dialogue
@@ -42,15 +42,15 @@ def replies(port: LocalPort) -> list[str]:
     """The sentences sent to the voice since the last call, checking each reply is closed once."""
     out, ends = [], 0
     for m in port.take():
-        if m.kind == SENTENCE:
-            out.append(m.meta["text"])
-        ends += m.kind == REPLY_END
+        if isinstance(m.body, Sentence):
+            out.append(m.body.text)
+        ends += isinstance(m.body, ReplyEnd)
     assert ends == 1, f"{ends} reply ends"
     return out
 
 
 def ask(b: Brain, port: LocalPort, turn: int, question: str) -> list[str]:
-    b.handle(Message(TEXT, turn, meta={"text": question}))
+    b.handle(Message(Text(question), turn))
     return replies(port)
 
 

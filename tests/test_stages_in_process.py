@@ -12,7 +12,7 @@ import numpy as np
 
 from bench import av_sync
 from daemon.config import load
-from daemon.messages import REPLY_END, SENTENCE, Message
+from daemon.messages import Message, ReplyEnd, Sentence, Speech
 from daemon.stage import LocalPort, ManualClock
 from daemon.workers.face import Face
 from daemon.workers.voice import Voice
@@ -32,10 +32,10 @@ def test_voice_and_face_render_a_reply_in_one_process_faster_than_real_time(tmp_
     began = time.monotonic()
     try:
         for seq, text in enumerate(SENTENCES):
-            voice.handle(Message(SENTENCE, 1, seq, meta={"text": text}))
-        voice.handle(Message(REPLY_END, 1, len(SENTENCES)))
+            voice.handle(Message(Sentence(text), 1, seq))
+        voice.handle(Message(ReplyEnd(), 1, len(SENTENCES)))
         speech = voice_port.take()
-        spoken_s = sum(len(m.payload) // 2 / m.meta["rate"] for m in speech[:-1])
+        spoken_s = sum(len(m.body.samples()) / m.body.rate for m in speech if isinstance(m.body, Speech))
         for _ in range(15):  # half a second of the face at rest before it speaks
             face.tick()
         for msg in speech:

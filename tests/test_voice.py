@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from daemon.config import load, resolve
-from daemon.messages import SENTENCE, SPEECH, Message
+from daemon.messages import Message, Sentence, Speech
 from daemon.stage import LocalPort
 from daemon.workers.voice import Voice
 from models.faq import load_dialogue, load_faq
@@ -28,11 +28,11 @@ def test_openers_play_at_once_and_are_kept_on_disk(tmp_path: Path, monkeypatch: 
     assert "Of course," in voice.cache and split(dialogue.referral)[0] in voice.cache
     assert all(split(i.answer)[0] in voice.cache for i in dialogue.smalltalk)
     assert not any(e.answer in voice.cache for e in load_faq(resolve(load().brain.faq)))  # cache_faq=false
-    voice.handle(Message(SENTENCE, 1, meta={"text": "Of course,"}))
-    voice.handle(Message(SENTENCE, 2, meta={"text": "Of course not."}))
+    voice.handle(Message(Sentence("Of course,"), 1))
+    voice.handle(Message(Sentence("Of course not."), 2))
     out = port.take()
-    assert [m.kind for m in out] == [SPEECH, SPEECH]
-    assert all(len(m.payload) > 4000 for m in out)  # real audio, not an empty stand-in
+    assert [type(m.body) for m in out] == [Speech, Speech]
+    assert all(isinstance(m.body, Speech) and len(m.body.pcm) > 4000 for m in out)  # real audio, not an empty stand-in
     assert isinstance(port.reported, Received)
     opener = port.reported.first(event="tts_first_audio", turn=1)
     other = port.reported.first(event="tts_first_audio", turn=2)

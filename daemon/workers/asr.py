@@ -7,7 +7,7 @@ import threading
 import numpy as np
 
 from daemon.events import Event
-from daemon.messages import TEXT, UTTERANCE, Message
+from daemon.messages import Message, Text, Utterance
 from daemon.stage import Stage
 from models.asr_whisper import WhisperAsr
 from models.completeness import sounds_finished
@@ -28,40 +28,40 @@ class Asr(Stage):
         self.speculation: tuple[int, int, str] = (0, 0, "")  # turn, last voiced sample, transcript
 
     def handle(self, msg: Message) -> None:
-        for utterance in self._without_stale([msg]):
-            self._decode(utterance)
+        for heard, utterance in self._without_stale([msg]):
+            self._decode(heard, utterance)
 
-    def _without_stale(self, queue: list[Message]) -> list[Message]:
+    def _without_stale(self, queue: list[Message]) -> list[tuple[Message, Utterance]]:
         """`queue` and whatever waits behind it in the ring, less the speculations that newer audio of the
         same visitor already follows (they carried on talking): the decodes of a visitor who pauses often
         would otherwise queue up ahead of their final one."""
         queue += self.port.pending()
-        queue = [m for m in queue if m.kind == UTTERANCE and not self.is_stale(m.turn)]
+        heard = [(m, m.body) for m in queue if isinstance(m.body, Utterance) and not self.is_stale(m.turn)]
         keep = []
-        for i, m in enumerate(queue):
-            if m.meta.get("speculative") and any(later.turn == m.turn for later in queue[i + 1 :]):
+        for i, (m, utterance) in enumerate(heard):
+            if utterance.speculative and any(later.turn == m.turn for later, _ in heard[i + 1 :]):
                 self.emit(Event.ASR_SKIPPED, m.turn, pause_ns=m.t_ns)
             else:
-                keep.append(m)
+                keep.append((m, utterance))
         return keep
 
-    def _decode(self, msg: Message) -> None:
-        if msg.meta.get("speculative"):
+    def _decode(self, msg: Message, utterance: Utterance) -> None:
+        if utterance.speculative:
             # A first pause: transcribe now, and say whether it sounds finished so the ear can end the
             # utterance at once or give a hesitating visitor more time.
-            text = self._transcribe(msg.payload)
+            text = self._transcribe(utterance.pcm)
             self.speculation = (msg.turn, msg.t_ns, text)
             self.emit(Event.ASR_SPECULATIVE, msg.turn, text=text, finished=sounds_finished(text), pause_ns=msg.t_ns)
             return
         turn, voiced_end, text = self.speculation
         reused = (turn, voiced_end) == (msg.turn, msg.t_ns)  # nothing was said after the pause
         if not reused:
-            text = self._transcribe(msg.payload)
+            text = self._transcribe(utterance.pcm)
         self.emit(Event.ASR_FINAL, msg.turn, text=text, speculative=reused)
         if not text:
             self.emit(Event.TURN_END, msg.turn, answered=False, reason="nothing recognised")
             return
-        self.send(Message(TEXT, msg.turn, meta={"text": text}))
+        self.send(Message(Text(text), msg.turn))
 
     def _transcribe(self, payload: bytes) -> str:
         with self.long_step():  # one decode of a long utterance on a loaded machine can outlast the hang limit

@@ -26,7 +26,7 @@ from pathlib import Path
 from daemon.commands import Ask, Command, Say
 from daemon.config import resolve
 from daemon.events import Event
-from daemon.messages import REPLY_END, SENTENCE, TEXT, Message
+from daemon.messages import Message, ReplyEnd, Sentence, Text
 from daemon.paths import cache_dir
 from daemon.stage import Stage
 from models.conversation import Conversation
@@ -86,8 +86,9 @@ class Brain(Stage):
         self.llm.set_result(llm)
 
     def handle(self, msg: Message) -> None:
-        if msg.kind == TEXT:
-            self.answer(msg.turn, msg.meta["text"])
+        match msg.body:
+            case Text(text=text):
+                self.answer(msg.turn, text)
 
     def on_command(self, cmd: Command) -> None:
         match cmd:
@@ -184,12 +185,12 @@ class Brain(Stage):
             if self.is_stale(turn):
                 break
             self.emit(Event.SENTENCE, turn, text=text, seq=len(said))
-            self.send(Message(SENTENCE, turn, len(said), meta={"text": text}))
+            self.send(Message(Sentence(text), turn, len(said)))
             said.append(text)
         return said
 
     def _end(self, turn: int, said: list[str]) -> None:
-        self.send(Message(REPLY_END, turn, len(said)))
+        self.send(Message(ReplyEnd(), turn, len(said)))
         self.emit(Event.REPLY_END, turn, sentences=len(said))
 
 

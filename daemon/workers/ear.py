@@ -20,7 +20,7 @@ from daemon.commands import Command, Hear, Words
 from daemon.echo import EchoReference
 from daemon.endpointing import Kind
 from daemon.events import Event
-from daemon.messages import REFERENCE, UTTERANCE, Message, new_turn_id
+from daemon.messages import Message, Reference, Utterance, new_turn_id
 from daemon.stage import Stage
 from daemon.utterances import Detected, UtteranceDetector
 from models.aec_speex import SpeexAec
@@ -63,8 +63,9 @@ class Ear(Stage):
         self._ended = False
 
     def handle(self, msg: Message) -> None:
-        if msg.kind == REFERENCE:
-            self.echo.add(msg.t_ns, np.frombuffer(msg.payload, np.int16), int(msg.meta["rate"]))
+        match msg.body:
+            case Reference(pcm=pcm, rate=rate):
+                self.echo.add(msg.t_ns, np.frombuffer(pcm, np.int16), rate)
 
     def on_command(self, cmd: Command) -> None:
         match cmd:
@@ -168,7 +169,7 @@ class Ear(Stage):
             # Probably the end: let ASR start now; if the visitor carries on, the speculation is discarded.
             assert ep.audio is not None
             self.emit(Event.SPEECH_PAUSE, self.turn, ep.t_ns)
-            self.send(Message(UTTERANCE, self.turn, t_ns=ep.t_ns, meta={"speculative": True}, payload=ep.audio.tobytes()))
+            self.send(Message(Utterance(ep.audio.tobytes(), speculative=True), self.turn, t_ns=ep.t_ns))
             if self.turn_model is not None:
                 self.to_judge = (self.turn, ep.t_ns, ep.audio)
                 self._collect_verdict()
@@ -180,7 +181,7 @@ class Ear(Stage):
             # endpoint_ns: capture time of the chunk that completed the trailing silence (endpointing cost).
             self.emit(Event.SPEECH_END, self.turn, ep.t_ns, endpoint_ns=t_ns, audio_ms=round(len(audio) / SAMPLE_RATE * 1000),
                       cut=ep.cut)
-            self.send(Message(UTTERANCE, self.turn, t_ns=ep.t_ns, payload=audio.tobytes()))
+            self.send(Message(Utterance(audio.tobytes()), self.turn, t_ns=ep.t_ns))
 
     def _collect_verdict(self) -> None:
         """Hand a finished smart-turn verdict to the endpointer, then ask about the newest pause waiting

@@ -12,7 +12,7 @@ import soxr
 
 from daemon.commands import Command, Status, Visitor
 from daemon.events import Event
-from daemon.messages import REFERENCE, REPLY_END, SPEECH, Message
+from daemon.messages import Message, Reference, ReplyEnd, Speech
 from daemon.stage import Stage
 from kiosk.behaviour import Blinker, MouthSmoother
 from kiosk.playback import Clip, Playback, PlayEvent
@@ -67,20 +67,21 @@ class Face(Stage):
 
     # -- input ----------------------------------------------------------------------------------
     def handle(self, msg: Message) -> None:
-        if msg.kind == SPEECH:
-            self._enqueue(msg)
-        elif msg.kind == REPLY_END:
-            self.reply_done.add(msg.turn)
-            self._maybe_done(msg.turn)
+        match msg.body:
+            case Speech() as speech:
+                self._enqueue(msg, speech)
+            case ReplyEnd():
+                self.reply_done.add(msg.turn)
+                self._maybe_done(msg.turn)
 
-    def _enqueue(self, msg: Message) -> None:
-        pcm = np.frombuffer(msg.payload, np.int16)
-        tl = np.asarray(msg.meta["timeline"], np.float32).reshape(-1, 4)
-        rate = int(msg.meta["rate"])
+    def _enqueue(self, msg: Message, speech: Speech) -> None:
+        pcm = speech.samples()
+        tl = np.asarray(speech.timeline, np.float32).reshape(-1, 4)
+        rate = speech.rate
         if rate != PLAYBACK_RATE:
             pcm = soxr.resample(pcm, rate, PLAYBACK_RATE)
             tl[:, :2] *= PLAYBACK_RATE / rate
-        self.playback.enqueue(Clip(msg.turn, msg.seq, pcm, tl, msg.meta.get("text", ""), arrival_ns=self.clock.now_ns()))
+        self.playback.enqueue(Clip(msg.turn, msg.seq, pcm, tl, speech.text, arrival_ns=self.clock.now_ns()))
 
     def on_command(self, cmd: Command) -> None:
         match cmd:
@@ -129,7 +130,7 @@ class Face(Stage):
         if self.recorder is not None:
             self.recorder.audio(pcm)
         if pcm.any():
-            self.send(Message(REFERENCE, 0, t_ns=start_ns, meta={"rate": PLAYBACK_RATE}, payload=pcm.tobytes()))
+            self.send(Message(Reference(pcm.tobytes(), PLAYBACK_RATE), 0, t_ns=start_ns))
         for ev in events:
             self._on_play(ev)
         self._draw(now, self.playback.mouth())

@@ -14,7 +14,7 @@ import time
 
 from daemon.config import resolve
 from daemon.events import Event
-from daemon.messages import REPLY_END, SENTENCE, SPEECH, Message
+from daemon.messages import Message, ReplyEnd, Sentence, Speech
 from daemon.paths import cache_dir
 from daemon.stage import Stage
 from models.disk_cache import DiskCache
@@ -24,7 +24,8 @@ from models.registry import resolve as resolve_model
 from models.sentences import split
 from models.speech_cache import SpeechCache
 from models.speech_text import speakable
-from models.tts_piper import PiperTts, Speech
+from models.tts_piper import PiperTts
+from models.tts_piper import Speech as Synthesised
 from models.visemes import timeline
 
 
@@ -41,7 +42,7 @@ class Voice(Stage):
         dialogue = load_dialogue(resolve(self.config.brain.dialogue))
         answers += [dialogue.referral, *(i.answer for i in dialogue.smalltalk), *(g.answer for g in dialogue.never_llm)]
         ready = [split(a)[0] for a in answers] + list(c.openers)
-        self.cache: dict[str, Speech] = {}
+        self.cache: dict[str, Synthesised] = {}
         disk = SpeechCache(path, f"length_scale={c.length_scale}", cache_dir())
         for text in dict.fromkeys(ready):
             said = speakable(text)  # the key is what is synthesised: audio kept from before figures were written out is not it
@@ -52,14 +53,15 @@ class Voice(Stage):
             self.cache[text] = speech
 
     def handle(self, msg: Message) -> None:
-        if msg.kind == REPLY_END:
-            self.send(msg)
-            self.release_memory()  # onnxruntime's buffers for this reply's sentences (~20 ms, while it plays)
-            return
-        if msg.kind != SENTENCE:
-            return
+        match msg.body:
+            case ReplyEnd():
+                self.send(msg)
+                self.release_memory()  # onnxruntime's buffers for this reply's sentences, while it plays
+            case Sentence(text=text):
+                self._say(msg, text)
+
+    def _say(self, msg: Message, text: str) -> None:
         t0 = time.monotonic_ns()
-        text = msg.meta["text"]
         speech = self.cache.get(text)
         if speech is None:
             with self.long_step():  # one ONNX run: a long sentence on a loaded machine can outlast the hang limit
@@ -67,8 +69,8 @@ class Voice(Stage):
         if msg.seq == 0:
             self.emit(Event.TTS_FIRST_AUDIO, msg.turn, synth_ms=round((time.monotonic_ns() - t0) / 1e6, 1),
                       audio_ms=round(len(speech.pcm) * 1000 / speech.rate), cached=text in self.cache)
-        meta = {"text": text, "rate": speech.rate, "timeline": timeline(speech.phonemes).tolist()}
-        self.send(Message(SPEECH, msg.turn, msg.seq, meta=meta, payload=speech.pcm.tobytes()))
+        visemes = tuple(tuple(row) for row in timeline(speech.phonemes).tolist())
+        self.send(Message(Speech(speech.pcm.tobytes(), speech.rate, visemes, text), msg.turn, msg.seq))
 
 
 WORKER = Voice
