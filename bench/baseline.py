@@ -11,8 +11,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from daemon.audio_sources import decode_file
 from daemon.config import Config, resolve
+from kiosk.audio_sources import decode_file
 from models.faq import load_dialogue, load_faq
 from models.llm_llama import LlamaLlm
 from models.llm_prompt import messages

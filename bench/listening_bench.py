@@ -12,10 +12,10 @@ import json
 import numpy as np
 
 from bench.noise import at_snr, lobby, pink
-from daemon.audio_sources import CHUNK_NS
 from daemon.config import VadConfig
-from daemon.endpointing import Kind
-from daemon.utterances import UtteranceDetector
+from kiosk.audio_sources import CHUNK_NS
+from kiosk.endpointing import Kind
+from kiosk.utterances import UtteranceDetector
 from models.vad_silero import CHUNK, SAMPLE_RATE
 
 QUESTIONS = ["What are your opening hours?", "Where is the nearest ATM?", "I lost my card.",

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from daemon.audio_sources import decode_file
+from kiosk.audio_sources import decode_file
 from models.vad_silero import SAMPLE_RATE
 
 # (espeak-ng voice, words per minute): none of them is the bundled samples' en-us at 150.

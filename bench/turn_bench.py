@@ -5,7 +5,7 @@ who only paused mid-sentence is cut off.
 
 The set is built by `python -m bench.turn_set DIR` from recordings installed by scripts/setup.sh:
 complete utterances, and the same kind of utterance with a 400-800 ms pause put in at a word boundary
-mid-sentence. Each is run through the ear's own detector (daemon/utterances.py) chunk by chunk on a
+mid-sentence. Each is run through the ear's own detector (kiosk/utterances.py) chunk by chunk on a
 synthetic clock. At every pause it reports, smart-turn and Whisper tiny.en really run on the audio so
 far, and each verdict reaches the endpointer as many chunks later as the model took here (measured per
 call), as in the ear and the ASR worker. A paused item is cut off when the detector ends an utterance
@@ -29,10 +29,10 @@ import numpy as np
 
 from bench.stats import pct
 from bench.turn_set import read_manifest
-from daemon.audio_sources import CHUNK_NS, decode_file
 from daemon.config import VadConfig, load
-from daemon.endpointing import Kind
-from daemon.utterances import UtteranceDetector
+from kiosk.audio_sources import CHUNK_NS, decode_file
+from kiosk.endpointing import Kind
+from kiosk.utterances import UtteranceDetector
 from models.asr_whisper import WhisperAsr
 from models.completeness import sounds_finished
 from models.turn_end import SmartTurn

@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 from daemon import config as config_mod
-from daemon.audio_sources import AudioInputError, decode_file
 from daemon.paths import runtime_dir
 from daemon.supervisor import RunOptions, Supervisor
+from kiosk.audio_sources import AudioInputError, decode_file
 
 
 def parser() -> argparse.ArgumentParser:

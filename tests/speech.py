@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.spoken_questions import write_wav
-from daemon.audio_sources import decode_file
+from kiosk.audio_sources import decode_file
 from models.vad_silero import SAMPLE_RATE
 
 HUMAN_SPEECH = Path("/usr/share/codec2/raw/speech_orig_16k.wav")  # Harvard sentences, male voice

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from daemon.audio_sources import decode_file
+from kiosk.audio_sources import decode_file
 from models.aec_speex import SpeexAec
 from tests.speech import HUMAN_SPEECH, espeak
 

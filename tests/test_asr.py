@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon.audio_sources import decode_file
+from kiosk.audio_sources import decode_file
 from models.asr_whisper import WhisperAsr
 from models.registry import ModelError
 from tests.speech import HUMAN_SPEECH, espeak

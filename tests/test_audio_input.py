@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from daemon.audio_sources import AudioInputError, decode_file
 from daemon.cli_kioskd import main as kioskd
+from kiosk.audio_sources import AudioInputError, decode_file
 from tests.speech import HUMAN_SPEECH
 
 

@@ -120,7 +120,7 @@ def test_kioskctl_report_reads_an_events_file(tmp_path: Path, capsys: pytest.Cap
 
 def test_written_questions_are_spoken_in_voices_the_samples_do_not_use(tmp_path: Path) -> None:
     from bench.spoken_questions import VOICES, read_questions, speak_all
-    from daemon.audio_sources import decode_file
+    from kiosk.audio_sources import decode_file
 
     labelled = read_questions(Path(__file__).parent / "data" / "routing_questions_fresh.yaml", {"smalltalk"})
     assert labelled and all(isinstance(q, str) for q in labelled)

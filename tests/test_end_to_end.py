@@ -19,12 +19,12 @@ import av
 import numpy as np
 import pytest
 
-from daemon.audio_sources import decode_file
 from daemon.config import load, resolve
 from daemon.control import request
 from daemon.events import read_jsonl, turns
 from daemon.paths import control_socket
 from daemon.worker_table import WORKERS
+from kiosk.audio_sources import decode_file
 from models.faq import load_dialogue, load_faq
 from tests.speech import HUMAN_SPEECH, espeak, silence, write_wav
 

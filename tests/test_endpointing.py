@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from daemon.config import VadConfig
-from daemon.endpointing import Endpoint, Endpointer, Kind
+from kiosk.endpointing import Endpoint, Endpointer, Kind
 
 CHUNK_NS = 32_000_000  # 512 samples at 16 kHz
 Verdicts = dict[int, tuple[str, float]]  # chunk index -> ("audio", p) or ("words", 1.0 / 0.0), given before it

@@ -9,7 +9,7 @@ import pytest
 
 from bench.listening_bench import utterances
 from bench.noise import at_snr, lobby, pink
-from daemon.audio_sources import decode_file
+from kiosk.audio_sources import decode_file
 from tests.speech import HUMAN_SPEECH, espeak, silence
 
 SECONDS = 120

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from daemon.audio_sources import decode_file
+from kiosk.audio_sources import decode_file
 from models.registry import ModelError
 from models.turn_end import SmartTurn
 from models.vad_silero import SAMPLE_RATE, embedded_model

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from daemon.audio_sources import decode_file
+from kiosk.audio_sources import decode_file
 from models.vad_silero import CHUNK, SileroVad
 from tests.speech import HUMAN_SPEECH
 

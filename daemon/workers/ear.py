@@ -15,14 +15,14 @@ from pathlib import Path
 
 import numpy as np
 
-from daemon.audio_sources import CHUNK_NS, AudioInputError, Chunk, FileSource, MicSource, MicUnavailable
 from daemon.commands import Command, Hear, Words
-from daemon.echo import EchoReference
-from daemon.endpointing import Kind
 from daemon.events import Event
 from daemon.messages import Message, Reference, Utterance, new_turn_id
 from daemon.stage import Stage
-from daemon.utterances import Detected, UtteranceDetector
+from kiosk.audio_sources import CHUNK_NS, AudioInputError, Chunk, FileSource, MicSource, MicUnavailable
+from kiosk.echo import EchoReference
+from kiosk.endpointing import Kind
+from kiosk.utterances import Detected, UtteranceDetector
 from models.aec_speex import SpeexAec
 from models.turn_end import SmartTurn
 from models.vad_silero import CHUNK, SAMPLE_RATE

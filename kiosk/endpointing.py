@@ -20,10 +20,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-
-from daemon.config import VadConfig
+from typing import Protocol
 
 MS = 1_000_000
+
+
+class ListeningSettings(Protocol):
+    """What listening reads from the configuration (its `vad` section, described in daemon/config.py)."""
+
+    threshold: float
+    neg_threshold: float
+    min_speech_ms: int
+    end_silence_ms: int
+    speculate_ms: int
+    end_silence_hesitant_ms: int
+    turn_model: str | None
+    turn_complete: float
+    turn_incomplete: float
+    preroll_ms: int
+    max_utterance_s: float
+    webrtc_mode: int | None
+    min_level_dbfs: float
+    echo_margin_db: float
 
 
 class Kind(Enum):
@@ -41,7 +59,7 @@ class Endpoint:
 
 
 class Endpointer:
-    def __init__(self, cfg: VadConfig, chunk_ns: int) -> None:
+    def __init__(self, cfg: ListeningSettings, chunk_ns: int) -> None:
         self.cfg = cfg
         self.chunk_ns = chunk_ns
         self.in_speech = False

@@ -9,9 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from daemon.audio_sources import CHUNK_NS
-from daemon.config import VadConfig
-from daemon.endpointing import Endpointer, Kind
+from kiosk.audio_sources import CHUNK_NS
+from kiosk.endpointing import Endpointer, Kind, ListeningSettings
 from models.vad_silero import CHUNK, SAMPLE_RATE, SileroVad
 from models.vad_webrtc import WebRtcVad
 
@@ -30,7 +29,7 @@ def level_dbfs(chunk: np.ndarray) -> float:
 
 
 class UtteranceDetector:
-    def __init__(self, cfg: VadConfig, silero: SileroVad | None = None) -> None:
+    def __init__(self, cfg: ListeningSettings, silero: SileroVad | None = None) -> None:
         self.cfg = cfg
         self.silero = silero or SileroVad()
         self.webrtc = WebRtcVad(cfg.webrtc_mode) if cfg.webrtc_mode is not None else None

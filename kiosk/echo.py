@@ -9,7 +9,7 @@ from collections import deque
 import numpy as np
 import soxr
 
-from daemon.utterances import level_dbfs
+from kiosk.utterances import level_dbfs
 from models.vad_silero import SAMPLE_RATE
 
 KEEP_NS = 2_000_000_000  # reference older than this can no longer be in the microphone
