@@ -1,7 +1,7 @@
 """Execution providers for onnxruntime: pick the first available of the configured list (CPU is the default).
 
-On the CPU, a session can keep its optimised graph on disk: building one for the voice takes ~0.9 s of
-graph optimisation, loading the saved result ~0.15 s, which is most of a voice worker's restart.
+On the CPU, a session can keep its optimised graph on disk: loading the saved result is several times
+faster than optimising again, and optimising is most of a voice worker's restart.
 """
 
 from __future__ import annotations

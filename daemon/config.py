@@ -134,7 +134,7 @@ class VoiceConfig(_Strict):
         ["Yes,", "No,", "Sure,", "Of course,", "Certainly,", "Well,", "Sorry,", "I'm sorry,", "Unfortunately,"],
         max_length=50,
         description="reply openings synthesised at start-up too: an LLM reply is spoken from its first clause, "
-                    "and when that is one of these it plays at once instead of after ~100-200 ms of synthesis")
+                    "and when that is one of these it plays at once instead of after its synthesis")
 
 
 class FaceConfig(_Strict):

@@ -2,12 +2,12 @@
 
 Layout: a header of 64-byte lines (so the producer's and the consumer's counters never share a cache
 line), then the data area. A record is a u32 length, a u32 CRC-32C of the payload (in hardware where the
-CPU has it: ~0.1 µs per KiB) and the payload, padded to 8 bytes; a length of 0xFFFFFFFF marks the unused
+CPU has it) and the payload, padded to 8 bytes; a length of 0xFFFFFFFF marks the unused
 end of the area where the producer wrapped.
 `head` and `tail` are byte counters that only grow (64 bits do not wrap in this machine's lifetime).
 
-The per-record work (append, publish, take, the futex wait) is C: `daemon/_ringcore.c`. In Python it cost
-~1.5 µs a record on each side, which held the ring to ~5× multiprocessing.Queue. This module keeps the
+The per-record work (append, publish, take, the futex wait) is C: `daemon/_ringcore.c`. In Python that work
+held the ring to a fraction of its speed (README, "Performance", has the figures). This module keeps the
 segment's lifecycle and counters (atomicshm). Both use real atomic instructions (C11 atomics on the
 shared mapping), because plain stores are not ordered on aarch64 (Ascend hosts) even where x86_64 would
 forgive them:

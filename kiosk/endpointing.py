@@ -4,8 +4,8 @@ No I/O and no clock of its own: every decision depends only on what `feed`, `aud
 given, so tests drive it with a synthetic clock.
 
 Adaptive trailing silence: at the first pause of `speculate_ms` the endpointer reports PAUSE; the ear
-asks smart-turn whether the voice sounds finished (`audio`, ~100 ms later) and the ASR transcribes
-what was said so far (`words`, ~250 ms later). Each verdict names the pause it judged (its last voiced
+asks smart-turn whether the voice sounds finished (`audio`, the quicker verdict) and the ASR transcribes
+what was said so far (`words`, the slower one). Each verdict names the pause it judged (its last voiced
 sample), so one about an earlier pause never ends a later one. They combine as:
 
 - the transcript ends on a filler or an open word ("and", "um", "the"): not finished, whatever the voice;

@@ -15,8 +15,8 @@ CAPTION_BG = (0, 0, 0, 150)
 
 def _open(mode: str, size: tuple[int, int]) -> pygame.Surface:
     if mode == "offscreen":
-        # SDL's "offscreen" driver copies every flip into a window framebuffer nobody sees (3.8 ms a
-        # 960x540 frame on this machine's cores, shared with the brain); "dummy" flips for free, and
+        # SDL's "offscreen" driver copies every flip into a window framebuffer nobody sees (milliseconds
+        # a frame, on cores shared with the brain); "dummy" flips for free, and
         # what was drawn is read from the surface itself.
         os.environ["SDL_VIDEODRIVER"] = "dummy"
     pygame.display.init()

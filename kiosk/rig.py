@@ -160,7 +160,7 @@ class FaceRig:
         gx, gy = self._gx[y0:y1, x0:x1], self._gy[y0:y1, x0:x1]
 
         # Colour planes first, (3, h, w): numpy's loops then run along rows, not over 3 channels at a time
-        # (that made this ~2x slower).
+        # (that was much slower).
         def coverage(poly: np.ndarray) -> np.ndarray:
             m = np.zeros((y1 - y0, x1 - x0), np.uint8)
             cv2.fillPoly(m, [np.round((poly - corner) * 16).astype(np.int32)], 255, cv2.LINE_AA, shift=4)

@@ -4,7 +4,7 @@ Whisper's encoder is built for 30-second windows and faster-whisper always pads 
 question most of the decode time goes on silence. A kiosk utterance is a few seconds, so it is encoded
 in a shorter window padded with real silence: at least MIN_WINDOW_S and TAIL_PAD_S longer than the
 speech. Shorter windows than that make tiny.en loop ("What are your opening hours? What are your...");
-this one costs ~200 ms per question on two cores instead of ~700 ms. Audio too long for the window
+this one costs a fraction of a full window. Audio too long for the window
 takes faster-whisper's normal path.
 """
 

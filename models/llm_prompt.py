@@ -2,8 +2,8 @@
 
 The system message (persona, the rules, and every FAQ answer as a numbered fact) is the same for every
 question of a site, so llama.cpp evaluates it once (at start-up, or restored from the disk cache) and
-a question costs only its own tokens: on two cores a 0.5B model evaluates ~100-200 tokens a second, so
-three facts evaluated per question would cost more than the whole reply. The nearest facts are named
+a question costs only its own tokens: prompt evaluation on two cores is slow enough that three facts
+evaluated per question would cost more than the whole reply. The nearest facts are named
 in the user message, which keeps a small model on the right entry.
 
 Instruct models get the messages through their own chat template; base models (no template) get the

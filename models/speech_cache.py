@@ -1,5 +1,5 @@
 """Synthesised sentences kept on disk, keyed by voice and text, so FAQ answers start at once after every
-boot and every restart of the voice worker instead of being synthesised again (~4 s for a site's FAQ).
+boot and every restart of the voice worker instead of being synthesised again (seconds for a site's FAQ).
 
 One small .npz per sentence (PCM + phoneme timing) in the `speech` kind of the disk cache; a different
 voice file, voice setting or text is simply a different key.

@@ -5,7 +5,7 @@ user-supplied voice is patched in memory at load. Either way every sentence come
 phoneme timing, which is what the mouth follows.
 
 The onnxruntime session runs lean (no CPU arena, no memory patterns): both keep the high-water mark
-of the longest sentence so far, which grew the voice worker by ~300 MB over a long soak; without them
+of the longest sentence so far, which grew the voice worker steadily over a long soak; without them
 memory goes back after each sentence, for a few percent of speed. Its optimised graph is cached on
 disk when a cache is given (see accel.providers).
 """

@@ -20,7 +20,7 @@ class Asr(Stage):
     def setup(self) -> None:
         c = self.config.asr
         self.asr = WhisperAsr(c.model, c.language, c.beam_size, c.compute_type, c.threads)
-        # Warm-up, behind ready on a thread: the first decode allocates (~200 ms, ~50 ms more than the next),
+        # Warm-up, behind ready on a thread: the first decode allocates, and is slower than the next ones;
         # and an asr restarted after a hang must be back within 4 s, 3 of them spent detecting the hang.
         # CTranslate2 queues an utterance's decode that comes meanwhile behind it.
         silence = np.zeros(SAMPLE_RATE, np.int16)

@@ -9,8 +9,8 @@ Sunday?") be understood; it is forgotten after `brain.conversation_timeout_s` of
 `kioskctl say` arrives here as a bus command and is spoken verbatim; `kioskctl ask` as a typed question.
 
 The LLM is a remote OpenAI-compatible server (`brain.llm.url`), the local GGUF when that fails, or
-none at all (`brain.llm.model: null`: FAQ only). The local model loads behind `ready`, on a thread
-(~1 s): FAQ answers need only the index, and a brain restarted after a hang is back within 4 s. A
+none at all (`brain.llm.model: null`: FAQ only). The local model loads behind `ready`, on a thread:
+FAQ answers need only the index, and a brain restarted after a hang is back within 4 s. A
 question for the LLM that comes sooner waits for it. A model file that cannot be loaded leaves the
 FAQ working: LLM questions get the referral line and the worker reports the problem.
 """
@@ -109,7 +109,7 @@ class Brain(Stage):
             if not said:
                 said = self._speak(turn, split(self.dialogue.referral))
             # llama-cpp-python's sampler refers to itself through its cleanup stack, so each reply leaves one
-            # (with ~3 MB of native buffers) for the cyclic collector, which an otherwise idle worker runs
+            # (with megabytes of native buffers) for the cyclic collector, which an otherwise idle worker runs
             # rarely: the brain grew by that much per LLM reply over a soak. Collect now, the reply is sent.
             self.release_memory()
         else:
@@ -123,8 +123,8 @@ class Brain(Stage):
         """The LLM's reply, one checked sentence at a time; it ends at the first sentence that fails."""
         c = self.config.brain.llm
         # The conversation so far only for a follow-up: any other question then costs only its own tokens
-        # after the cached system message (the earlier exchanges would be evaluated again: ~0.5 s beside
-        # the face for two of them).
+        # after the cached system message (the earlier exchanges would be evaluated again, for every
+        # question, beside the face).
         history = self.conversation.history if d.follow_up else []
         chat = messages(self.persona, self.facts, history, question if d.follow_up else d.question, d.nearest)
         facts = [self.facts[i] for i in d.nearest] + [ex.answer for ex in history]

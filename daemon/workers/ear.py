@@ -1,7 +1,7 @@
 """Ear worker: capture, and the utterance detector (VAD, endpointing, pre-roll); sends each utterance to ASR.
 
-At a pause it also asks smart-turn whether the voice sounds finished, on a thread of its own (~100 ms)
-so the capture never waits; the verdict reaches the endpointer before the next chunk that follows it.
+At a pause it also asks smart-turn whether the voice sounds finished, on a thread of its own so
+the capture never waits; the verdict reaches the endpointer before the next chunk that follows it.
 """
 
 from __future__ import annotations
