@@ -84,12 +84,13 @@ class Port(Protocol):
 
 
 class Stage:
-    name = "stage"
     #: how long the runner waits for input before running `tick` again
     wait_s = 0.05
 
     def __init__(self, config: Config, port: Port, options: dict[str, Any] | None = None,
                  clock: Clock | None = None) -> None:
+        # A stage is known by its class's name (Ear -> "ear"): the worker table's row names match them.
+        self.name = type(self).__name__.lower()
         self.config = config
         self.port = port
         self.options = options or {}

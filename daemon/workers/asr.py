@@ -15,8 +15,6 @@ from models.vad_silero import SAMPLE_RATE
 
 
 class Asr(Stage):
-    name = "asr"
-
     def setup(self) -> None:
         c = self.config.asr
         self.asr = WhisperAsr(c.model, c.language, c.beam_size, c.compute_type, c.threads)

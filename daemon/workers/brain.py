@@ -42,8 +42,6 @@ from models.sentences import split
 
 
 class Brain(Stage):
-    name = "brain"
-
     def setup(self) -> None:
         c = self.config.brain
         self.faq = load_faq(resolve(c.faq))

@@ -36,7 +36,6 @@ JUDGE_NICE = 5  # added to the smart-turn thread's niceness
 
 
 class Ear(Stage):
-    name = "ear"
     wait_s = 0.0  # the source paces the loop
 
     def setup(self) -> None:

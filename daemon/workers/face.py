@@ -29,7 +29,6 @@ VISITOR_CAPTIONS = {"listening": "Listening…", "thinking": "One moment…"}
 
 
 class Face(Stage):
-    name = "face"
     wait_s = 0.0  # the frame clock paces the loop
 
     def setup(self) -> None:

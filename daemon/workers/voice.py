@@ -30,8 +30,6 @@ from models.visemes import timeline
 
 
 class Voice(Stage):
-    name = "voice"
-
     def setup(self) -> None:
         c = self.config.voice
         path = resolve_model(c.model, "voice.model")
