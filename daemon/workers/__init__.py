@@ -1,1 +1,2 @@
-"""The five worker programs (ear, asr, brain, voice, face): glue between rings and model adapters."""
+"""The five stages (ear, asr, brain, voice, face) as plain objects between their messages and the model
+adapters; daemon/worker.py runs each as a worker process."""
