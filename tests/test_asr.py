@@ -54,3 +54,31 @@ def test_silence_and_noise_give_no_text(asr: WhisperAsr) -> None:
     rng = np.random.default_rng(0)
     assert asr.transcribe(np.zeros(32000, np.int16)) == ""
     assert asr.transcribe((rng.standard_normal(32000) * 300).astype(np.int16)) == ""
+
+
+def test_the_asr_stage_reuses_a_speculation_and_skips_void_ones() -> None:
+    """The asr stage on a local port: a pause's speculative transcript serves the utterance when nothing was said
+    after it; a speculation that newer audio of the same visitor follows is not decoded at all."""
+    from daemon.config import load
+    from daemon.messages import Message, Text, Utterance
+    from daemon.stage import LocalPort
+    from daemon.workers.asr import Asr
+
+    pcm = espeak("What are your opening hours?").tobytes()
+    port = LocalPort()
+    stage = Asr(load(), port)
+    stage.setup()
+    stage.handle(Message(Utterance(pcm, speculative=True), turn=5, t_ns=1000))
+    stage.handle(Message(Utterance(pcm), turn=5, t_ns=1000))  # the pause ended the utterance: same last voiced sample
+    (sent,) = port.take()
+    assert isinstance(sent.body, Text) and "opening hours" in sent.body.text.lower() and sent.turn == 5
+    final = [e for e in port.reported if e["event"] == "asr_final"]
+    assert final[-1]["speculative"] is True
+
+    # The visitor carried on after the first pause: that pause's decode is skipped, the utterance decoded.
+    port.inbox.extend([Message(Utterance(pcm, speculative=True), turn=6, t_ns=3000), Message(Utterance(pcm), turn=6, t_ns=4000)])
+    stage.handle(Message(Utterance(pcm, speculative=True), turn=6, t_ns=2000))
+    skipped = [e["pause_ns"] for e in port.reported if e["event"] == "asr_skipped"]
+    assert skipped == [2000, 3000]
+    assert [e["speculative"] for e in port.reported if e["event"] == "asr_final" and e["turn"] == 6] == [False]
+    assert [m.turn for m in port.take()] == [6]
