@@ -8,6 +8,7 @@ setup(
     description="Offline talking-head kiosk: listen, answer, speak with a moving face",
     python_requires=">=3.11,<3.12",
     packages=find_packages(include=["daemon*", "models*", "accel*", "kiosk*", "bench*"]),
+    package_data={"bench": ["turn_clips.yaml"]},  # the end-of-turn set's clip table
     # The ring's per-record hot path (see daemon/ring.py).
     ext_modules=[Extension("daemon._ringcore", ["daemon/_ringcore.c"], extra_compile_args=["-O2", "-std=gnu11"])],
     entry_points={

