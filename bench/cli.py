@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         audio = [args.turn_set / item["wav"] for item in items]
         paused = {args.turn_set / item["wav"] for item in items if item["kind"] == "paused"}
-    opts = BenchOptions(audio=audio, turns=args.turns, json_out=args.json, paused=paused,
+    opts = BenchOptions(audio=audio, turns=args.turns, paused=paused,
                         soak_s=args.soak, barge_ins=0 if args.soak else args.barge_ins,
                         baseline=not args.no_baseline, workdir=args.workdir, overrides=args.overrides)
     try:

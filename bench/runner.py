@@ -46,7 +46,6 @@ class BenchError(RuntimeError):
 class BenchOptions:
     audio: list[Path]
     turns: int = 20
-    json_out: Path | None = None
     soak_s: float | None = None
     barge_ins: int = 5
     baseline: bool = True

@@ -104,7 +104,3 @@ class Playback:
         if self.current is None:
             return REST
         return at(self.current.timeline, self.played - self.current.start_index)
-
-    @property
-    def busy(self) -> bool:
-        return self.current is not None or bool(self.queue)
