@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from daemon.commands import Command, Interrupt, Report, Start, Status, encode
 from daemon.config import Config
+from daemon.events import Event
 from daemon.messages import Message
 
 _LIBC = ctypes.util.find_library("c")
@@ -134,7 +135,7 @@ class Stage:
         return 0 < turn <= self.dropped_upto
 
     # -- services for stages -----------------------------------------------------------------
-    def emit(self, event: str, turn: int | None = None, t_ns: int | None = None, **fields: Any) -> None:
+    def emit(self, event: Event, turn: int | None = None, t_ns: int | None = None, **fields: Any) -> None:
         self.port.report(Report(self.name, event, turn, t_ns if t_ns is not None else self.clock.now_ns(), fields))
 
     def status(self, text: str, problem: bool = False) -> None:
