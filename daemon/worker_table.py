@@ -1,6 +1,6 @@
 """The five workers, each described once: where its code lives, what it reads of the config, where its
 output ring goes, how it is started and stopped. The supervisor (spawn order, rings, reload, shutdown),
-the zygote (preloads) and the worker runtime (niceness) all derive from this table; adding a worker is
+the zygote (preloads) and worker_main (niceness) all derive from this table; adding a worker is
 adding a row (and its module in daemon/workers/).
 
 Pipeline: ear -> asr -> brain -> voice -> face, and the face's played audio back to the ear.
