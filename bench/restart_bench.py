@@ -27,6 +27,7 @@ from rich.table import Table
 from bench.runner import BenchError, Kiosk
 from bench.stats import pct
 from daemon.control import request
+from daemon.events import Event
 from daemon.lifecycle import HEALTHY_S
 from daemon.paths import control_socket
 from daemon.worker_table import PIPELINE
@@ -53,9 +54,9 @@ def _fault(kiosk: Kiosk, name: str, sig: signal.Signals) -> dict[str, Any]:
         for ev in kiosk.events.events[seen:]:
             if ev.get("worker") != name:
                 continue
-            if ev["event"] == "worker_ready":
+            if ev["event"] == Event.WORKER_READY:
                 ready = ev
-            elif ev["event"] == "worker_restart" and ready is not None:
+            elif ev["event"] == Event.WORKER_RESTART and ready is not None:
                 return {"worker": name, "fault": sig.name, "fault_to_ready_ms": round((ev["t_ns"] - fault_ns) / 1e6),
                         "spawn_to_ready_ms": ready["start_ms"], "setup_ms": ready["setup_ms"]}
         time.sleep(0.02)

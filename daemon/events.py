@@ -17,6 +17,10 @@ class Event(StrEnum):
     """What happened, as the `event` field of a report; fields beside it are named where it is emitted."""
 
     READY = "ready"  # supervisor: every worker is ready (boot_ms)
+    WORKER_READY = "worker_ready"  # supervisor: a worker is ready after its spawn (start_ms, setup_ms)
+    WORKER_EXIT = "worker_exit"  # supervisor: a worker exited or was killed (reason, state)
+    WORKER_RESTART = "worker_restart"  # supervisor: a restarted worker is back (restarts, down_ms)
+    RELOAD = "reload"  # supervisor: a configuration reload, taken or refused (ok, changed, restarted)
     HEAR_START = "hear_start"  # ear: an audio file is being played in as the microphone
     HEAR_FAILED = "hear_failed"  # ear: that file cannot be played
     HEAR_END = "hear_end"  # ear: the file has been heard to its end

@@ -239,7 +239,7 @@ class Supervisor:
         except ConfigError as exc:
             log.error("reload refused, keeping the running configuration:\n%s", exc)
             notify(READY="1", STATUS="reload refused: the new configuration is invalid")
-            self.events.write({"event": "reload", "turn": None, "t_ns": time.monotonic_ns(), "ok": False,
+            self.events.write({"event": Event.RELOAD, "turn": None, "t_ns": time.monotonic_ns(), "ok": False,
                                "error": str(exc)})
             return {"ok": False, "error": str(exc)}
         old_dump, new_dump = self.config.model_dump(mode="json"), new.model_dump(mode="json")
@@ -249,7 +249,7 @@ class Supervisor:
         for name in restart:
             self._restart_planned(name)
         log.info("reloaded: changed %s; restarted %s", changed or "nothing", restart or "no worker")
-        self.events.write({"event": "reload", "turn": None, "t_ns": time.monotonic_ns(), "ok": True,
+        self.events.write({"event": Event.RELOAD, "turn": None, "t_ns": time.monotonic_ns(), "ok": True,
                            "changed": changed, "restarted": restart})
         notify(READY="1", STATUS="listening")
         return {"ok": True, "changed": changed, "restarted": restart}
@@ -279,7 +279,7 @@ class Supervisor:
         w.exited_at = now
         was_ready = self.ready
         w.life.exited(now, why, hung=hung)
-        self.events.write({"event": "worker_exit", "turn": None, "t_ns": time.monotonic_ns(), "worker": w.name,
+        self.events.write({"event": Event.WORKER_EXIT, "turn": None, "t_ns": time.monotonic_ns(), "worker": w.name,
                            "reason": why, "state": w.life.state.value})
         if not was_ready and w.life.state is State.FATAL:
             self.stop(f"worker {w.name} cannot start: {w.life.reason}", code=1)
@@ -328,7 +328,7 @@ class Supervisor:
             # What a (re)start costs: the worker's setup is its models; the rest is Python and imports.
             start_ms, setup_ms = round((now - w.life.started_at) * 1000), msg.setup_ms
             log.info("%s ready %d ms after spawn (setup %s ms)", w.name, start_ms, setup_ms)
-            self.events.write({"event": "worker_ready", "turn": None, "t_ns": time.monotonic_ns(), "worker": w.name,
+            self.events.write({"event": Event.WORKER_READY, "turn": None, "t_ns": time.monotonic_ns(), "worker": w.name,
                                "start_ms": start_ms, "setup_ms": setup_ms})
             w.life.ready(now)
             if self.ready:
@@ -346,7 +346,7 @@ class Supervisor:
     def _restarted(self, w: WorkerState, now: float) -> None:
         self.bus.send(bus_path(self.run_dir, w.name), cmds.Start(), wait_s=COMMAND_WAIT_S)
         down_ms = round((now - w.exited_at) * 1000) if w.exited_at is not None else None
-        self.events.write({"event": "worker_restart", "turn": None, "t_ns": time.monotonic_ns(), "worker": w.name,
+        self.events.write({"event": Event.WORKER_RESTART, "turn": None, "t_ns": time.monotonic_ns(), "worker": w.name,
                            "restarts": w.life.restarts, "down_ms": down_ms})
         log.info("%s is back after %s ms (restart %d)", w.name, down_ms, w.life.restarts)
         self._tell_face(w.name, "", False)

@@ -43,8 +43,9 @@ def test_only_the_daemon_wires() -> None:
 
 
 def test_every_event_is_named_once_in_the_vocabulary() -> None:
-    """Stages emit members of daemon.events.Event, never a bare string, and every member is emitted
-    somewhere: a renamed or forgotten event fails here, not in a benchmark that finds no such turns."""
+    """Stages emit, and the supervisor writes, members of daemon.events.Event, never a bare string, and every
+    member is used somewhere: a renamed or forgotten event fails here, not in a benchmark that finds no such
+    turns."""
     from daemon.events import Event
 
     bare, used = [], set()
@@ -55,5 +56,8 @@ def test_every_event_is_named_once_in_the_vocabulary() -> None:
             if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "emit"
                     and node.args and isinstance(node.args[0], ast.Constant)):
                 bare.append(f"{f.relative_to(ROOT)}:{node.lineno} {node.args[0].value!r}")
+            if isinstance(node, ast.Dict):  # the supervisor's own events, written as records
+                bare += [f"{f.relative_to(ROOT)}:{node.lineno} {v.value!r}" for k, v in zip(node.keys, node.values, strict=True)
+                         if isinstance(k, ast.Constant) and k.value == "event" and isinstance(v, ast.Constant)]
     assert bare == []
     assert {e.name for e in Event} - used == set()
