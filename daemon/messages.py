@@ -41,18 +41,20 @@ class Sentence:
 
     kind: ClassVar[str] = "sentence"
     text: str
+    mood: str = "neutral"  # how the face says it (models/mood.py)
 
 
 @dataclass(frozen=True)
 class Speech:
     """voice -> face: one sentence as int16 PCM at `rate`, its viseme timeline (rows of start sample,
-    end sample, jaw, width) and its text for the caption."""
+    end sample, jaw, width), its text for the caption and the mood the face says it with."""
 
     kind: ClassVar[str] = "speech"
     pcm: bytes
     rate: int
     timeline: tuple[tuple[float, ...], ...]
     text: str
+    mood: str = "neutral"
 
     def samples(self) -> np.ndarray:
         return np.frombuffer(self.pcm, np.int16)

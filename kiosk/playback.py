@@ -14,6 +14,7 @@ from typing import Protocol
 
 import numpy as np
 
+from models.mood import Mood
 from models.visemes import REST, Viseme, at
 
 
@@ -24,6 +25,7 @@ class Clip:
     pcm: np.ndarray  # int16 mono at the playback rate
     timeline: np.ndarray  # viseme rows (start, end, jaw, width) in samples
     text: str = ""
+    mood: Mood = Mood.NEUTRAL
     last: bool = False  # the final clip of its turn's reply
     arrival_ns: int = 0
     start_index: int = field(default=0, init=False)  # clock sample at which it started

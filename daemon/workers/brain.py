@@ -35,6 +35,7 @@ from models.faq import load_dialogue, load_faq
 from models.llm_llama import LlamaLlm
 from models.llm_prompt import SCAFFOLD, ReplyCut, messages
 from models.llm_remote import LlmUnavailable, RemoteLlm
+from models.mood import mood_of
 from models.registry import resolve as resolve_model
 from models.reply_check import ReplyChecker, checked_sentences
 from models.routing import Decision, Route, Router
@@ -183,7 +184,7 @@ class Brain(Stage):
             if self.is_stale(turn):
                 break
             self.emit(Event.SENTENCE, turn, text=text, seq=len(said))
-            self.send(Message(Sentence(text), turn, len(said)))
+            self.send(Message(Sentence(text, mood_of(text)), turn, len(said)))
             said.append(text)
         return said
 

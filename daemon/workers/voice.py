@@ -55,10 +55,10 @@ class Voice(Stage):
             case ReplyEnd():
                 self.send(msg)
                 self.release_memory()  # onnxruntime's buffers for this reply's sentences, while it plays
-            case Sentence(text=text):
-                self._say(msg, text)
+            case Sentence(text=text, mood=mood):
+                self._say(msg, text, mood)
 
-    def _say(self, msg: Message, text: str) -> None:
+    def _say(self, msg: Message, text: str, mood: str) -> None:
         t0 = time.monotonic_ns()
         speech = self.cache.get(text)
         if speech is None:
@@ -68,7 +68,7 @@ class Voice(Stage):
             self.emit(Event.TTS_FIRST_AUDIO, msg.turn, synth_ms=round((time.monotonic_ns() - t0) / 1e6, 1),
                       audio_ms=round(len(speech.pcm) * 1000 / speech.rate), cached=text in self.cache)
         visemes = tuple(tuple(row) for row in timeline(speech.phonemes).tolist())
-        self.send(Message(Speech(speech.pcm.tobytes(), speech.rate, visemes, text), msg.turn, msg.seq))
+        self.send(Message(Speech(speech.pcm.tobytes(), speech.rate, visemes, text, mood), msg.turn, msg.seq))
 
 
 WORKER = Voice

@@ -1,0 +1,34 @@
+"""The mood a reply sentence is said with, for the face to show: a smile for greetings, thanks and good
+news, concern for apologies and trouble, neutral otherwise.
+
+Read from the sentence's own words, so FAQ answers, small talk, the referral line and LLM replies of any
+profile all get one. Concern wins within a sentence: "I'm afraid we can't, but I'm happy to help" is not
+said with a grin.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+
+class Mood(StrEnum):
+    NEUTRAL = "neutral"
+    SMILE = "smile"
+    CONCERN = "concern"
+
+
+_CONCERN = re.compile(
+    r"\b(sorry|afraid|unfortunately|apolog\w*|regret\w*|lost|stolen|theft|fraud\w*|not sure|cannot|can't|"
+    r"unable|problem\w*|emergency|urgent\w*|block(?:ed)?|cancel\w*|closed)\b", re.IGNORECASE)
+_SMILE = re.compile(
+    r"\b(hello|hi|welcome|glad|pleasure|pleased|thanks?|thank you|great|happy|enjoy\w*|goodbye|bye|wonderful|"
+    r"lovely|delighted|good (?:morning|afternoon|evening|day)|free)\b", re.IGNORECASE)
+
+
+def mood_of(sentence: str) -> Mood:
+    if _CONCERN.search(sentence):
+        return Mood.CONCERN
+    if _SMILE.search(sentence):
+        return Mood.SMILE
+    return Mood.NEUTRAL
