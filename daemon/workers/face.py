@@ -1,5 +1,6 @@
 """Face worker: the render loop. Plays reply audio on the master clock, moves the mouth with the phoneme
-at the sample being heard, blinks, shows captions and problems, and records what it shows and plays.
+at the sample being heard, moves the head, eyes and brows as the conversation's state asks
+(kiosk/behaviour.py), shows captions and problems, and records what it shows and plays.
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ from daemon.commands import Command, Status, Visitor
 from daemon.events import Event
 from daemon.messages import Message, Reference, ReplyEnd, Speech
 from daemon.stage import Stage
-from kiosk.behaviour import Blinker, MouthSmoother
+from kiosk.behaviour import Behaviour, FaceState, MouthSmoother
 from kiosk.playback import Clip, Playback, PlayEvent
 from kiosk.portrait import load as load_portrait
 from kiosk.recorder import Recorder
 from kiosk.renderer import Screen
 from kiosk.rig import FaceRig, Pose
 from kiosk.speaker import open_speaker
+from models.mood import Mood
 
 PLAYBACK_RATE = 22050  # Piper's rate: the common case plays without resampling
 CAPTION_HOLD_S = 2.5  # a reply's last words stay readable this long after it ends
@@ -42,7 +44,7 @@ class Face(Stage):
         self.speaker = open_speaker(PLAYBACK_RATE)
         record = self.options.get("record")
         self.recorder = Recorder(Path(record), self.screen.size, c.fps, PLAYBACK_RATE) if record else None
-        self.blinker = Blinker()
+        self.behaviour = Behaviour(self.options.get("seed"))  # a seed makes an offline render repeatable
         self.mouth = MouthSmoother()
         self.problems: dict[str, str] = {}
         self.visitor = "idle"  # listening / thinking while a visitor's turn is open
@@ -80,7 +82,8 @@ class Face(Stage):
         if rate != PLAYBACK_RATE:
             pcm = soxr.resample(pcm, rate, PLAYBACK_RATE)
             tl[:, :2] *= PLAYBACK_RATE / rate
-        self.playback.enqueue(Clip(msg.turn, msg.seq, pcm, tl, speech.text, arrival_ns=self.clock.now_ns()))
+        self.playback.enqueue(Clip(msg.turn, msg.seq, pcm, tl, speech.text, Mood(speech.mood),
+                                   arrival_ns=self.clock.now_ns()))
 
     def on_command(self, cmd: Command) -> None:
         match cmd:
@@ -116,8 +119,10 @@ class Face(Stage):
                 self.emit(Event.PLAYBACK_START, turn, ev.t_ns, seq=ev.clip.seq)
             self.caption = ev.clip.text
             self.caption_until = float("inf")
+            self.behaviour.sentence(ev.t_ns / 1e9, ev.clip.mood)
         else:
             self.caption_until = self.clock.now_ns() + CAPTION_HOLD_S * 1e9
+            self.behaviour.sentence_end(self.clock.now_ns() / 1e9)
             self._maybe_done(turn)
 
     # -- frame loop -----------------------------------------------------------------------------
@@ -140,7 +145,11 @@ class Face(Stage):
         t0 = time.monotonic_ns()
         jaw, width = self.mouth.step(target, (now - self.last_ns) / 1e9)
         self.last_ns = now
-        face = self.rig.render(Pose(jaw=jaw, width=width, blink=self.blinker.value(now / 1e9)))
+        self.behaviour.set_state(self._state(), now / 1e9)
+        look = self.behaviour.at(now / 1e9)
+        e = look.expression
+        face = self.rig.render(Pose(jaw=jaw, width=width, blink=look.blink, gaze_x=look.gaze[0], gaze_y=look.gaze[1],
+                                    brow=e.brow, smile=e.smile, concern=e.concern, head=look.head))
         if now > self.caption_until:
             self.caption = ""
         caption = self.caption or VISITOR_CAPTIONS.get(self.visitor) or (self.config.face.greeting if self.started else "")
@@ -158,6 +167,14 @@ class Face(Stage):
         self.render_ms.append(round((time.monotonic_ns() - t0) / 1e6, 1))
         if now >= self.stats_at:
             self._stats()
+
+    def _state(self) -> FaceState:
+        # A reply is being spoken from its first sentence's start to its end, pauses between sentences included.
+        if self.playback.current is not None or self.announced:
+            return FaceState.SPEAKING
+        if self.visitor in ("listening", "thinking"):
+            return FaceState(self.visitor)
+        return FaceState.DEGRADED if self.problems else FaceState.IDLE
 
     def _stats(self) -> None:
         """Every frame's render time (draw + present + record) and the interval between presents: the
