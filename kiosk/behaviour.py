@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TypeVar
@@ -139,11 +140,15 @@ class Behaviour:
         if state is not FaceState.SPEAKING:
             self.mood = Mood.NEUTRAL
 
-    def sentence(self, t: float, mood: Mood) -> None:
-        """A sentence starts being spoken: its mood shows, and the head marks it with a nod."""
+    def sentence(self, t: float, mood: Mood, stresses: Sequence[float] = ()) -> None:
+        """A sentence starts being spoken: its mood shows, the head marks it with a nod and then nods less
+        on its stressed words (`stresses`: seconds from its start, kiosk/emphasis.py)."""
         self.set_state(FaceState.SPEAKING, t)
         self.mood = mood
         self.nods.add(Nod(t + 0.1, self._rng.uniform(0.45, 0.7)))
+        for s in stresses:
+            # The head leads the voice a little: the nod's lowest point lands on the stressed syllable.
+            self.nods.add(Nod(t + s - 0.2, self._rng.uniform(0.2, 0.35)))
 
     def sentence_end(self, t: float) -> None:
         """The small settling nod at a sentence's end."""

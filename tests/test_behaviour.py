@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from kiosk.behaviour import EXPRESSION, Behaviour, Blinker, FaceState, Look
+from kiosk.emphasis import stressed
 from kiosk.gaze import Gaze, GazeMode
 from kiosk.head_motion import Nods, Sway
 from models.mood import Mood, mood_of
@@ -114,6 +115,34 @@ def test_a_sentence_is_marked_with_a_nod_and_its_mood_shows_smoothly() -> None:
     assert smiling[-1].expression.smile > 0.6 and smiling[-1].expression.concern < 0.1
     b.set_state(FaceState.IDLE, 5.0)
     assert run(b, 5.0, 2.0)[-1].expression.smile == pytest.approx(EXPRESSION[FaceState.IDLE].smile, abs=0.02)
+
+
+def syllables(loud_at: list[float], seconds: float = 3.0, rate: int = 16000) -> np.ndarray:
+    """Speech-like sound: a syllable every 0.2 s, those at `loud_at` (s) twice as loud."""
+    t = np.arange(int(seconds * rate)) / rate
+    level = np.zeros_like(t)
+    for start in np.arange(0.05, seconds - 0.15, 0.2):
+        gain = 2.0 if any(abs(start - s) < 0.1 for s in loud_at) else 1.0
+        level += gain * np.clip(np.sin(np.pi * (t - start) / 0.15), 0, None) * ((t >= start) & (t < start + 0.15))
+    return (6000 * level * np.sin(2 * np.pi * 180 * t)).astype(np.int16)
+
+
+def test_stressed_syllables_are_found_in_the_sound() -> None:
+    found = stressed(syllables([0.85, 2.05]), 16000)
+    assert len(found) == 2
+    assert found == pytest.approx([0.925, 2.125], abs=0.06)  # the middle of each loud syllable
+    assert stressed(syllables([0.25]), 16000) == []  # the sentence's own nod covers its start
+    assert stressed(np.zeros(100, np.int16), 16000) == []
+
+
+def test_the_head_nods_on_stressed_words() -> None:
+    b = Behaviour(seed=2)
+    run(b, 0.0, 1.0)
+    b.sentence(1.0, Mood.NEUTRAL, stresses=[1.2, 2.4])
+    nods = np.array([lk.head.nod for lk in run(b, 1.0, 3.0)])
+    lows = [k / FPS for k in range(1, len(nods) - 1) if nods[k] > 0.1 and nods[k] >= nods[k - 1] and nods[k] > nods[k + 1]]
+    assert len(lows) == 3  # the sentence's nod, then one on each stressed word
+    assert lows[1:] == pytest.approx([1.2, 2.4], abs=0.1)
 
 
 def test_the_same_seed_gives_the_same_face() -> None:

@@ -16,6 +16,7 @@ from daemon.events import Event
 from daemon.messages import Message, Reference, ReplyEnd, Speech
 from daemon.stage import Stage
 from kiosk.behaviour import Behaviour, FaceState, MouthSmoother
+from kiosk.emphasis import stressed
 from kiosk.playback import Clip, Playback, PlayEvent
 from kiosk.portrait import load as load_portrait
 from kiosk.recorder import Recorder
@@ -119,7 +120,7 @@ class Face(Stage):
                 self.emit(Event.PLAYBACK_START, turn, ev.t_ns, seq=ev.clip.seq)
             self.caption = ev.clip.text
             self.caption_until = float("inf")
-            self.behaviour.sentence(ev.t_ns / 1e9, ev.clip.mood)
+            self.behaviour.sentence(ev.t_ns / 1e9, ev.clip.mood, stressed(ev.clip.pcm, PLAYBACK_RATE))
         else:
             self.caption_until = self.clock.now_ns() + CAPTION_HOLD_S * 1e9
             self.behaviour.sentence_end(self.clock.now_ns() / 1e9)
