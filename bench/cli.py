@@ -35,6 +35,9 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--soak", type=_duration, metavar="DURATION", help="keep asking for this long (90s, 45m, 2h)")
     b.add_argument("--barge-ins", type=int, default=5, help="times to speak over a reply after the turns (default 5)")
     b.add_argument("--no-baseline", action="store_true", help="skip the naive sequential pipeline")
+    b.add_argument("--display", choices=("offscreen", "fullscreen"), default="offscreen",
+                   help="where the face is drawn: offscreen at face.size, or fullscreen at this display's own "
+                   "resolution (xvfb-run -s '-screen 0 1920x1080x24' on a headless machine)")
     b.add_argument("--workdir", type=Path, help="keep the recording, events and log here")
     b.add_argument("-o", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",
                    help="config override for the benchmarked kioskd (repeatable)")
@@ -83,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
         paused = {args.turn_set / item["wav"] for item in items if item["kind"] == "paused"}
     opts = BenchOptions(audio=audio, turns=args.turns, paused=paused,
                         soak_s=args.soak, barge_ins=0 if args.soak else args.barge_ins,
-                        baseline=not args.no_baseline, workdir=args.workdir, overrides=args.overrides)
+                        baseline=not args.no_baseline, workdir=args.workdir, overrides=args.overrides,
+                        display=args.display)
     try:
         result = run(opts, console)
     except (BenchError, config_mod.ConfigError) as exc:

@@ -52,6 +52,7 @@ class BenchOptions:
     workdir: Path | None = None
     overrides: list[str] = field(default_factory=list)  # -o key.path=value for the benchmarked kioskd
     paused: set[Path] = field(default_factory=set)  # files of one turn with a pause mid-sentence (a turn set)
+    display: str = "offscreen"  # or fullscreen on this machine's display (an Xvfb one for a headless 1080p run)
 
 
 def bundled_questions() -> list[Path]:
@@ -82,14 +83,14 @@ class EventTail:
 class Kiosk:
     """A headless kioskd under the benchmark's control."""
 
-    def __init__(self, workdir: Path, overrides: list[str]) -> None:
+    def __init__(self, workdir: Path, overrides: list[str], display: str = "offscreen") -> None:
         self.run_dir = Path(tempfile.mkdtemp(prefix="kb-"))  # short: unix socket paths are limited
         self.events = EventTail(workdir / "events.jsonl")
         self.record = workdir / "record.mp4"
         self.log = (workdir / "kioskd.log").open("wb")
         env = {**os.environ, "SDL_AUDIODRIVER": "dummy"}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "daemon.cli_kioskd", "--audio-in", "none", "--display", "offscreen",
+            [sys.executable, "-m", "daemon.cli_kioskd", "--audio-in", "none", "--display", display,
              "--record", str(self.record), "--events", str(self.events.path), "--runtime-dir", str(self.run_dir),
              *[arg for o in overrides for arg in ("-o", o)]],
             env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -187,7 +188,7 @@ def run(opts: BenchOptions, console: Console) -> dict[str, Any]:
                   + (f"soak {opts.soak_s:.0f} s" if opts.soak_s else f"{opts.turns} turns") + f"; files in {workdir}")
     # A benchmark stopped by SIGTERM must still stop its kioskd (which runs in its own session).
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    kiosk = Kiosk(workdir, opts.overrides)
+    kiosk = Kiosk(workdir, opts.overrides, opts.display)
     samples: list[tuple[float, Sample]] = []
     asked = answered = 0
     heard: list[tuple[Path, int]] = []  # each file asked, and how many turns the kiosk heard in it
