@@ -14,6 +14,7 @@ from daemon import config as config_mod
 from daemon.control import ControlError, request
 from daemon.events import read_jsonl, turns
 from daemon.paths import control_socket, runtime_dir
+from daemon.portrait_check import check_portrait
 
 
 def parser() -> argparse.ArgumentParser:
@@ -52,9 +53,12 @@ def _hand_to_bench(rest: list[str]) -> int:
 def _validate(args: argparse.Namespace) -> int:
     try:
         cfg = config_mod.load(profile=args.profile, site=args.file)
+        notes = check_portrait(cfg.face.portrait)
     except config_mod.ConfigError as exc:
-        print(exc, file=sys.stderr)
+        print(f"{args.file}: {exc}", file=sys.stderr)
         return 1
+    for note in notes:
+        print(f"{args.file}: warning: {note}")
     print(f"{args.file}: valid (site {cfg.site!r})")
     return 0
 

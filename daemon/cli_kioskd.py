@@ -9,6 +9,7 @@ from pathlib import Path
 
 from daemon import config as config_mod
 from daemon.paths import runtime_dir
+from daemon.portrait_check import check_portrait
 from daemon.supervisor import RunOptions, Supervisor
 from kiosk.audio_sources import AudioInputError, decode_file
 
@@ -37,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     log = logging.getLogger("kioskd")
     try:
         cfg = config_mod.load(profile=args.profile, site=args.config, overrides=args.overrides)
+        for note in check_portrait(cfg.face.portrait):
+            log.warning("%s", note)
     except config_mod.ConfigError as exc:
         print(f"kioskd: bad config:\n{exc}", file=sys.stderr)
         return 1

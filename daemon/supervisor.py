@@ -25,6 +25,7 @@ from daemon.lifecycle import Lifecycle, State
 from daemon.messages import new_turn_id
 from daemon.notify import monotonic_usec, notify, watchdog_interval
 from daemon.paths import control_socket
+from daemon.portrait_check import check_portrait
 from daemon.ring import Ring
 from daemon.spawner import Spawner, WorkerProcess
 from daemon.turn_tracker import Command, Finish, Interrupt, Tell, TurnClosed, TurnTracker
@@ -236,6 +237,10 @@ class Supervisor:
         notify(RELOADING="1", MONOTONIC_USEC=monotonic_usec(), STATUS="reloading the configuration")
         try:
             new = self.options.reload()
+            if new.face.portrait != self.config.face.portrait:
+                # A portrait the face cannot use would restart it in a loop: keep the one on screen.
+                for note in check_portrait(new.face.portrait):
+                    log.warning("%s", note)
         except ConfigError as exc:
             log.error("reload refused, keeping the running configuration:\n%s", exc)
             notify(READY="1", STATUS="reload refused: the new configuration is invalid")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from models.face_landmarks import FaceLandmarker, NoFaceError
 
 EMBEDDED_ASTRONAUT = "embedded:astronaut"
 MAX_SIDE = 4096
+MIN_FACE_PX = 96  # brow to chin: below it the mouth and eyes are too few pixels to move convincingly
 FACE_SHARE = 0.42  # of the screen height taken by the face (brow to chin): a conversation, not a passport photo
 
 
@@ -23,6 +25,7 @@ class PortraitError(ValueError):
 class Portrait:
     rgb: np.ndarray
     landmarks: np.ndarray  # (468, 2) pixels
+    notes: tuple[str, ...] = ()  # what the kiosk should say about it (several faces in the photo)
 
     def scaled(self, size: tuple[int, int]) -> Portrait:
         """This portrait resized to (width, height), landmarks scaled with it."""
@@ -63,8 +66,39 @@ def read_image(setting: str) -> np.ndarray:
 
 
 def load(setting: str) -> Portrait:
+    """The portrait a config names, checked: an image, with a face big enough to animate. A photo with
+    several faces animates the largest, and says so in `notes`."""
     rgb = read_image(setting)
+    marker = FaceLandmarker()
     try:
-        return Portrait(rgb, FaceLandmarker().landmarks(rgb))
+        found = marker.faces(rgb) if min(rgb.shape[:2]) >= 32 else []
+        landmarks = marker.landmarks(rgb, found[0] if found else None)  # without one: says why there is none
     except NoFaceError as exc:
         raise PortraitError(f"portrait {setting}: {exc}") from None
+    height = float(np.ptp(landmarks[:, 1]))
+    if height < MIN_FACE_PX:
+        raise PortraitError(f"portrait {setting}: the face is {height:.0f} pixels tall, too small to animate "
+                            f"(at least {MIN_FACE_PX}: use a closer or larger photo)")
+    notes = (f"portrait {setting}: {len(found)} faces in the photo, animating the largest",) if len(found) > 1 else ()
+    return Portrait(rgb, landmarks, notes)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m kiosk.portrait SETTING`: check a portrait as the kiosk would load it (kioskctl validate
+    and a reload run this in a process of their own, keeping the landmark model out of the supervisor)."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m kiosk.portrait IMAGE|embedded:astronaut", file=sys.stderr)
+        return 2
+    try:
+        portrait = load(args[0])
+    except PortraitError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    for note in portrait.notes:
+        print(note)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

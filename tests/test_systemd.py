@@ -12,6 +12,9 @@ import sys
 import time
 from pathlib import Path
 
+import cv2
+import numpy as np
+
 from daemon.control import request
 from daemon.events import read_jsonl
 from daemon.paths import control_socket
@@ -103,6 +106,15 @@ def test_notify_sequence_watchdog_and_reload(runtime_dir: Path, tmp_path: Path) 
         reply = request(control_socket(runtime_dir), {"cmd": "reload"}, timeout=60)
         assert not reply["ok"] and "vad.end_silence_ms" in reply["error"]
         assert pids(runtime_dir) == after
+
+        # So is a portrait the face could not animate: the face keeps the one it shows, and no restart loop.
+        wall = tmp_path / "wall.png"
+        noise = np.random.default_rng(1).integers(0, 255, (300, 300, 3), np.uint8)
+        cv2.imwrite(str(wall), cv2.GaussianBlur(noise, (31, 31), 0))
+        site.write_text(f"vad:\n  end_silence_ms: 450\nface:\n  portrait: {wall}\n")
+        reply = request(control_socket(runtime_dir), {"cmd": "reload"}, timeout=60)
+        assert not reply["ok"] and "face.portrait" in reply["error"] and "wall.png" in reply["error"]
+        assert pids(runtime_dir) == after
     finally:
         proc.send_signal(signal.SIGTERM)
         code = proc.wait(timeout=60)
@@ -110,5 +122,5 @@ def test_notify_sequence_watchdog_and_reload(runtime_dir: Path, tmp_path: Path) 
     assert code == 0
     assert notes.got[-1][1].get("STOPPING") == "1" or any(m.get("STOPPING") == "1" for _, m in notes.got[-3:])
     reloads = [e for e in read_jsonl(events) if e["event"] == "reload"]
-    assert [r["ok"] for r in reloads] == [True, False]
+    assert [r["ok"] for r in reloads] == [True, False, False]
     assert reloads[0]["restarted"] == ["ear"]
