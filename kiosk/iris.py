@@ -17,6 +17,7 @@ import numpy as np
 
 IRIS_TO_EYE = (0.16, 0.27)  # iris radius / eye width (corner to corner): adults are near 0.21 (5.9 mm of 28)
 RING_PX = 2  # the ring outside the iris its edge is judged against
+IRIS_CONTRAST = 50.0  # grey levels between the iris and the white around it, at least, to move it (clear eyes: 70-90)
 EDGE_PX = 1.2  # the disc's soft rim
 
 
@@ -40,7 +41,7 @@ class Iris:
         image[y0:y1, x0:x1] = np.clip(region + 0.5, 0, 255).astype(np.uint8)
 
 
-def lift(image: np.ndarray, opening: np.ndarray, eye_width: float, reach: float) -> tuple[Iris, np.ndarray]:
+def lift(image: np.ndarray, opening: np.ndarray, eye_width: float, reach: float) -> tuple[Iris, np.ndarray] | None:
     """Find the iris inside `opening` (the eye's lid polygon, image pixels), and return it with the eye
     region's pixels without it (the white rebuilt behind it), to be written back into the image. `reach`:
     the farthest the iris will be moved, in pixels."""
@@ -52,7 +53,10 @@ def lift(image: np.ndarray, opening: np.ndarray, eye_width: float, reach: float)
     box = (int(x0), int(y0), int(x1), int(y1))
     region = image[y0:y1, x0:x1]
     inside = coverage(opening, box) > 0.5
-    cx, cy, radius = _find_disc(region, inside, eye_width)
+    disc = _find_disc(region, inside, eye_width)
+    if disc is None:
+        return None
+    cx, cy, radius = disc
     radius -= 0.5  # the soft rim stays inside the limbus: no white of the eye rides along
     yy, xx = np.mgrid[0 : y1 - y0, 0 : x1 - x0].astype(np.float32)
     dist = np.hypot(xx - cx, yy - cy)
@@ -66,10 +70,11 @@ def lift(image: np.ndarray, opening: np.ndarray, eye_width: float, reach: float)
     return iris, bare
 
 
-def _find_disc(region: np.ndarray, inside: np.ndarray, eye_width: float) -> tuple[float, float, float]:
+def _find_disc(region: np.ndarray, inside: np.ndarray, eye_width: float) -> tuple[float, float, float] | None:
     """The iris as (x, y, radius): of the discs whose centre lies in the eye opening, the one darkest inside
     against the ring just outside it (the limbus, where the iris meets the white, is the eye's strongest
-    edge). Only pixels inside the opening count: the lids and lashes hide the top of most irises."""
+    edge). Only pixels inside the opening count: the lids and lashes hide the top of most irises. None when
+    no disc stands out by IRIS_CONTRAST (an eye with no white to see: a squint, tinted glasses)."""
     grey = cv2.cvtColor(region, cv2.COLOR_RGB2GRAY).astype(np.float32)
     core = cv2.erode(inside.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(np.float32)
     darkness = (255.0 - grey) * core
@@ -83,8 +88,8 @@ def _find_disc(region: np.ndarray, inside: np.ndarray, eye_width: float) -> tupl
         y, x = np.unravel_index(int(np.argmax(score)), score.shape)
         if score[y, x] > best[0]:
             best = (float(score[y, x]), float(x), float(y), float(radius))
-    if not np.isfinite(best[0]):
-        raise ValueError("no iris found in the eye opening")
+    if best[0] < IRIS_CONTRAST:
+        return None
     return best[1], best[2], best[3]
 
 

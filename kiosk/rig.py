@@ -233,17 +233,22 @@ class FaceRig:
         return box, {name: (np.ascontiguousarray(field[..., 2 * i]), np.ascontiguousarray(field[..., 2 * i + 1]))
                      for i, name in enumerate(LOCAL)}
 
-    def _lift_irises(self) -> tuple[list[tuple[Iris, float]], np.ndarray]:
-        """Each eye's iris (with its travel at gaze 1, in pixels) and the patch with the irises lifted out:
-        the warp works on the bare eyes, and each frame draws the irises back where the gaze puts them."""
+    def _lift_irises(self) -> tuple[list[tuple[Iris, tuple[float, float]] | None], np.ndarray]:
+        """Each eye's iris with its travel at gaze 1 (pixels, sideways and up or down), and the patch with
+        the irises lifted out: the warp works on the bare eyes, and each frame draws the irises back where
+        the gaze puts them. An eye with no white to see (a squint, tinted glasses) is left as it is."""
         bare = self._patch.copy()
         irises = []
         for ring in self._eye_rings:
             width = float(np.linalg.norm(self.landmarks[ring[0]] - self.landmarks[ring[len(ring) // 2]]))
-            iris, eye = lift(self._patch, self.landmarks[ring] - self._origin, width, IRIS_TRAVEL[0] * width)
+            lifted = lift(self._patch, self.landmarks[ring] - self._origin, width, IRIS_TRAVEL[0] * width)
+            if lifted is None:
+                irises.append(None)  # no white to move it over: the eye keeps its gaze, the lids still move
+                continue
+            iris, eye = lifted
             x0, y0, x1, y1 = iris.box
             bare[y0:y1, x0:x1] = eye
-            irises.append((iris, width))
+            irises.append((iris, (IRIS_TRAVEL[0] * width, IRIS_TRAVEL[1] * width)))
         return irises, bare
 
     def _head_weight(self, xy: np.ndarray) -> np.ndarray:
@@ -302,9 +307,10 @@ class FaceRig:
         self._face[box] = cv2.remap(self._bare, self._gx[box] - fx, self._gy[box] - fy, cv2.INTER_LINEAR,
                                     borderMode=cv2.BORDER_REPLICATE)
         moved = self._face_landmarks(pose) - self._origin
-        for ring, (iris, width) in zip(self._eye_rings, self._irises, strict=True):
-            shift = (pose.gaze_x * IRIS_TRAVEL[0] * width, pose.gaze_y * IRIS_TRAVEL[1] * width)
-            iris.draw(self._face, moved[ring], shift)
+        for ring, lifted in zip(self._eye_rings, self._irises, strict=True):
+            if lifted is not None:
+                iris, (tx, ty) = lifted
+                iris.draw(self._face, moved[ring], (pose.gaze_x * tx, pose.gaze_y * ty))
         if pose.jaw > 0.04:
             self._paint_interior(self._face, pose, moved)
         m, mx, my = self._head_planes
