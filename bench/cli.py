@@ -38,6 +38,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--display", choices=("offscreen", "fullscreen"), default="offscreen",
                    help="where the face is drawn: offscreen at face.size, or fullscreen at this display's own "
                    "resolution (xvfb-run -s '-screen 0 1920x1080x24' on a headless machine)")
+    b.add_argument("--no-record", action="store_true",
+                   help="no recording of the face (as a live kiosk runs): frame times without the encoder, no lip-sync")
     b.add_argument("--workdir", type=Path, help="keep the recording, events and log here")
     b.add_argument("-o", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",
                    help="config override for the benchmarked kioskd (repeatable)")
@@ -87,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     opts = BenchOptions(audio=audio, turns=args.turns, paused=paused,
                         soak_s=args.soak, barge_ins=0 if args.soak else args.barge_ins,
                         baseline=not args.no_baseline, workdir=args.workdir, overrides=args.overrides,
-                        display=args.display)
+                        display=args.display, record=not args.no_record)
     try:
         result = run(opts, console)
     except (BenchError, config_mod.ConfigError) as exc:
