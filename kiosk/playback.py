@@ -101,8 +101,14 @@ class Playback:
         self.played = target
         return out, events
 
-    def mouth(self) -> Viseme:
-        """Mouth pose at the sample being heard now."""
+    def mouth(self, lead: int = 0, span: int = 0) -> Viseme:
+        """Mouth pose `lead` samples after the sample being heard now. Lips that close anywhere in the
+        `span` samples from there show closed: an m, b or p often lasts less than a frame, and a frame that
+        missed it would never show the lips meet."""
         if self.current is None:
             return REST
-        return at(self.current.timeline, self.played - self.current.start_index)
+        tl = self.current.timeline
+        pos = self.played - self.current.start_index + lead
+        if span and np.any((tl[:, 0] < pos + span) & (tl[:, 1] > pos) & (tl[:, 2] == 0)):
+            return REST
+        return at(tl, pos)

@@ -33,6 +33,12 @@ _CONSONANTS: dict[str, Viseme] = {
 }
 
 
+HELD = {"ː", "ˑ"}  # length marks
+BETWEEN = {"ˈ", "ˌ"}  # stress marks: Piper places them between a syllable's onset and its vowel
+AHEAD = {" "}  # the gap between words
+PAUSES = set(",.;:!?…—-^$")  # punctuation, and Piper's start and end of a clip
+
+
 def viseme(phoneme: str) -> Viseme:
     """Mouth pose for one phoneme; stress marks, length marks and punctuation give the rest pose."""
     for ch in phoneme:
@@ -44,14 +50,36 @@ def viseme(phoneme: str) -> Viseme:
 
 
 def timeline(phonemes: Iterable[tuple[str, int]]) -> np.ndarray:
-    """(phoneme, n_samples) in order -> array of rows (start, end, jaw, width) in samples."""
+    """(phoneme, n_samples) in order -> array of rows (start, end, jaw, width) in samples.
+
+    Piper gives the marks between phonemes time of their own (often 20-100 ms). They are not pauses: a
+    length mark holds the vowel before it, a stress mark is the way from the syllable's onset to its
+    vowel, and in the gap between two words of running speech the mouth already shapes the next one.
+    Only punctuation and the clip's ends rest the mouth, so the only closed mouth inside a phrase is an
+    m, b or p."""
+    items = list(phonemes)
+    shapes = [viseme(ph) for ph, _ in items]
+    for i, (ph, _) in enumerate(items):
+        if ph in HELD and i > 0:
+            shapes[i] = shapes[i - 1]
+    for i in range(1, len(items) - 1):
+        if items[i][0] in BETWEEN:
+            (j0, w0), (j1, w1) = shapes[i - 1], shapes[i + 1]
+            shapes[i] = ((j0 + j1) / 2, (w0 + w1) / 2)
+    for i in range(len(items) - 2, -1, -1):
+        ph = items[i][0]
+        if ph in AHEAD and not (ph == " " and i > 0 and _is_pause(items[i - 1][0])):
+            shapes[i] = shapes[i + 1]
     rows = []
     pos = 0
-    for ph, n in phonemes:
-        jaw, width = viseme(ph)
+    for (_, n), (jaw, width) in zip(items, shapes, strict=True):
         rows.append((pos, pos + n, jaw, width))
         pos += n
     return np.array(rows, np.float32).reshape(-1, 4)
+
+
+def _is_pause(phoneme: str) -> bool:
+    return all(ch in PAUSES for ch in phoneme)
 
 
 def at(tl: np.ndarray, sample: int) -> Viseme:

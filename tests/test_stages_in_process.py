@@ -66,6 +66,8 @@ def test_voice_and_face_render_a_reply_in_one_process_faster_than_real_time(tmp_
     assert abs(video_s - (spoken_s + 1.5)) < 0.5
     assert np.sqrt(np.mean(audio.astype(np.float64) ** 2)) > 0.01  # the reply is in the sound track
     sync = av_sync.analyse(record, events)
-    # The mouth opens with the sound, within about a frame, as in the live kiosk.
-    assert sync["av_offset_ms"] is not None and abs(sync["av_offset_ms"]) <= 40
+    # The mouth opens with the sound: at most 40 ms after it, and ahead of it by less than viewers notice
+    # (a mouth that leads its sound by up to ~125 ms goes unseen, one that lags it by 45 ms does not:
+    # ITU-R BT.1359), as in the live kiosk.
+    assert sync["av_offset_ms"] is not None and -100 <= sync["av_offset_ms"] <= 40
     assert sync["mouth_latency_ms"]["p50"] <= 70

@@ -27,6 +27,9 @@ from kiosk.upscale import Upscaled, work_scale
 from models.mood import Mood
 
 PLAYBACK_RATE = 22050  # Piper's rate: the common case plays without resampling
+# The pose drawn now is seen for the frame to come, and the muscles' smoothing (kiosk/behaviour.py) lags
+# its target by about its time constant: aiming this far ahead puts the opening on the sound it shapes.
+MOUTH_LEAD = round(0.045 * PLAYBACK_RATE)
 CAPTION_HOLD_S = 2.5  # a reply's last words stay readable this long after it ends
 STATS_EVERY_S = 5.0
 VISITOR_CAPTIONS = {"listening": "Listening…", "thinking": "One moment…"}
@@ -141,7 +144,7 @@ class Face(Stage):
             self.send(Message(Reference(pcm.tobytes(), PLAYBACK_RATE), 0, t_ns=start_ns))
         for ev in events:
             self._on_play(ev)
-        self._draw(now, self.playback.mouth())
+        self._draw(now, self.playback.mouth(MOUTH_LEAD, PLAYBACK_RATE // self.config.face.fps))
         # Next frame on the fixed grid; a late frame skips ahead instead of drifting.
         self.next_frame_ns += self.frame_ns * max(1, (now - self.next_frame_ns) // self.frame_ns + 1)
 
