@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bench import av_sync, stats
+from bench import av_sync, lip_sync, stats
 from bench.procs import Sample, sample
 from daemon import config as config_mod
 from daemon import events as events_mod
@@ -282,6 +282,8 @@ def _results(opts: BenchOptions, cfg: config_mod.Config, kiosk: Kiosk, workdir: 
     if kiosk.record is not None:
         with console.status("analysing the recording"):
             result.update(av_sync.analyse(kiosk.record, events))
+        with console.status("finding the lips in every frame of the replies"):
+            result.update(lip_sync.analyse(kiosk.record, events))
     if opts.soak_s:
         warm = samples[min(WARMUP_TURNS, len(samples) - 1)][1]
         window_fps = [round(1000 / (sum(e["interval_ms"]) / len(e["interval_ms"])), 1)
@@ -343,7 +345,9 @@ def print_table(r: dict[str, Any], console: Console) -> None:
     t.add_row("  speed-up vs naive (p50)", f"{r.get('speedup_vs_baseline_p50') or '—'}×", "")
     if "av_offset_ms" in r:
         t.add_row("first mouth movement after first audible sound p50 / p95 (ms)", fmt(r["mouth_latency_ms"]), "")
-        t.add_row("A/V offset, mouth after sound (ms)", f"{r['av_offset_ms']}", "±40")
+        t.add_row("A/V offset, mouth after sound (ms)", f"{r['av_offset_ms']}", "-100 .. 40")
+        t.add_row("lip sync on the picture: correlation with loudness, lag (ms)",
+                  f"{r.get('lip_corr')}, {r.get('lip_lag_ms')}", "lag ±40")
     t.add_row("frame time p50 / p99 (ms)", fmt(r["frame_ms"]), "p99 ≤ 40")
     t.add_row("frame interval p50 / p99 (ms)", fmt(r["frame_interval_ms"]), "")
     t.add_row("fps", f"{r['fps']}", "30")
