@@ -16,6 +16,7 @@ from daemon.messages import Message, ReplyEnd, Sentence, Speech
 from daemon.stage import LocalPort, ManualClock
 from daemon.workers.face import Face
 from daemon.workers.voice import Voice
+from kiosk.behaviour import FaceState
 
 SENTENCES = ["Hello, and welcome to the branch.", "The cash machines are just outside the main entrance."]
 
@@ -71,3 +72,26 @@ def test_voice_and_face_render_a_reply_in_one_process_faster_than_real_time(tmp_
     # ITU-R BT.1359), as in the live kiosk.
     assert sync["av_offset_ms"] is not None and -100 <= sync["av_offset_ms"] <= 40
     assert sync["mouth_latency_ms"]["p50"] <= 70
+
+
+def test_an_interrupted_reply_leaves_the_face_speaking_no_more(tmp_path: Path) -> None:
+    """Its ReplyEnd never comes (the runner drops a stale turn's messages): the face goes back to idle."""
+    config = load(overrides=["face.size=[320,180]", "voice.cache_faq=false"])
+    voice_port, face_port = LocalPort(), LocalPort()
+    voice = Voice(config, voice_port)
+    voice.setup()
+    voice.handle(Message(Sentence(SENTENCES[1]), 1, 0))
+    face = Face(config, face_port, {"display": "offscreen"}, clock=ManualClock(t_ns=1_000_000_000))
+    face.setup()
+    try:
+        for msg in voice_port.take():
+            face.handle(msg)
+        for _ in range(10):
+            face.tick()
+        assert face.behaviour.state is FaceState.SPEAKING
+        face.on_interrupt(1)
+        for _ in range(3):
+            face.tick()
+        assert face.behaviour.state is FaceState.IDLE
+    finally:
+        face.teardown()

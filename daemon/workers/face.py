@@ -106,6 +106,7 @@ class Face(Stage):
             # The supervisor closes the interrupted turn; this says when the speaker fell silent.
             self.emit(Event.PLAYBACK_STOP, ev.clip.turn, self.clock.now_ns(), reason="interrupted")
         self.reply_done = {t for t in self.reply_done if t > turn}
+        self.announced = {t for t in self.announced if t > turn}  # their ReplyEnd will never come
 
     # -- turn bookkeeping -----------------------------------------------------------------------
     def _pending(self, turn: int) -> bool:
