@@ -121,9 +121,9 @@ class Behaviour:
 
     def __init__(self, seed: int | None = None) -> None:
         self._rng = random.Random(seed)
-        self.blinker = Blinker(seed)
-        self.gaze = Gaze(seed)
-        self.sway = Sway(seed)
+        # One seed each, so blinks, glances and sway do not draw the same numbers in step.
+        self.blinker, self.gaze, self.sway = (kind(None if seed is None else seed * 4 + k)
+                                              for k, kind in enumerate((Blinker, Gaze, Sway), start=1))
         self.nods = Nods()
         self.state = FaceState.IDLE
         self.mood = Mood.NEUTRAL

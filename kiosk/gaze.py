@@ -90,6 +90,7 @@ class Gaze:
             return r.uniform(-0.12, 0.12), r.uniform(-0.08, 0.08)
         if self._mode is GazeMode.AVERT:
             return self._side * r.uniform(0.45, 0.7), r.uniform(-0.6, -0.35)
-        if r.random() < 0.35:  # back to the room's middle, where a visitor would come from
+        middle = math.hypot(*self._saccade.target) < 0.2
+        if not middle and r.random() < 0.35:  # back to the room's middle, where a visitor would come from
             return r.uniform(-0.1, 0.1), r.uniform(-0.05, 0.1)
-        return r.uniform(-0.75, 0.75), r.uniform(-0.25, 0.3)
+        return r.choice((-1, 1)) * r.uniform(0.25, 0.75), r.uniform(-0.25, 0.3)  # then off round the room
