@@ -130,8 +130,8 @@ def _rigid_parts(shape: tuple[int, ...], lm: np.ndarray, face_height: float) -> 
     centre = ((lo + hi) / 2 - (0, 0.12 * face_height)).astype(int)
     axes = (int(0.72 * (hi[0] - lo[0])), int(0.78 * face_height))
     cv2.ellipse(mask, tuple(int(v) for v in centre), axes, 0, 0, 360, 255, -1)
-    mask[int(lm[BROW_TOPS, 1].min() - 0.06 * face_height) :] = 0
-    x0, y0 = lm[NOSE].min(axis=0).astype(int) - int(0.03 * face_height)
+    mask[max(int(lm[BROW_TOPS, 1].min() - 0.06 * face_height), 0) :] = 0
+    x0, y0 = np.maximum(lm[NOSE].min(axis=0).astype(int) - int(0.03 * face_height), 0)
     x1, y1 = lm[NOSE].max(axis=0).astype(int) + int(0.03 * face_height)
     mask[y0:y1, x0:x1] = 255
     return mask

@@ -77,7 +77,7 @@ def analyse(record: Path, events: list[dict[str, Any]]) -> dict[str, Any]:
         frames = (f.to_ndarray(format="rgb24") for f in c.decode(video=0))
         first = next(frames)
         rest = openings([first], marker)[0]
-        wanted = {k for a, b in replies for k in range(a, b)}
+        wanted = {k for a, b in replies for k in range(max(a, 1), b)}  # frame 0 is the rest above
         seen = {k: v for k, v in zip(sorted(wanted), openings(
             (f for k, f in enumerate(frames, start=1) if k in wanted), marker), strict=False)}
     mouth = [np.array([seen[k] for k in range(a, b) if k in seen]) - rest for a, b in replies]

@@ -34,9 +34,6 @@ class Head:
     def __add__(self, other: Head) -> Head:
         return Head(self.x + other.x, self.y + other.y, self.roll + other.roll, self.nod + other.nod)
 
-    def scaled(self, k: float) -> Head:
-        return Head(self.x * k, self.y * k, self.roll * k, self.nod * k)
-
 
 class Sway:
     """Breathing and drift: always on, so the face never stands still."""

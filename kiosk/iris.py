@@ -23,8 +23,6 @@ EDGE_PX = 1.2  # the disc's soft rim
 
 @dataclass(frozen=True)
 class Iris:
-    centre: tuple[float, float]  # in the image the iris was found in
-    radius: float
     box: tuple[int, int, int, int]  # x0, y0, x1, y1: the part of the image the eye can draw into
     rgb: np.ndarray  # the disc over the box, lid-hidden parts filled
     alpha: np.ndarray  # (h, w) float32, the disc's coverage
@@ -53,10 +51,10 @@ def lift(image: np.ndarray, opening: np.ndarray, eye_width: float, reach: float)
     box = (int(x0), int(y0), int(x1), int(y1))
     region = image[y0:y1, x0:x1]
     inside = coverage(opening, box) > 0.5
-    disc = _find_disc(region, inside, eye_width)
-    if disc is None:
+    found = _find_disc(region, inside, eye_width)
+    if found is None:
         return None
-    cx, cy, radius = disc
+    cx, cy, radius = found
     radius -= 0.5  # the soft rim stays inside the limbus: no white of the eye rides along
     yy, xx = np.mgrid[0 : y1 - y0, 0 : x1 - x0].astype(np.float32)
     dist = np.hypot(xx - cx, yy - cy)
@@ -66,7 +64,7 @@ def lift(image: np.ndarray, opening: np.ndarray, eye_width: float, reach: float)
     hidden = (disc & ~inside).astype(np.uint8)
     rgb = cv2.inpaint(region, hidden, 3, cv2.INPAINT_TELEA).astype(np.float32)
     bare = _white_behind(region, inside & disc, inside)
-    iris = Iris((cx + x0, cy + y0), radius, box, rgb, alpha)
+    iris = Iris(box, rgb, alpha)
     return iris, bare
 
 

@@ -162,7 +162,7 @@ class FaceRig:
 
     def _lids_follow_gaze(self) -> np.ndarray:
         """Looking down lowers the upper lid a little and looking up raises it, as real lids follow the eye
-        (the iris itself moves in _add_iris_motion)."""
+        (the iris itself is drawn where the gaze puts it: kiosk/iris.py)."""
         d = np.zeros_like(self.landmarks)
         for upper, lower, _ in EYES:
             d[upper, 1] = 0.2 * self._lid_gap(upper, lower)

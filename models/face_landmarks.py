@@ -24,11 +24,10 @@ NMS_IOU = 0.3  # detections overlapping more than this are one face
 
 
 class Found(NamedTuple):
-    """A detected face: box (cx, cy, w, h) and keypoints (6, 2) in image pixels, and the detector's score."""
+    """A detected face: box (cx, cy, w, h) and keypoints (6, 2) in image pixels."""
 
     box: np.ndarray
     keypoints: np.ndarray
-    score: float
 
 
 class NoFaceError(ValueError):
@@ -88,13 +87,15 @@ class FaceLandmarker:
         for k in np.asarray(cv2.dnn.NMSBoxes(rects, [float(scores[i]) for i in keep], 0.0, NMS_IOU)).reshape(-1):
             i = keep[int(k)]
             box = np.concatenate([centres[i] * to_px - shift, raw[i, 2:4] * to_px])
-            found.append(Found(box, keypoints[i] * to_px - shift, float(scores[i])))
+            found.append(Found(box, keypoints[i] * to_px - shift))
         return found, float(scores.max())
 
     def faces(self, rgb: np.ndarray) -> list[Found]:
         """Every face in the image, largest first: found by the detector and confirmed by the landmark
         model (the detector alone also fires on a chin or a pattern now and then)."""
-        found, _ = self._detect(rgb)
+        return self._confirmed(rgb, self._detect(rgb)[0])
+
+    def _confirmed(self, rgb: np.ndarray, found: list[Found]) -> list[Found]:
         return sorted((f for f in found if self._mesh_on(rgb, *_crop(f))[1] >= MIN_SCORE),
                       key=lambda f: -f.box[2] * f.box[3])
 
@@ -120,7 +121,7 @@ class FaceLandmarker:
             found, best = self._detect(rgb)
             if not found:
                 raise NoFaceError(f"no face found (best detection score {best:.2f}, need {MIN_SCORE})")
-            confirmed = self.faces(rgb)
+            confirmed = self._confirmed(rgb, found)
             if not confirmed:
                 raise NoFaceError("the landmark model does not see a face where the detector found one")
             face = confirmed[0]

@@ -21,12 +21,16 @@ class Mood(StrEnum):
 _CONCERN = re.compile(
     r"\b(sorry|afraid|unfortunately|apolog\w*|regret\w*|lost|stolen|theft|fraud\w*|not sure|cannot|can't|"
     r"unable|problem\w*|emergency|urgent\w*|block(?:ed)?|cancel\w*|closed)\b", re.IGNORECASE)
+_NO_TROUBLE = re.compile(r"\b(no problem|not a problem|no worries)\b", re.IGNORECASE)  # friendly, not sorry
 _SMILE = re.compile(
     r"\b(hello|hi|welcome|glad|pleasure|pleased|thanks?|thank you|great|happy|enjoy\w*|goodbye|bye|wonderful|"
     r"lovely|delighted|good (?:morning|afternoon|evening|day)|free)\b", re.IGNORECASE)
 
 
 def mood_of(sentence: str) -> Mood:
+    sentence = sentence.replace("\u2019", "'")  # "can’t" as typographers and LLMs write it
+    if _NO_TROUBLE.search(sentence):
+        return Mood.SMILE
     if _CONCERN.search(sentence):
         return Mood.CONCERN
     if _SMILE.search(sentence):

@@ -68,7 +68,7 @@ def timeline(phonemes: Iterable[tuple[str, int]]) -> np.ndarray:
             shapes[i] = ((j0 + j1) / 2, (w0 + w1) / 2)
     for i in range(len(items) - 2, -1, -1):
         ph = items[i][0]
-        if ph in AHEAD and not (ph == " " and i > 0 and _is_pause(items[i - 1][0])):
+        if ph in AHEAD and not (i > 0 and _is_pause(items[i - 1][0])):
             shapes[i] = shapes[i + 1]
     rows = []
     pos = 0
