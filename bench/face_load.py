@@ -1,6 +1,7 @@
 """The face's share of the machine, without the rest of the kiosk: renders the embedded portrait offscreen
-at the configured frame rate, mouth moving, and records it to an MP4, as the face worker does while a
-reply is generated. Benchmarks of one stage run beside it to measure that stage under the load it meets.
+at the configured frame rate as the face worker does (head, eyes and brows from its behaviour, the
+mouth moving, only the changed box drawn) and records it to an MP4. Benchmarks of one stage run
+beside it to measure that stage under the load it meets.
 
     python -m bench.face_load --seconds 60 [--no-record]
 """
@@ -22,10 +23,11 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np
 
     from daemon.config import load
+    from kiosk.behaviour import Behaviour, FaceState
+    from kiosk.face_view import FaceView
     from kiosk.portrait import load as load_portrait
     from kiosk.recorder import Recorder
     from kiosk.renderer import Screen
-    from kiosk.rig import FaceRig, Pose
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--seconds", type=float, default=60.0)
@@ -33,10 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     c = load().face
     screen = Screen("offscreen", c.size)
-    portrait = load_portrait(c.portrait).framed(screen.size[0] / screen.size[1])
-    rect = screen.portrait_rect((portrait.rgb.shape[1], portrait.rgb.shape[0]))
-    scaled = portrait.scaled(rect.size)
-    rig = FaceRig(scaled.rgb, scaled.landmarks)
+    view = FaceView(load_portrait(c.portrait), screen)
+    behaviour = Behaviour(seed=1)
     with tempfile.TemporaryDirectory() as tmp:
         recorder = None if args.no_record else Recorder(Path(tmp) / "load.mp4", screen.size, c.fps, 22050)
         frame_s, start = 1.0 / c.fps, time.monotonic()
@@ -46,8 +46,10 @@ def main(argv: list[str] | None = None) -> int:
         # SIGTERM is how a benchmark stops this load; SDL's own handler would only queue a quit event.
         signal.signal(signal.SIGTERM, lambda signum, _frame: stopped.append(signum))
         while (now := time.monotonic()) - start < args.seconds and not stopped:
-            jaw = 0.5 + 0.5 * math.sin(now * 9)
-            screen.draw(rig.render(Pose(jaw=jaw, width=0.2)), rect, "Thinking…", "")
+            behaviour.set_state(FaceState.THINKING, now)
+            # The mouth keeps moving, as if speaking, so the load is the face's heaviest frame.
+            face, changed = view.render(behaviour.at(now).pose(0.5 + 0.5 * math.sin(now * 9), 0.2))
+            screen.draw(face, view.rect, "Thinking…", "", changed)
             screen.present()
             if recorder is not None:
                 recorder.audio(silence)

@@ -18,6 +18,7 @@ from typing import TypeVar
 
 from kiosk.gaze import Gaze, GazeMode
 from kiosk.head_motion import Head, Nod, Nods, Sway
+from kiosk.rig import Pose
 from models.mood import Mood
 from models.visemes import Viseme
 
@@ -94,6 +95,12 @@ class Look:
     gaze: tuple[float, float]
     blink: float
     expression: Expression
+
+    def pose(self, jaw: float, width: float) -> Pose:
+        """The rig's pose: this look with the mouth's jaw and width."""
+        e = self.expression
+        return Pose(jaw=jaw, width=width, blink=self.blink, gaze_x=self.gaze[0], gaze_y=self.gaze[1], brow=e.brow,
+                    smile=e.smile, concern=e.concern, head=self.head)
 
 
 GAZE = {FaceState.IDLE: GazeMode.WANDER, FaceState.LISTENING: GazeMode.CONTACT, FaceState.THINKING: GazeMode.AVERT,

@@ -17,13 +17,12 @@ from daemon.messages import Message, Reference, ReplyEnd, Speech
 from daemon.stage import Stage
 from kiosk.behaviour import Behaviour, FaceState, MouthSmoother
 from kiosk.emphasis import stressed
+from kiosk.face_view import FaceView
 from kiosk.playback import Clip, Playback, PlayEvent
 from kiosk.portrait import load as load_portrait
 from kiosk.recorder import Recorder
 from kiosk.renderer import Screen
-from kiosk.rig import FaceRig, Pose
 from kiosk.speaker import open_speaker
-from kiosk.upscale import Upscaled, work_scale
 from models.mood import Mood
 
 PLAYBACK_RATE = 22050  # Piper's rate: the common case plays without resampling
@@ -41,12 +40,7 @@ class Face(Stage):
     def setup(self) -> None:
         c = self.config.face
         self.screen = Screen(self.options["display"], c.size)
-        portrait = load_portrait(c.portrait).framed(self.screen.size[0] / self.screen.size[1])
-        self.rect = self.screen.portrait_rect((portrait.rgb.shape[1], portrait.rgb.shape[0]))
-        k = work_scale(float(np.ptp(portrait.landmarks[:, 1])) * self.rect.h / portrait.rgb.shape[0])
-        work = portrait.scaled((round(self.rect.w * k), round(self.rect.h * k)))
-        self.rig = FaceRig(work.rgb, work.landmarks)
-        self.upscaled = Upscaled(work.rgb, self.rect.size) if k < 1.0 else None
+        self.view = FaceView(load_portrait(c.portrait), self.screen)
         self.frame_ns = 1_000_000_000 // c.fps
         self.speaker = open_speaker(PLAYBACK_RATE)
         record = self.options.get("record")
@@ -69,9 +63,7 @@ class Face(Stage):
         # Frame k of a recording shows time t_ns + k / fps; the mouth box lets tests and benchmarks
         # find the mouth in it.
         self.playback = Playback(PLAYBACK_RATE, self.next_frame_ns, self.speaker)
-        x0, y0, x1, y1 = self.upscaled.box(self.rig.mouth_box()) if self.upscaled else self.rig.mouth_box()
-        self.emit(Event.CLOCK_START, t_ns=self.next_frame_ns, fps=c.fps,
-                  mouth_box=[x0 + self.rect.x, y0 + self.rect.y, x1 + self.rect.x, y1 + self.rect.y])
+        self.emit(Event.CLOCK_START, t_ns=self.next_frame_ns, fps=c.fps, mouth_box=list(self.view.mouth_box()))
 
     # -- input ----------------------------------------------------------------------------------
     def handle(self, msg: Message) -> None:
@@ -155,19 +147,13 @@ class Face(Stage):
         self.last_ns = now
         self.behaviour.set_state(self._state(), now / 1e9)
         look = self.behaviour.at(now / 1e9)
-        e = look.expression
-        face = self.rig.render(Pose(jaw=jaw, width=width, blink=look.blink, gaze_x=look.gaze[0], gaze_y=look.gaze[1],
-                                    brow=e.brow, smile=e.smile, concern=e.concern, head=look.head))
+        face, changed = self.view.render(look.pose(jaw, width))
         if now > self.caption_until:
             self.caption = ""
         caption = self.caption or VISITOR_CAPTIONS.get(self.visitor) or (self.config.face.greeting if self.started else "")
         if not self.config.face.captions:
             caption = ""
-        changed = self.rig.roi
-        if self.upscaled is not None:
-            changed = self.upscaled.update(face, changed)
-            face = self.upscaled.frame
-        self.screen.draw(face, self.rect, caption, "  ·  ".join(self.problems.values()), changed)
+        self.screen.draw(face, self.view.rect, caption, "  ·  ".join(self.problems.values()), changed)
         self.screen.present()
         presented = time.monotonic_ns()
         if self.last_present_ns:
