@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
+
+from kiosk.renderer import Screen
 
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
@@ -15,3 +18,11 @@ def runtime_dir(tmp_path_factory: pytest.TempPathFactory) -> object:
     # Unix socket paths are limited to 108 bytes: keep the runtime dir short.
     path = tmp_path_factory.mktemp("run")
     return path
+
+
+@pytest.fixture
+def screen() -> Iterator[Screen]:
+    """A 320x180 offscreen screen (SDL's dummy video driver)."""
+    s = Screen("offscreen", (320, 180))
+    yield s
+    s.close()

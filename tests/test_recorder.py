@@ -3,27 +3,16 @@ the BT.601 conversion and H.264, read back with PyAV."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import av
 import numpy as np
 import pygame
-import pytest
 
 from kiosk.recorder import Recorder
 from kiosk.renderer import Screen
 
 COLOURS = [(220, 40, 40), (40, 200, 60), (50, 70, 230), (240, 240, 240)]
-
-
-@pytest.fixture
-def screen() -> Iterator[Screen]:
-    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-    s = Screen("offscreen", (320, 180))
-    yield s
-    s.close()
 
 
 def test_recording_shows_what_was_drawn(screen: Screen, tmp_path: Path) -> None:

@@ -3,23 +3,12 @@ screen part by part matches the face scaled up whole."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-
 import cv2
 import numpy as np
 import pytest
 
 from kiosk.renderer import Screen
 from kiosk.upscale import Upscaled, work_scale
-
-
-@pytest.fixture
-def screen() -> Iterator[Screen]:
-    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-    s = Screen("offscreen", (400, 240))
-    yield s
-    s.close()
 
 
 def test_drawing_only_the_changed_box_shows_the_whole_frame(screen: Screen) -> None:
