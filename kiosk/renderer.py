@@ -46,7 +46,7 @@ class Screen:
         self._caption_font = pygame.font.Font(None, max(18, self.size[1] // 18))
         self._status_font = pygame.font.Font(None, max(14, self.size[1] // 30))
         self._texts: tuple[str, str] | None = None  # the caption and status on screen
-        self._dirty = [self.surface.get_rect()]
+        self._dirty = self.surface.get_rect()  # what the next present sends
 
     def portrait_rect(self, portrait_size: tuple[int, int]) -> pygame.Rect:
         """Where the portrait goes: as large as fits, centred."""
@@ -65,14 +65,14 @@ class Screen:
         if changed is None or texts != self._texts:
             self._texts = texts
             self.surface.fill(BACKGROUND)
-            self._dirty = [self.surface.get_rect()]
+            self._dirty = self.surface.get_rect()
             changed = (0, 0, face.shape[1], face.shape[0])
         else:
-            self._dirty = [pygame.Rect(at.x + changed[0], at.y + changed[1], changed[2] - changed[0],
-                                       changed[3] - changed[1])]
+            self._dirty = pygame.Rect(at.x + changed[0], at.y + changed[1], changed[2] - changed[0],
+                                      changed[3] - changed[1])
         x0, y0, x1, y1 = changed
         part = np.ascontiguousarray(face[y0:y1, x0:x1])
-        self.surface.set_clip(self._dirty[0])
+        self.surface.set_clip(self._dirty)
         self.surface.blit(pygame.image.frombuffer(part, (x1 - x0, y1 - y0), "RGB"), (at.x + x0, at.y + y0))
         if caption:
             self._draw_caption(caption)
