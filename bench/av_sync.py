@@ -32,10 +32,14 @@ def _decode(record: Path, box: list[int]) -> tuple[np.ndarray, np.ndarray, int, 
     with av.open(str(record)) as c:
         fps = float(c.streams.video[0].average_rate)
         mouths = np.stack([f.to_ndarray(format="gray")[y0:y1, x0:x1].astype(np.float32) for f in c.decode(video=0)])
-    with av.open(str(record)) as c:
-        rate = c.streams.audio[0].rate
-        audio = np.concatenate([f.to_ndarray().reshape(-1) for f in c.decode(audio=0)])
+    audio, rate = sound(record)
     return mouths, audio, rate, fps
+
+
+def sound(record: Path) -> tuple[np.ndarray, int]:
+    """A recording's whole sound track, and its rate."""
+    with av.open(str(record)) as c:
+        return np.concatenate([f.to_ndarray().reshape(-1) for f in c.decode(audio=0)]), c.streams.audio[0].rate
 
 
 def onsets(signal: np.ndarray, fraction: float = ONSET) -> np.ndarray:

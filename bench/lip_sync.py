@@ -14,6 +14,7 @@ from typing import Any
 import av
 import numpy as np
 
+from bench import av_sync
 from daemon.events import Event
 from models.face_landmarks import FaceLandmarker
 
@@ -65,15 +66,13 @@ def analyse(record: Path, events: list[dict[str, Any]]) -> dict[str, Any]:
     clock = next(e for e in events if e["event"] == Event.CLOCK_START)
     starts = {e["turn"]: e["t_ns"] for e in events if e["event"] == Event.PLAYBACK_START}
     ends = {e["turn"]: e["t_ns"] for e in events if e["event"] == Event.TURN_END and e.get("answered")}
-    with av.open(str(record)) as c:
-        fps = float(c.streams.video[0].average_rate)
-        rate = c.streams.audio[0].rate
-        audio = np.concatenate([f.to_ndarray().reshape(-1) for f in c.decode(audio=0)])
-    replies = [(int((s - clock["t_ns"]) / 1e9 * fps), int((ends[t] - clock["t_ns"]) / 1e9 * fps) + 2)
-               for t, s in starts.items() if t in ends]
-    replies = [(a, b) for a, b in replies if b - a >= 2 * MAX_LAG_FRAMES + 3]
+    audio, rate = av_sync.sound(record)
     marker = FaceLandmarker()
     with av.open(str(record)) as c:
+        fps = float(c.streams.video[0].average_rate)
+        replies = [(int((s - clock["t_ns"]) / 1e9 * fps), int((ends[t] - clock["t_ns"]) / 1e9 * fps) + 2)
+                   for t, s in starts.items() if t in ends]
+        replies = [(a, b) for a, b in replies if b - a >= 2 * MAX_LAG_FRAMES + 3]
         frames = (f.to_ndarray(format="rgb24") for f in c.decode(video=0))
         first = next(frames)
         rest = openings([first], marker)[0]

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import av
 import numpy as np
 import pytest
 
-from bench import lip_sync
+from bench import face_motion, lip_sync
 from daemon.config import load
 from daemon.messages import Message, ReplyEnd, Sentence, Speech
 from daemon.stage import LocalPort, ManualClock
@@ -64,9 +63,7 @@ def test_the_lips_close_on_m_b_and_p(reply: tuple[Path, list[dict], np.ndarray])
     record, events, timeline = reply
     clock = next(e for e in events if e["event"] == "clock_start")
     start = next(e for e in events if e["event"] == "playback_start")
-    with av.open(str(record)) as c:
-        fps = float(c.streams.video[0].average_rate)
-        frames = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+    frames, fps = face_motion.decode(record)
     opening = lip_sync.openings(frames)
     opening -= opening[0]
     first = (start["t_ns"] - clock["t_ns"]) / 1e9 * fps
