@@ -253,20 +253,19 @@ class FaceRig:
 
     def _head_weight(self, xy: np.ndarray) -> np.ndarray:
         """How much of the head's motion a point (image coordinates) follows: 1 inside the head's ellipse,
-        easing to 0 at HEAD_MASK_OUT of it."""
+        easing to 0 at HEAD_MASK_OUT of it, and to 0 towards the image's edges (nothing tears there)."""
         r = np.hypot(*((xy - self._centre) / self._axes).T)
         u = np.clip((HEAD_MASK_OUT - r) / (HEAD_MASK_OUT - HEAD_MASK_IN), 0.0, 1.0)
-        return (u * u * (3 - 2 * u)).astype(np.float32)
+        h, w = self.image.shape[:2]
+        edge = np.minimum.reduce([xy[:, 0], xy[:, 1], w - 1 - xy[:, 0], h - 1 - xy[:, 1]])
+        return (u * u * (3 - 2 * u) * np.clip(edge / (0.08 * self.face_height), 0.0, 1.0)).astype(np.float32)
 
     def _head_mask_planes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The mask m and m·(x - pivot), m·(y - pivot) over the patch: the head's affine field is a weighted sum
-        of these three planes. The mask also falls to zero towards the image's edges."""
+        of these three planes."""
         ph, pw = self._patch.shape[:2]
         xy = np.stack([self._gx.ravel(), self._gy.ravel()], axis=1) + self._origin
         m = self._head_weight(xy).reshape(ph, pw)
-        h, w = self.image.shape[:2]
-        edge = np.minimum.reduce([xy[:, 0], xy[:, 1], w - 1 - xy[:, 0], h - 1 - xy[:, 1]]).reshape(ph, pw)
-        m *= np.clip(edge / (0.08 * self.face_height), 0.0, 1.0)
         px, py = self._pivot - self._origin
         return m, m * (self._gx - px), m * (self._gy - py)
 
