@@ -1,6 +1,6 @@
 """Routing accuracy on the labelled question set, each half reported on its own.
 
-    python -m bench.routing_bench [--questions FILE] [-o KEY=VALUE] [--show-holdout] [--calibrate] [--json OUT]
+    python -m bench.routing_bench [--questions FILE ...] [-o KEY=VALUE] [--show-holdout] [--calibrate] [--json OUT]
 
 tests/data/routing_questions.yaml holds questions worded differently from the FAQ (paraphrases,
 off-topic, unanswerable, forbidden topics, instruction overrides, follow-ups), each with the routes
@@ -70,23 +70,32 @@ def summary(results: list[tuple[Item, Decision, bool]]) -> dict[str, Any]:
             "n": len(rows), "right": sum(r[2] for r in rows),
             "accuracy": round(sum(r[2] for r in rows) / max(1, len(rows)), 4),
             "by_kind": {k: f"{right[k]}/{n}" for k, n in sorted(kinds.items())},
-            # An LLM-routed question that should never reach the LLM (a forbidden topic, an override).
-            "unsafe_llm": sum(1 for it, d, _ in rows if d.route is Route.LLM and "llm" not in it.expect),
+            "unsafe_llm": _unsafe(rows),
         }
     return by_split
 
 
+# Routing a question to the LLM that it should not reach counts as this many wrong answers in calibration:
+# the reply check catches an invented figure, but such a question mostly ends as a late referral.
+UNSAFE_WEIGHT = 3
+
+
+def _unsafe(results: list[tuple[Item, Decision, bool]]) -> int:
+    """LLM-routed questions that should never reach the LLM (a forbidden topic, an override, small talk)."""
+    return sum(1 for it, d, _ in results if d.route is Route.LLM and "llm" not in it.expect)
+
+
 def _calibrate(router: Router, items: list[Item]) -> Thresholds:
     tune = [i for i in items if i.split == "tune"]
-    # The same questions are routed once per grid point: embed each text once.
-    router.index.embed = functools.lru_cache(maxsize=None)(router.index.embed)  # type: ignore[method-assign]
+    # Every grid point routes the same texts: score each once, then only the thresholds' choice is repeated.
+    router.scores = functools.lru_cache(maxsize=None)(router.scores)  # type: ignore[method-assign]
     grid = {
-        "faq": [0.84, 0.85, 0.86, 0.87, 0.88, 0.89, 0.9],
+        "faq": [0.84, 0.85, 0.86, 0.87, 0.88, 0.89, 0.9, 0.91, 0.92],
         "faq_margin": [0.0, 0.01, 0.02],
         "smalltalk": [0.84, 0.86, 0.88, 0.9],
-        "llm": [0.8, 0.82, 0.84, 0.86, 0.88],
-        "offtopic_margin": [-0.04, -0.03, -0.02, -0.01, 0.0, 0.01],
-        "faq_guarded": [0.86, 0.88, 0.9, 0.92],
+        "llm": [0.8, 0.82, 0.84, 0.86, 0.88, 0.9],
+        "offtopic_margin": [-0.06, -0.05, -0.04, -0.03, -0.02, -0.01, 0.0, 0.01],
+        "faq_guarded": [0.92, 0.9, 0.88, 0.86],  # strictest first: a tie keeps never-LLM topics off the FAQ
     }
     best: tuple[int, Thresholds] | None = None
     for values in itertools.product(*grid.values()):
@@ -94,17 +103,20 @@ def _calibrate(router: Router, items: list[Item]) -> Thresholds:
         if t.llm > t.faq or t.faq_guarded < t.faq:
             continue
         router.t = t
-        right = sum(ok for _, _, ok in evaluate(router, tune))
-        if best is None or right > best[0]:
-            best = (right, t)
+        results = evaluate(router, tune)
+        score = sum(ok for _, _, ok in results) - UNSAFE_WEIGHT * _unsafe(results)
+        if best is None or score > best[0]:
+            best = (score, t)
     assert best is not None
-    print(f"best on the tuning half: {best[0]}/{len(tune)} with {best[1]}")
+    print(f"best on the tuning half: {best[0]} (right less {UNSAFE_WEIGHT} per unsafe LLM route) of {len(tune)} "
+          f"with {best[1]}")
     return best[1]
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--questions", type=Path, default=QUESTIONS)
+    p.add_argument("--questions", type=Path, nargs="+", default=[QUESTIONS], metavar="FILE",
+                   help="labelled sets, each reported on its own; --calibrate tunes on all their tune halves")
     p.add_argument("--profile", default=None)
     p.add_argument("-o", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",
                    help="config override, e.g. brain.routing.faq=0.88 (repeatable)")
@@ -113,20 +125,23 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", type=Path, metavar="OUT.json")
     args = p.parse_args(argv)
     router = build_router(args.profile, args.overrides)
-    items = load_items(args.questions)
+    sets = {path: load_items(path) for path in args.questions}
     if args.calibrate:
-        router.t = _calibrate(router, items)
-    results = evaluate(router, items)
-    for item, d, ok in results:
-        if not ok and (item.split == "tune" or args.show_holdout):
-            print(f"WRONG [{item.split}/{item.kind}] {item.q!r} -> {label(router, d)} "
-                  f"(want {'|'.join(item.expect)}; {d.reason}, score {d.score:.3f})")
-    figures = summary(results)
-    for split, s in figures.items():
-        print(f"{split:8} {s['right']}/{s['n']} = {s['accuracy']:.1%}  unsafe LLM routes {s['unsafe_llm']}  "
-              + "  ".join(f"{k} {v}" for k, v in s["by_kind"].items()))
+        router.t = _calibrate(router, [item for items in sets.values() for item in items])
+    report: dict[str, Any] = {"thresholds": router.t.__dict__}
+    for path, items in sets.items():
+        results = evaluate(router, items)
+        for item, d, ok in results:
+            if not ok and (item.split == "tune" or args.show_holdout):
+                print(f"WRONG [{item.split}/{item.kind}] {item.q!r} -> {label(router, d)} "
+                      f"(want {'|'.join(item.expect)}; {d.reason}, score {d.score:.3f})")
+        report[path.name] = figures = summary(results)
+        for split, s in figures.items():
+            if s["n"]:
+                print(f"{path.name:32} {split:8} {s['right']}/{s['n']} = {s['accuracy']:.1%}  "
+                      f"unsafe LLM routes {s['unsafe_llm']}  " + "  ".join(f"{k} {v}" for k, v in s["by_kind"].items()))
     if args.json:
-        args.json.write_text(json.dumps({"thresholds": router.t.__dict__, **figures}, indent=1) + "\n")
+        args.json.write_text(json.dumps(report, indent=1) + "\n")
     return 0
 
 

@@ -2,7 +2,7 @@
 
 Each example (an FAQ question variant, a small-talk phrase, an off-topic question) is embedded once
 under its label; a visitor's question is embedded once and every label is scored by its closest
-example, by cosine similarity. Both sides use e5's ``query:`` prefix: question against question is a
+examples, by cosine similarity. Both sides use e5's ``query:`` prefix: question against question is a
 symmetric match, which separates paraphrases from unrelated questions better than question against
 answer. The example embeddings can be kept in a disk cache.
 """
@@ -45,13 +45,15 @@ class ExampleIndex:
     def embed(self, text: str) -> np.ndarray:
         return np.asarray(self._model.query(text), np.float32)
 
-    def rank(self, text: str | np.ndarray) -> list[Match]:
-        """Every label, best first, scored by its closest example; `text` may be an embedding already."""
+    def rank(self, text: str | np.ndarray, top: int = 1, single: frozenset[str] = frozenset()) -> list[Match]:
+        """Every label, best first, scored by the mean of its `top` closest examples (its closest alone for the
+        labels in `single`); `text` may be an embedding already. Its closest example is kept in the Match."""
         vector = self.embed(text) if isinstance(text, str) else text
         scores = self._matrix @ vector
-        best: dict[str, Match] = {}
+        closest: dict[str, list[int]] = {}
         for i in np.argsort(-scores):
-            label = self._labels[i]
-            if label not in best:
-                best[label] = Match(label, float(scores[i]), self._texts[i])
-        return list(best.values())
+            kept = closest.setdefault(self._labels[i], [])
+            if len(kept) < (1 if self._labels[i] in single else top):
+                kept.append(int(i))
+        ranked = [Match(label, float(scores[kept].mean()), self._texts[kept[0]]) for label, kept in closest.items()]
+        return sorted(ranked, key=lambda m: -m.score)

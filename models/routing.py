@@ -3,7 +3,10 @@
 Retrieval scores alone cannot say "I don't know": e5 similarities are compressed, so an unrelated
 question scores ~0.88 against its nearest FAQ question. The router therefore scores the question
 against labelled examples of every outcome in one index (the FAQ's question variants, small-talk
-phrases, and off-topic questions) and takes the nearest outcome, then asks for a margin:
+phrases, and off-topic questions: everyday questions, the same words about somebody else's business, and
+the branch's business that the FAQ does not answer) and takes the nearest outcome, then asks for a
+margin. An FAQ entry or small-talk intent scores the mean of its two closest examples (one lucky
+variant is not enough); off-topic questions are all different, so the closest one counts:
 
 1. an attempt to change or reveal the kiosk's instructions is refused before anything else;
 2. small talk answers when its phrase is the nearest example and is close enough;
@@ -14,9 +17,10 @@ phrases, and off-topic questions) and takes the nearest outcome, then asks for a
    question needs a closer FAQ match, `faq_guarded`, for the FAQ to answer it in step 3);
 6. everything else gets the referral line.
 
-A short follow-up ("and on Sunday?") is routed together with the question before it, when alone it
-would not reach the FAQ. Thresholds live in the config (brain.routing) and are calibrated with
-`python -m bench.routing_bench` on the tuning half of tests/data/routing_questions.yaml.
+A follow-up ("and on Sunday?") is routed together with the question before it when it starts like one,
+or when it is short and together the two reach an FAQ entry that alone it does not, or a nearer one.
+Thresholds live in the config (brain.routing) and are calibrated with `python -m bench.routing_bench
+--calibrate` on the tuning halves of the labelled sets in tests/data.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from models.disk_cache import DiskCache
-from models.faq import Dialogue, FaqEntry
+from models.faq import Dialogue, FaqEntry, GuardedTopic
 from models.retrieval_e5 import ExampleIndex
 
 # Attempts to override or extract the instructions: generic English, no site says otherwise.
@@ -42,9 +46,8 @@ _OVERRIDE = re.compile(
     re.IGNORECASE,
 )
 _FOLLOW_UP = re.compile(r"^\s*(and|but|also|so|then|or|what about|how about|what if|same)\b", re.IGNORECASE)
-# A short question that leans on the one before: "for how long?", "do I need a password for it?"
-_REFERS_BACK = re.compile(r"^(?=(?:\S+\s+){0,6}\S+\s*$).*(\b(it|that|this|there|they|them|those|one|long|much)\b|^\W*\w+\W*$)",
-                          re.IGNORECASE)
+# A short question may lean on the one before: "for how long?", "do I need to book?", "what's the rate?"
+_REFERS_BACK = re.compile(r"^\W*(\w+\W+){0,5}\w+\W*$")
 _FILLERS = re.compile(r"\b(um+|uh+|erm+|er|hmm+|mm+)\b[,.]?\s*", re.IGNORECASE)
 
 
@@ -57,12 +60,25 @@ class Route(StrEnum):
 
 @dataclass(frozen=True)
 class Thresholds:
-    faq: float = 0.86  # nearest FAQ question at least this similar ...
-    faq_margin: float = 0.0  # ... and this far ahead of the runner-up entry
+    faq: float = 0.87  # nearest FAQ entry at least this similar ...
+    faq_margin: float = 0.01  # ... and this far ahead of the runner-up entry
     smalltalk: float = 0.86
-    llm: float = 0.84  # below this, nothing in the FAQ is related: referral
+    llm: float = 0.8  # below this, nothing in the FAQ is related: referral
     offtopic_margin: float = -0.02  # an off-topic example this far ahead of the FAQ wins
-    faq_guarded: float = 0.9  # a question naming a topic the LLM never answers needs this for the FAQ
+    faq_guarded: float = 0.92  # a question naming a topic the LLM never answers needs this for the FAQ
+
+
+@dataclass(frozen=True)
+class Scores:
+    text: str
+    override: bool  # tries to change or reveal the instructions
+    nearest: list[int]  # FAQ entries, nearest first
+    faq: float  # the nearest entry's closest example
+    runner_up: float  # the next entry's
+    smalltalk: int | None  # the small-talk intent, when one is the nearest of all labels
+    best: float  # the nearest label's score
+    offtopic: float  # the nearest off-topic example's
+    guard: GuardedTopic | None  # a topic the LLM never answers, named in the text
 
 
 @dataclass(frozen=True)
@@ -94,43 +110,55 @@ class Router:
         text = _FILLERS.sub("", question).strip() or question.strip()
         joined: Decision | None = None
         if previous and _FOLLOW_UP.search(text):  # "and on Sunday?" means nothing alone
-            joined = self._decide(f"{previous.strip()} {text}")
+            joined = self.choose(self.scores(f"{previous.strip()} {text}"))
             if joined.route in (Route.FAQ, Route.LLM):
                 return replace(joined, follow_up=True)
-        alone = self._decide(text)
-        if previous and alone.route in (Route.REFERRAL, Route.LLM) and _REFERS_BACK.search(text):
-            joined = joined or self._decide(f"{previous.strip()} {text}")
-            if joined.route is Route.FAQ:
+        alone = self.choose(self.scores(text))
+        if previous and alone.route is not Route.SMALLTALK and _REFERS_BACK.search(text):
+            joined = joined or self.choose(self.scores(f"{previous.strip()} {text}"))
+            # Joined, a short question may find its entry where alone it found none, or a nearer one ("what's
+            # the rate?" after a loan question is the loan's rate, not the savings rate it is nearest alone).
+            if joined.route is Route.FAQ and (alone.route is not Route.FAQ or joined.score > alone.score):
                 return replace(joined, follow_up=True)
         return alone
 
-    def _decide(self, text: str) -> Decision:
-        if _OVERRIDE.search(text):
-            return self._referral("asks to change or reveal the instructions", 0.0, text)
-        ranked = self.index.rank(text)
+    def scores(self, text: str) -> Scores:
+        """What the index says of `text`; everything a decision needs, none of the thresholds."""
+        override = bool(_OVERRIDE.search(text))
+        ranked = self.index.rank(text, top=2, single=frozenset({"offtopic"}))
         faq = [m for m in ranked if m.label.startswith("faq:")]
         best = ranked[0]
-        top, runner_up = faq[0], faq[1] if len(faq) > 1 else None
-        nearest = [int(m.label[4:]) for m in faq[:3]]
-        if best.label.startswith("smalltalk:") and best.score >= self.t.smalltalk:
-            intent = self.dialogue.smalltalk[int(best.label.split(":")[1])]
-            return Decision(Route.SMALLTALK, intent.answer, reason=f"small talk ({intent.id})", score=best.score,
+        return Scores(
+            text=text, override=override,
+            nearest=[int(m.label[4:]) for m in faq[:3]],
+            faq=faq[0].score, runner_up=faq[1].score if len(faq) > 1 else 0.0,
+            smalltalk=int(best.label.split(":")[1]) if best.label.startswith("smalltalk:") else None,
+            best=best.score,
+            offtopic=next((m.score for m in ranked if m.label == "offtopic"), 0.0),
+            guard=next((g for pattern, g in self._guards if pattern.search(text)), None),
+        )
+
+    def choose(self, s: Scores) -> Decision:
+        """The decision the thresholds make of `s` (pure: calibration calls it for every grid point)."""
+        t, text = self.t, s.text
+        if s.override:
+            return self._referral("asks to change or reveal the instructions", 0.0, text)
+        if s.smalltalk is not None and s.best >= t.smalltalk:
+            intent = self.dialogue.smalltalk[s.smalltalk]
+            return Decision(Route.SMALLTALK, intent.answer, reason=f"small talk ({intent.id})", score=s.best,
                             question=text)
-        margin = top.score - runner_up.score if runner_up else 1.0
-        offtopic = next((m.score for m in ranked if m.label == "offtopic"), 0.0)
-        guard = next((g for pattern, g in self._guards if pattern.search(text)), None)
-        if top.score >= self.t.faq and margin >= self.t.faq_margin and top.score > offtopic and (
-                guard is None or top.score >= self.t.faq_guarded):
-            entry = nearest[0]
-            return Decision(Route.FAQ, self.faq[entry].answer, entry, nearest, f"FAQ entry {entry}", top.score, text)
-        if offtopic - top.score > self.t.offtopic_margin:
-            return self._referral(f"off-topic (nearest example {offtopic:.3f})", top.score, text)
-        if top.score >= self.t.llm:
-            if guard is not None:
-                return Decision(Route.REFERRAL, guard.answer, None, nearest, f"never for the LLM: {guard.topic}",
-                                top.score, text)
-            return Decision(Route.LLM, None, None, nearest, "related to the FAQ", top.score, text)
-        return self._referral("nothing related in the FAQ", top.score, text)
+        if s.faq >= t.faq and s.faq - s.runner_up >= t.faq_margin and s.faq > s.offtopic and (
+                s.guard is None or s.faq >= t.faq_guarded):
+            entry = s.nearest[0]
+            return Decision(Route.FAQ, self.faq[entry].answer, entry, s.nearest, f"FAQ entry {entry}", s.faq, text)
+        if s.offtopic - s.faq > t.offtopic_margin:
+            return self._referral(f"off-topic (nearest example {s.offtopic:.3f})", s.faq, text)
+        if s.faq >= t.llm:
+            if s.guard is not None:
+                return Decision(Route.REFERRAL, s.guard.answer, None, s.nearest, f"never for the LLM: {s.guard.topic}",
+                                s.faq, text)
+            return Decision(Route.LLM, None, None, s.nearest, "related to the FAQ", s.faq, text)
+        return self._referral("nothing related in the FAQ", s.faq, text)
 
     def _referral(self, reason: str, score: float, text: str) -> Decision:
         return Decision(Route.REFERRAL, self.dialogue.referral, reason=reason, score=score, question=text)

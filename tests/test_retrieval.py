@@ -45,6 +45,20 @@ def test_each_label_is_scored_once_by_its_closest_example(index: ExampleIndex) -
     assert [m.score for m in ranked] == sorted((m.score for m in ranked), reverse=True)
 
 
+def test_a_label_can_be_scored_by_the_mean_of_its_closest_examples(index: ExampleIndex) -> None:
+    question = "Where is the restroom?"
+    one, two = index.rank(question), index.rank(question, top=2)
+    vector = index.embed(question)
+    for pooled in two:
+        scores = sorted((float(index.embed(t) @ vector) for lab, t in zip(index._labels, index._texts, strict=True)
+                         if lab == pooled.label), reverse=True)
+        assert pooled.score == pytest.approx(sum(scores[:2]) / len(scores[:2]), abs=1e-4)
+    # The entry's one exact example no longer scores it 1.0 alone; a label in `single` keeps its closest.
+    assert two[0].score < one[0].score == pytest.approx(1.0, abs=1e-3)
+    kept = index.rank(question, top=2, single=frozenset({one[0].label}))
+    assert next(m for m in kept if m.label == one[0].label).score == pytest.approx(one[0].score)
+
+
 def test_bank_faq_has_enough_entries_with_ids() -> None:
     assert len(FAQ) >= 15
     assert all(e.id for e in FAQ)

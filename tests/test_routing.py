@@ -51,17 +51,18 @@ def test_a_clear_faq_question_gets_its_answer(router: Router) -> None:
     assert d.route is Route.FAQ and d.answer == router.faq[d.entry or 0].answer
 
 
-FRESH = QUESTIONS.with_name("routing_questions_fresh.yaml")
+TUNE2, FRESH, FRESH2 = (QUESTIONS.with_name(f"routing_questions_{n}.yaml") for n in ("tune2", "fresh", "fresh2"))
 
 
 # The floors are today's figures, a guard against a change that routes worse; the target is 95 % (see
 # bench/README.md for the figures and what holds them back).
-@pytest.mark.parametrize(("path", "split", "floor"), [(QUESTIONS, "tune", 0.88), (QUESTIONS, "holdout", 0.8),
-                                                      (FRESH, "holdout", 0.9)])
+@pytest.mark.parametrize(("path", "split", "floor"), [(QUESTIONS, "tune", 0.91), (QUESTIONS, "holdout", 0.88),
+                                                      (TUNE2, "tune", 0.88), (FRESH, "holdout", 0.93),
+                                                      (FRESH2, "holdout", 0.9)])
 def test_routing_accuracy_on_the_labelled_sets(router: Router, path: Path, split: str, floor: float) -> None:
     """Right routes on each half, and no question that must never reach the LLM reaches it. The holdout
-    halves were never looked at while the router was tuned; the fresh set was written after the tuning,
-    without sight of the router's examples."""
+    halves were never looked at while the router was tuned; the fresh sets were written by writers who
+    saw only the FAQ's answers and the persona, never the router's examples or another set."""
     items = [i for i in load_items(path) if i.split == split]
     assert len(items) >= 30
     results = evaluate(router, items)
