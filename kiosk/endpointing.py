@@ -13,7 +13,9 @@ sample), so one about an earlier pause never ends a later one. They combine as:
 - the voice sounds unfinished (p <= turn_incomplete): wait `end_silence_hesitant_ms` — Whisper puts a
   question mark after "Where is the nearest", the voice still rising does not;
 - otherwise the transcript decides, once the voice's verdict is in: finished, end now; not, wait longer;
-- with neither verdict yet, `end_silence_ms` of silence ends the utterance.
+- finished-looking words with the voice's verdict late: `end_silence_ms` of silence ends the utterance;
+- with neither verdict yet, `end_silence_hesitant_ms` does (a busy machine judges late; that is no reason
+  to cut the visitor off), and `end_silence_ms` when no pause was judged at all (speculation off).
 """
 
 from __future__ import annotations
@@ -98,6 +100,8 @@ class Endpointer:
             # With a voice model, finished-looking words wait for its verdict: they come first when the
             # machine is busy, and alone they would end "Where is the nearest?" mid-sentence.
             self._end_silence_ns = now
+        elif w is True:  # the voice's verdict is late: the usual silence ends the turn
+            self._end_silence_ns = cfg.end_silence_ms * MS
 
     def _unjudged(self) -> None:
         self._paused = False
@@ -129,5 +133,8 @@ class Endpointer:
             return Endpoint(Kind.END if long_enough else Kind.DISCARD, self._last_voiced_ns)
         if cfg.speculate_ms and not self._paused and long_enough and silent_ns >= cfg.speculate_ms * MS:
             self._paused = True
+            # Judged from now on: on a busy machine the verdicts can come after `end_silence_ms`, and a
+            # silence that ends the turn before either has spoken cuts off a visitor who only paused.
+            self._end_silence_ns = max(self._end_silence_ns, cfg.end_silence_hesitant_ms * MS)
             return Endpoint(Kind.PAUSE, self._last_voiced_ns)
         return None
