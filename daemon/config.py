@@ -42,8 +42,8 @@ class VadConfig(_Strict):
     threshold: float = Field(0.5, gt=0, lt=1, description="Silero probability that starts speech")
     neg_threshold: float = Field(0.35, gt=0, lt=1, description="probability below which a chunk is silence")
     min_speech_ms: int = Field(250, ge=0, description="shorter bursts (coughs, clicks) open no turn")
-    end_silence_ms: int = Field(500, ge=60, description="trailing silence that ends an utterance when the "
-                                "speculative transcript gives no verdict")
+    end_silence_ms: int = Field(500, ge=60, description="trailing silence that ends an utterance no verdict "
+                                "shortens: finished words whose voice verdict is late, or speculation off")
     speculate_ms: int = Field(96, ge=0, description="a pause this long is judged at once: smart-turn and a "
                               "speculative transcription (0: off, silence alone decides)")
     end_silence_hesitant_ms: int = Field(1000, ge=60, description="trailing silence after a pause that sounds "
