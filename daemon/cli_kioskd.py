@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from daemon import config as config_mod
+from daemon import instance_lock
 from daemon.paths import runtime_dir
 from daemon.portrait_check import check_portrait
 from daemon.supervisor import RunOptions, Supervisor
@@ -64,7 +65,12 @@ def main(argv: list[str] | None = None) -> int:
         turns=args.turns,
         reload=lambda: config_mod.load(profile=args.profile, site=args.config, overrides=args.overrides),
     )
-    code = Supervisor(cfg, options).run()
+    try:
+        with instance_lock.hold(options.runtime_dir):
+            code = Supervisor(cfg, options).run()
+    except instance_lock.Held as exc:
+        print(f"kioskd: {exc}", file=sys.stderr)
+        return 1
     log.info("kioskd exits with code %d", code)
     return code
 

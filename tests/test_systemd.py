@@ -69,6 +69,17 @@ def test_notify_sequence_watchdog_and_reload(runtime_dir: Path, tmp_path: Path) 
         first = notes.drain()
         assert first[0].get("STATUS") == "starting workers"
         assert [m for m in first if "READY" in m] == [{"READY": "1", "STATUS": "listening"}]
+
+        # A second kioskd on the same runtime directory (an operator trying a config) refuses, naming the
+        # first, and the first kiosk's workers carry on untouched.
+        before = pids(runtime_dir)
+        second = subprocess.run([sys.executable, "-m", "daemon.cli_kioskd", "--display", "offscreen", "--audio-in",
+                                 "none", "--runtime-dir", str(runtime_dir)],
+                                env={k: v for k, v in env.items() if k != "NOTIFY_SOCKET"}, capture_output=True,
+                                text=True, timeout=120)
+        assert second.returncode == 1
+        assert f"another kioskd (pid {proc.pid}) is running on {runtime_dir}" in second.stderr
+        assert pids(runtime_dir) == before and proc.poll() is None
         time.sleep(2.0)
         notes.drain()
         pings = [t for t, m in notes.got if m.get("WATCHDOG") == "1"]
