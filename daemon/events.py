@@ -36,6 +36,7 @@ class Event(StrEnum):
     ASR_SKIPPED = "asr_skipped"  # asr: a speculation the visitor's later words made void
     ASR_FINAL = "asr_final"  # asr: the utterance's transcript
     REPLY = "reply"  # brain: the routing decision (source, entry, score, reason)
+    LLM_PREFILLED = "llm_prefilled"  # brain: the prompt for a speculative transcript is evaluated ahead
     LLM_FIRST_TOKEN = "llm_first_token"  # brain: the LLM's first piece (backend)
     LLM_REMOTE_FAILED = "llm_remote_failed"  # brain: the remote LLM failed (reason, after_text)
     REPLY_REJECTED = "reply_rejected"  # brain: an LLM sentence failed the reply check

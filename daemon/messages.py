@@ -29,10 +29,12 @@ class Utterance:
 
 @dataclass(frozen=True)
 class Text:
-    """asr -> brain: the transcript."""
+    """asr -> brain: the transcript; speculative: of a pause the ear is still judging (the brain may get
+    ready to answer it, and answers only the final one)."""
 
     kind: ClassVar[str] = "text"
     text: str
+    speculative: bool = False
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,14 @@ class LlamaLlm:
             if choice.get("finish_reason") == "length":
                 raise ReplyCut(f"the reply reached the limit of {max_tokens} tokens")
 
+    def prefill(self, chat: Chat) -> None:
+        """Evaluate `chat`'s prompt now, so that a `stream` of the same chat samples its first token at once
+        (llama-cpp-python reuses the evaluated prompt when it matches exactly, and as much of it as matches
+        otherwise). The one token asked for is sampled, never evaluated."""
+        with contextlib.suppress(ReplyCut):
+            for _ in self.stream(chat, max_tokens=1, temperature=0.0):
+                pass
+
     def warm(self, chat: Chat, cache: DiskCache | None = None) -> bool:
         """Evaluate `chat` (one that starts like every real conversation) so later ones decode only what
         differs; restored from `cache` when it holds this model's state for it. True when restored."""
@@ -60,9 +68,7 @@ class LlamaLlm:
         entry = cache.get(key) if cache is not None else None
         if entry is not None and self._restore(entry["state"], entry["tokens"]):
             return True
-        with contextlib.suppress(ReplyCut):  # one token is all it is asked for
-            for _ in self.stream(chat, max_tokens=1, temperature=0.0):
-                pass
+        self.prefill(chat)
         if cache is not None:
             cache.put(key, self._snapshot())
         return False

@@ -70,8 +70,10 @@ def test_the_asr_stage_reuses_a_speculation_and_skips_void_ones() -> None:
     stage.setup()
     stage.handle(Message(Utterance(pcm, speculative=True), turn=5, t_ns=1000))
     stage.handle(Message(Utterance(pcm), turn=5, t_ns=1000))  # the pause ended the utterance: same last voiced sample
-    (sent,) = port.take()
+    ahead, sent = port.take()  # the pause's transcript goes ahead, for the brain to get ready
+    assert ahead.body == Text(sent.body.text, speculative=True) and ahead.turn == 5
     assert isinstance(sent.body, Text) and "opening hours" in sent.body.text.lower() and sent.turn == 5
+    assert not sent.body.speculative
     final = [e for e in port.reported if e["event"] == "asr_final"]
     assert final[-1]["speculative"] is True
 

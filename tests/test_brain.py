@@ -64,6 +64,24 @@ def test_llm_replies_leave_no_sampler_behind() -> None:
         assert sum(isinstance(o, LlamaSampler) for o in gc.get_objects()) <= 1
 
 
+def test_a_speculative_transcript_is_prepared_but_only_the_final_one_answered() -> None:
+    with brain(*TO_THE_LLM) as (b, port, reported):
+        b.llm.result(timeout=60)
+        routed: list[str] = []
+        route = b.router.route
+        b.router.route = lambda q, previous=None: (routed.append(q), route(q, previous))[1]  # type: ignore[method-assign]
+        question = "Can I park here while I open an account?"
+        b.handle(Message(Text(question, speculative=True), 1))
+        assert port.take() == []  # nothing is said for a visitor who may still be talking
+        reported.first(event="llm_prefilled", turn=1)
+        assert ask(b, port, 1, question) and routed == [question]  # the final transcript is routed once
+        # The visitor carried on: the final transcript is the one routed and answered.
+        b.handle(Message(Text("Can I park here", speculative=True), 2))
+        assert ask(b, port, 2, "Can I park here while I see an adviser?")
+        assert routed[1:] == ["Can I park here", "Can I park here while I see an adviser?"]
+        assert [e["turn"] for e in reported if e.get("event") == "reply"] == [1, 2]
+
+
 def test_a_broken_llm_leaves_the_faq_answering(tmp_path: Path) -> None:
     broken = tmp_path / "broken.gguf"
     broken.write_bytes(b"GGUF" + os.urandom(4096))

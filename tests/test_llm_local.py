@@ -28,9 +28,9 @@ def instruct_gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def _chat() -> list[dict[str, str]]:
+def _chat(question: str = "When are you open?") -> list[dict[str, str]]:
     persona = resolve(load().brain.persona).read_text(encoding="utf-8")
-    return messages(persona, ["We are open Monday to Friday from nine until five."], [], "When are you open?", [0])
+    return messages(persona, ["We are open Monday to Friday from nine until five."], [], question, [0])
 
 
 def test_a_gguf_with_a_chat_template_is_prompted_through_it(instruct_gguf: Path) -> None:
@@ -52,3 +52,25 @@ def test_a_base_model_gets_a_transcript_and_the_token_limit_is_reported() -> Non
             pieces.append(piece)
     prompt = llm._llm.detokenize(llm._llm.input_ids[: llm._llm.n_tokens].tolist()).decode(errors="replace")
     assert "Visitor: When are you open?" in prompt and "<start_of_turn>" not in prompt and pieces
+
+
+@pytest.mark.parametrize("chat_template", [False, True])
+def test_a_prefilled_prompt_is_not_evaluated_again(chat_template: bool, request: pytest.FixtureRequest) -> None:
+    """What the brain evaluates for a speculative transcript is what the final one's reply starts from:
+    its first token is sampled without one prompt token decoded; a different question reuses the facts."""
+    path = request.getfixturevalue("instruct_gguf") if chat_template else gemma_path()
+    llm = LlamaLlm(path, 512, 1)
+    llm.warm(_chat())
+    decoded: list[int] = []
+    evaluate = llm._llm.eval
+    llm._llm.eval = lambda tokens: (decoded.append(len(tokens)), evaluate(tokens))[1]  # type: ignore[method-assign]
+
+    def decoded_before_the_first_piece(chat: list[dict[str, str]]) -> int:
+        decoded.clear()
+        with contextlib.suppress(ReplyCut):
+            next(iter(llm.stream(chat, max_tokens=4, temperature=0.0)), None)
+        return sum(decoded)
+
+    llm.prefill(_chat("Are you open on Saturday afternoon?"))
+    assert decoded_before_the_first_piece(_chat("Are you open on Saturday afternoon?")) == 0
+    assert 0 < decoded_before_the_first_piece(_chat("Is there parking?")) < 20  # the system message stays evaluated

@@ -50,6 +50,8 @@ class Asr(Stage):
             text = self._transcribe(utterance.pcm)
             self.speculation = (msg.turn, msg.t_ns, text)
             self.emit(Event.ASR_SPECULATIVE, msg.turn, text=text, finished=sounds_finished(text), pause_ns=msg.t_ns)
+            if text:  # the brain can route it and evaluate an LLM's prompt while the ear decides
+                self.send(Message(Text(text, speculative=True), msg.turn))
             return
         turn, voiced_end, text = self.speculation
         reused = (turn, voiced_end) == (msg.turn, msg.t_ns)  # nothing was said after the pause

@@ -53,6 +53,7 @@ class Brain(Stage):
                              cache=DiskCache("embeddings", cache_dir()))
         self.checker = ReplyChecker(self.persona, SCAFFOLD)
         self.conversation = Conversation(c.conversation_timeout_s)
+        self._prepared: tuple[int, str, Decision] | None = None  # the speculative transcript's turn, text, route
         self.remote = (RemoteLlm(c.llm.url, c.llm.remote_model, c.llm.connect_timeout_s, c.llm.first_token_timeout_s)
                        if c.llm.url else None)
         self.llm: Future[LlamaLlm | None] = Future()
@@ -86,6 +87,8 @@ class Brain(Stage):
 
     def handle(self, msg: Message) -> None:
         match msg.body:
+            case Text(text=text, speculative=True):
+                self.prepare(msg.turn, text)
             case Text(text=text):
                 self.answer(msg.turn, text)
 
@@ -100,8 +103,25 @@ class Brain(Stage):
         if self.conversation.expire():
             self._report()
 
-    def answer(self, turn: int, question: str) -> None:
+    def prepare(self, turn: int, question: str) -> None:
+        """A speculative transcript: route it, and if the local LLM will answer it, evaluate its prompt now,
+        while the ear decides whether the visitor has finished. The final transcript, when it is the same,
+        then costs neither; when the visitor carried on, only the time that was idle anyway is lost."""
+        if self.is_stale(turn):
+            return
         d = self.router.route(question, self.conversation.previous_question)
+        self._prepared = (turn, question, d)
+        if d.route is Route.LLM and self.remote is None and self.llm.done() and self.llm.exception() is None:
+            llm = self.llm.result()
+            if llm is not None:
+                with self.long_step():
+                    llm.prefill(self._chat(question, d)[0])
+                self.emit(Event.LLM_PREFILLED, turn)
+
+    def answer(self, turn: int, question: str) -> None:
+        prepared, self._prepared = self._prepared, None
+        d = (prepared[2] if prepared and prepared[:2] == (turn, question)
+             else self.router.route(question, self.conversation.previous_question))
         self.emit(Event.REPLY, turn, source=d.route.value, entry=d.entry, score=round(d.score, 3), reason=d.reason)
         if d.route is Route.LLM:
             said = self._speak(turn, self._generate(turn, question, d))
@@ -121,12 +141,7 @@ class Brain(Stage):
     def _generate(self, turn: int, question: str, d: Decision) -> Iterator[str]:
         """The LLM's reply, one checked sentence at a time; it ends at the first sentence that fails."""
         c = self.config.brain.llm
-        # The conversation so far only for a follow-up: any other question then costs only its own tokens
-        # after the cached system message (the earlier exchanges would be evaluated again, for every
-        # question, beside the face).
-        history = self.conversation.history if d.follow_up else []
-        chat = messages(self.persona, self.facts, history, question if d.follow_up else d.question, d.nearest)
-        facts = [self.facts[i] for i in d.nearest] + [ex.answer for ex in history]
+        chat, facts = self._chat(question, d)
         released: list[str] = []
         pieces = self._in_time(self._pieces(turn, chat, c.max_tokens, c.temperature), released, c.first_sentence_s)
         try:
@@ -136,6 +151,15 @@ class Brain(Stage):
                 yield sentence
         except ReplyCut as cut:  # what was complete is said; the unfinished sentence is not
             self.emit(Event.REPLY_CUT, turn, reason=str(cut))
+
+    def _chat(self, question: str, d: Decision) -> tuple[list[dict[str, str]], list[str]]:
+        """The conversation the LLM continues for `question`, and the facts its reply must keep to."""
+        # The conversation so far only for a follow-up: any other question then costs only its own tokens
+        # after the cached system message (the earlier exchanges would be evaluated again, for every
+        # question, beside the face).
+        history = self.conversation.history if d.follow_up else []
+        chat = messages(self.persona, self.facts, history, question if d.follow_up else d.question, d.nearest)
+        return chat, [self.facts[i] for i in d.nearest] + [ex.answer for ex in history]
 
     @staticmethod
     def _in_time(pieces: Iterator[str], released: list[str], limit_s: float) -> Iterator[str]:
