@@ -8,7 +8,8 @@ spoken only when:
   the FAQ facts it was given: numbers are compared as values, whether written "5.9%", "five point nine
   percent" or "nine thirty" (text2num reads the words);
 - none of its sentences repeats five words in a row of the persona or of the prompt's own lines;
-- it is not empty and does not give the question back;
+- it is not empty, does not give the question back, and does not speak as the visitor ("I have a
+  personal loan", "I can take out money": a base model continuing the transcript);
 - it says something, and most of it is found in the facts: it has content words (not "yes",
   "please", "desk"; a bare "Yes." confirms whatever was asked), and at least half of them are words
   of the facts. The question's words do not count: "Yes, you can rent a
@@ -30,6 +31,11 @@ from models.sentences import SentenceSplitter, first_clause_apart
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?(?:[.:/][0-9]+)*")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+# A base model continues the transcript as the visitor would: "I have a personal loan.", "I can take out
+# money." The kiosk speaks as the bank ("we", "you"); its own "I" is only polite ("I'm sorry", "I can help").
+_AS_THE_VISITOR = re.compile(r"(i|i'm|i've|i'd|my)\b", re.IGNORECASE)
+_AS_THE_KIOSK = re.compile(r"(i'm|i am) (sorry|afraid)|i (can|will|'ll) help|i('d| would) be (glad|happy)",
+                           re.IGNORECASE)
 _DAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "weekend", "weekends",
          "weekday", "weekdays", "today", "tonight", "tomorrow", "yesterday", "holiday", "holidays"}
 _MONTHS = {"january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
@@ -155,10 +161,12 @@ class ReplyChecker:
         if reply.rstrip().endswith("?"):
             # The visitor asked; a question back ("What is the name of the bank?") answers nothing.
             return Verdict(False, "asks instead of answering")
-        for sentence in re.split(r"(?<=[.!?])\s+", reply):
+        for sentence in re.split(r"(?<=[.!?])\s+", reply.strip()):
             sw = _words(sentence)
             if any(run in self._leaks for n in range(2, _PERSONA_RUN + 1) for run in _runs(sw, n)):
                 return Verdict(False, "repeats the persona or the prompt")
+            if _AS_THE_VISITOR.match(sentence) and not _AS_THE_KIOSK.match(sentence):
+                return Verdict(False, "speaks as the visitor")
         q = _words(question)
         if words == q or (len(q) >= 3 and _runs(q, min(len(q), 5)) & _runs(words, min(len(q), 5))):
             return Verdict(False, "gives the question back")

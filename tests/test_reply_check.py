@@ -50,6 +50,8 @@ def test_figures_are_read_as_values(text: str, expected: set[str]) -> None:
     "On Saturday we are open from 9 until 1.",
     "Yes, there is a cash machine inside, next to the stairs.",
     "Personal loan rates start at 5.9 percent.",
+    "I'm sorry, the cash machines are just outside the main entrance.",  # the kiosk's own "I" is polite
+    "I can help: you can apply for a personal loan online.",
 ])
 def test_grounded_replies_pass(checker: ReplyChecker, reply: str) -> None:
     verdict = checker.check(reply, [HOURS, LOAN, ATM], "a question")
@@ -77,6 +79,10 @@ def test_grounded_replies_pass(checker: ReplyChecker, reply: str) -> None:
     ("Of course, the manager will give you a discount on a cruise.", "not found in the facts"),
     ("What is the name of the bank?", "asks instead of answering"),
     ("Yes. Would you like to open a loan?", "asks instead of answering"),
+    # A base model carrying on the transcript as the visitor, in the facts' own words.
+    ("I have a personal loan.", "speaks as the visitor"),
+    ("I can take out money at the cash machines.", "speaks as the visitor"),
+    ("Yes. My personal loan rates start at five point nine percent.", "speaks as the visitor"),
 ])
 def test_bad_replies_fail_with_the_reason(checker: ReplyChecker, reply: str, reason: str) -> None:
     verdict = checker.check(reply, [HOURS, LOAN, ATM, PARKING], "Can I bring my dog inside?")
