@@ -47,7 +47,7 @@ _OVERRIDE = re.compile(
 )
 _FOLLOW_UP = re.compile(r"^\s*(and|but|also|so|then|or|what about|how about|what if|same)\b", re.IGNORECASE)
 # A short question may lean on the one before: "for how long?", "do I need to book?", "what's the rate?"
-_REFERS_BACK = re.compile(r"^\W*(\w+\W+){0,5}\w+\W*$")
+_SHORT = re.compile(r"^\W*(\w+\W+){0,5}\w+\W*$")
 _FILLERS = re.compile(r"\b(um+|uh+|erm+|er|hmm+|mm+)\b[,.]?\s*", re.IGNORECASE)
 
 
@@ -73,7 +73,7 @@ class Scores:
     text: str
     override: bool  # tries to change or reveal the instructions
     nearest: list[int]  # FAQ entries, nearest first
-    faq: float  # the nearest entry's closest example
+    faq: float  # the nearest entry's score (the mean of its two closest examples)
     runner_up: float  # the next entry's
     smalltalk: int | None  # the small-talk intent, when one is the nearest of all labels
     best: float  # the nearest label's score
@@ -108,19 +108,23 @@ class Router:
 
     def route(self, question: str, previous: str | None = None) -> Decision:
         text = _FILLERS.sub("", question).strip() or question.strip()
+        together = f"{previous.strip()} {text}" if previous else ""
         joined: Decision | None = None
         if previous and _FOLLOW_UP.search(text):  # "and on Sunday?" means nothing alone
-            joined = self.choose(self.scores(f"{previous.strip()} {text}"))
+            joined = self._decide(together)
             if joined.route in (Route.FAQ, Route.LLM):
                 return replace(joined, follow_up=True)
-        alone = self.choose(self.scores(text))
-        if previous and alone.route is not Route.SMALLTALK and _REFERS_BACK.search(text):
-            joined = joined or self.choose(self.scores(f"{previous.strip()} {text}"))
+        alone = self._decide(text)
+        if previous and alone.route is not Route.SMALLTALK and _SHORT.search(text):
+            joined = joined or self._decide(together)
             # Joined, a short question may find its entry where alone it found none, or a nearer one ("what's
             # the rate?" after a loan question is the loan's rate, not the savings rate it is nearest alone).
             if joined.route is Route.FAQ and (alone.route is not Route.FAQ or joined.score > alone.score):
                 return replace(joined, follow_up=True)
         return alone
+
+    def _decide(self, text: str) -> Decision:
+        return self.choose(self.scores(text))
 
     def scores(self, text: str) -> Scores:
         """What the index says of `text`; everything a decision needs, none of the thresholds."""
