@@ -54,6 +54,8 @@ class VadConfig(_Strict):
                                  "without waiting for the transcript")
     turn_incomplete: float = Field(0.3, ge=0, lt=1, description="at or below this, the visitor is taken to be "
                                    "mid-sentence: wait end_silence_hesitant_ms")
+    rejoin_ms: int = Field(1000, ge=0, le=3000, description="speech starting again this soon after an utterance "
+                           "ended carries it on: the reply to the fragment is dropped, the whole answered (0: off)")
     preroll_ms: int = Field(300, ge=0, description="audio kept before speech start so ASR hears the first syllable")
     max_utterance_s: float = Field(15.0, gt=1, description="an utterance is cut cleanly at this length")
     webrtc_mode: int | None = Field(2, ge=0, le=3, description="WebRTC VAD aggressiveness gating Silero; null: off")

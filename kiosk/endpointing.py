@@ -16,6 +16,12 @@ sample), so one about an earlier pause never ends a later one. They combine as:
 - finished-looking words with the voice's verdict late: `end_silence_ms` of silence ends the utterance;
 - with neither verdict yet, `end_silence_hesitant_ms` does (a busy machine judges late; that is no reason
   to cut the visitor off), and `end_silence_ms` when no pause was judged at all (speculation off).
+
+No judge is always right, and a visitor who only paused sometimes finds the turn ended. Speech that starts
+again within `rejoin_ms` of the last voiced sample of an ended utterance carries that utterance on (START
+with `rejoins`). Once it has been speech for `barge_in_ms` it is RESUME: the reply to the fragment gives
+way, and the two are one utterance from then on, never discarded; a shorter burst (a click) is discarded
+and leaves the ended utterance as it was.
 """
 
 from __future__ import annotations
@@ -39,6 +45,8 @@ class ListeningSettings(Protocol):
     turn_model: str | None
     turn_complete: float
     turn_incomplete: float
+    rejoin_ms: int
+    barge_in_ms: int
     preroll_ms: int
     max_utterance_s: float
     webrtc_mode: int | None
@@ -49,6 +57,7 @@ class ListeningSettings(Protocol):
 class Kind(Enum):
     START = "start"  # speech began; t_ns = start of the first voiced chunk
     PAUSE = "pause"  # a first pause: probably the end; t_ns = end of the last voiced chunk
+    RESUME = "resume"  # a START that rejoins has been speech long enough to carry the last utterance on
     END = "end"  # utterance complete; t_ns = end of the last voiced chunk
     DISCARD = "discard"  # the burst was too short to be speech (cough, click)
 
@@ -58,6 +67,7 @@ class Endpoint:
     kind: Kind
     t_ns: int
     cut: bool = False  # END forced by the maximum utterance length
+    rejoins: bool = False  # START: the visitor carried on the utterance that just ended
 
 
 class Endpointer:
@@ -66,7 +76,11 @@ class Endpointer:
         self.chunk_ns = chunk_ns
         self.in_speech = False
         self._start_ns = 0
+        self._origin_ns = 0  # start of the first utterance a rejoined one carries on (its length counts from it)
         self._last_voiced_ns = 0
+        self._ended_ns: int | None = None  # last voiced sample of an utterance speech may still carry on
+        self._carries: int | None = None  # ...and of the one the current utterance carries on
+        self._resumed = False  # the current utterance has carried the last one on (RESUME reported)
         self._paused = False  # PAUSE reported for the current silence
         self._audio: float | None = None  # smart-turn's probability that the current pause ends the turn
         self._words: bool | None = None  # the current pause's transcript sounds finished
@@ -115,21 +129,33 @@ class Endpointer:
             if prob >= cfg.threshold:
                 self.in_speech = True
                 self._start_ns = t_ns - self.chunk_ns
+                rejoins = self._ended_ns is not None and self._start_ns - self._ended_ns <= cfg.rejoin_ms * MS
+                self._carries = self._ended_ns if rejoins else None
+                self._resumed = False
+                if not rejoins:
+                    self._origin_ns = self._start_ns
+                self._ended_ns = None
                 self._last_voiced_ns = t_ns
                 self._unjudged()
-                return Endpoint(Kind.START, self._start_ns)
+                return Endpoint(Kind.START, self._start_ns, rejoins=rejoins)
             return None
         if prob >= cfg.neg_threshold:
             self._last_voiced_ns = t_ns
             if self._paused:  # the visitor carried on: the speculation is void, so are its verdicts
                 self._unjudged()
-        if t_ns - self._start_ns >= cfg.max_utterance_s * 1e9:
+        if t_ns - self._origin_ns >= cfg.max_utterance_s * 1e9:
             self.in_speech = False
             return Endpoint(Kind.END, self._last_voiced_ns, cut=True)
         silent_ns = t_ns - self._last_voiced_ns
-        long_enough = self._last_voiced_ns - self._start_ns >= cfg.min_speech_ms * MS
+        voiced_ns = self._last_voiced_ns - self._start_ns
+        if self._carries is not None and not self._resumed and voiced_ns >= cfg.barge_in_ms * MS:
+            self._resumed = True
+            return Endpoint(Kind.RESUME, self._start_ns)
+        long_enough = self._resumed or voiced_ns >= cfg.min_speech_ms * MS
         if silent_ns >= self._end_silence_ns:
             self.in_speech = False
+            # A cough in the gap leaves the utterance before it open to the visitor's carrying on.
+            self._ended_ns = (self._last_voiced_ns if cfg.rejoin_ms else None) if long_enough else self._carries
             return Endpoint(Kind.END if long_enough else Kind.DISCARD, self._last_voiced_ns)
         if cfg.speculate_ms and not self._paused and long_enough and silent_ns >= cfg.speculate_ms * MS:
             self._paused = True

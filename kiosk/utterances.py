@@ -21,6 +21,7 @@ class Detected:
     t_ns: int  # START: first voiced sample; PAUSE/END/DISCARD: last voiced sample
     audio: np.ndarray | None = None  # PAUSE (so far) and END: the utterance with its pre-roll
     cut: bool = False
+    rejoins: bool = False  # START: carries on the utterance that just ended, whose audio it now begins with
 
 
 def level_dbfs(chunk: np.ndarray) -> float:
@@ -36,6 +37,9 @@ class UtteranceDetector:
         self.endpointer = Endpointer(cfg, CHUNK_NS)
         self.preroll: deque[np.ndarray] = deque(maxlen=max(1, cfg.preroll_ms * SAMPLE_RATE // 1000 // CHUNK))
         self.utterance: list[np.ndarray] = []
+        # The last utterance and the silence after it, while speech may still carry it on (until `carried_until`).
+        self.carried: list[np.ndarray] = []
+        self.carried_until = 0
 
     @property
     def in_speech(self) -> bool:
@@ -70,14 +74,29 @@ class UtteranceDetector:
         if ep is None:
             if not self.endpointer.in_speech:
                 self.preroll.append(chunk)
+                self._carry(chunk, t_ns)
             return None
         if ep.kind is Kind.START:
-            self.utterance = [*self.preroll, chunk]
+            self.utterance = [*(self.carried if ep.rejoins else self.preroll), chunk]
             self.preroll.clear()
-            return Detected(Kind.START, ep.t_ns)
+            if not ep.rejoins:
+                self.carried = []
+            return Detected(Kind.START, ep.t_ns, rejoins=ep.rejoins)
         if ep.kind is Kind.PAUSE:
             return Detected(Kind.PAUSE, ep.t_ns, np.concatenate(self.utterance))
+        if ep.kind is Kind.RESUME:
+            return Detected(Kind.RESUME, ep.t_ns)
         audio, self.utterance = self.utterance, []
         if ep.kind is Kind.DISCARD:
+            # A cough in the gap after an utterance: kept with it, should the visitor carry on.
+            self.carried = audio if self.carried else []
             return Detected(Kind.DISCARD, ep.t_ns)
+        self.carried = audio if self.cfg.rejoin_ms and not ep.cut else []
+        self.carried_until = ep.t_ns + self.cfg.rejoin_ms * 1_000_000
         return Detected(Kind.END, ep.t_ns, np.concatenate(audio), ep.cut)
+
+    def _carry(self, chunk: np.ndarray, t_ns: int) -> None:
+        if self.carried:
+            self.carried.append(chunk)
+            if t_ns - CHUNK_NS > self.carried_until:
+                self.carried = []

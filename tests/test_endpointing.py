@@ -146,3 +146,51 @@ def test_speculation_off() -> None:
 def test_thresholds_must_be_ordered() -> None:
     with pytest.raises(ValueError, match="turn_incomplete"):
         VadConfig(turn_complete=0.4, turn_incomplete=0.5)
+
+
+FINISHED_AT_22 = {23: ("audio", 0.99)}  # the pause after chunk 19 sounds finished: END at chunk 23
+
+
+@pytest.mark.parametrize(("gap_chunks", "rejoins"), [(12, True), (31, True), (32, False), (60, False)])
+def test_speech_soon_after_the_end_carries_the_utterance_on(gap_chunks: int, rejoins: bool) -> None:
+    """A visitor whose pause was taken for the end and who goes on within rejoin_ms (1 s: 31 chunks of
+    silence after the last voiced one) carries their utterance on; later speech is a new one."""
+    probs = [0.9] * 20 + [0.0] * gap_chunks + [0.9] * 20 + [0.0] * 60
+    events = feed_all(probs, verdicts=FINISHED_AT_22)
+    assert kinds(events)[:4] == [Kind.START, Kind.PAUSE, Kind.END, Kind.START]
+    assert events[2][0] == 23
+    assert events[3][1].rejoins is rejoins and events[0][1].rejoins is False
+
+
+def test_carrying_on_is_reported_once_it_is_speech_and_never_discarded_after() -> None:
+    """RESUME after barge_in_ms (96 ms: 3 chunks) of speech: a few syllables more ("please") then end the whole
+    utterance, not a burst too short for one."""
+    probs = [0.9] * 20 + [0.0] * 12 + [0.9] * 4 + [0.0] * 60
+    events = feed_all(probs, verdicts=FINISHED_AT_22)
+    assert kinds(events) == [Kind.START, Kind.PAUSE, Kind.END, Kind.START, Kind.RESUME, Kind.PAUSE, Kind.END]
+    start, resume = events[3], events[4]
+    assert start[1].rejoins and resume[0] - start[0] == 2 and resume[1].t_ns == start[1].t_ns
+
+
+def test_a_click_in_the_gap_leaves_the_utterance_open_to_carrying_on() -> None:
+    probs = [0.9] * 20 + [0.0] * 8 + [0.9] * 2 + [0.0] * 20 + [0.9] * 20 + [0.0] * 60
+    events = feed_all(probs, verdicts=FINISHED_AT_22)
+    assert kinds(events)[:7] == [Kind.START, Kind.PAUSE, Kind.END, Kind.START, Kind.DISCARD, Kind.START, Kind.RESUME]
+    assert events[3][1].rejoins and events[5][1].rejoins
+
+
+def test_rejoining_is_off_at_zero_and_after_a_cut() -> None:
+    probs = [0.9] * 20 + [0.0] * 12 + [0.9] * 20 + [0.0] * 60
+    events = feed_all(probs, VadConfig(rejoin_ms=0), FINISHED_AT_22)
+    assert [e.rejoins for _, e in events if e.kind is Kind.START] == [False, False]
+    cut = feed_all([0.9] * 80 + [0.0] * 3 + [0.9] * 20 + [0.0] * 60, VadConfig(max_utterance_s=2))
+    assert cut[1][1].cut and [e.rejoins for _, e in cut if e.kind is Kind.START] == [False, False]
+
+
+def test_a_carried_on_utterance_is_cut_at_the_length_of_the_whole() -> None:
+    """max_utterance_s bounds what ASR is given, and a rejoined utterance begins with the one it carries on."""
+    probs = [0.9] * 40 + [0.0] * 10 + [0.9] * 100
+    events = feed_all(probs, VadConfig(max_utterance_s=2), {43: ("audio", 0.99)})
+    assert [(i, e.kind, e.rejoins, e.cut) for i, e in events[2:6]] == [
+        (43, Kind.END, False, False), (50, Kind.START, True, False), (52, Kind.RESUME, False, False),
+        (62, Kind.END, False, True)]  # 2 s from chunk 0
