@@ -32,6 +32,7 @@ class Event(StrEnum):
     TURN_AUDIO = "turn_audio"  # ear: smart-turn's verdict on a pause
     TURN_AUDIO_FAILED = "turn_audio_failed"  # ear: smart-turn could not judge it
     BARGE_IN = "barge_in"  # ear: the visitor spoke over the reply
+    SPEECH_RESUMED = "speech_resumed"  # ear: the visitor carried on the turn just ended (continues)
     ASR_SPECULATIVE = "asr_speculative"  # asr: transcript at a pause, and whether it sounds finished
     ASR_SKIPPED = "asr_skipped"  # asr: a speculation the visitor's later words made void
     ASR_FINAL = "asr_final"  # asr: the utterance's transcript
@@ -93,17 +94,21 @@ STAGES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
 
 def turns(events: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """Answered turns in order: what was heard and said, the reply's source, voice-to-voice (last voiced
-    sample of the question -> first reply sample played) and the stages it splits into, in ms."""
+    sample of the question -> first reply sample played) and the stages it splits into, in ms. A turn the
+    visitor carried on is not one: the turn that continues it is answered instead."""
     first: dict[int, dict[str, dict[str, Any]]] = {}
     said: dict[int, list[str]] = {}
+    carried: set[int] = set()
     for ev in events:
         if ev.get("turn") is not None:
             first.setdefault(ev["turn"], {}).setdefault(ev["event"], ev)
             if ev["event"] == Event.SENTENCE:
                 said.setdefault(ev["turn"], []).append(ev.get("text", ""))
+            elif ev["event"] == Event.SPEECH_START and ev.get("continues"):
+                carried.add(ev["continues"])
     out = []
     for turn, evs in first.items():
-        if Event.SPEECH_END not in evs or Event.PLAYBACK_START not in evs:
+        if Event.SPEECH_END not in evs or Event.PLAYBACK_START not in evs or turn in carried:
             continue
         stages = {}
         for name, ((ev_a, f_a), (ev_b, f_b)) in STAGES.items():

@@ -20,21 +20,24 @@ _LEN = struct.Struct("<I")
 
 @dataclass(frozen=True)
 class Utterance:
-    """ear -> asr: one spoken question (16 kHz mono int16); speculative: the visitor only paused."""
+    """ear -> asr: one spoken question (16 kHz mono int16); speculative: the visitor only paused;
+    continues: the turn whose utterance this one carries on (and begins with), 0 for none."""
 
     kind: ClassVar[str] = "utterance"
     pcm: bytes
     speculative: bool = False
+    continues: int = 0
 
 
 @dataclass(frozen=True)
 class Text:
     """asr -> brain: the transcript; speculative: of a pause the ear is still judging (the brain may get
-    ready to answer it, and answers only the final one)."""
+    ready to answer it, and answers only the final one); continues: as the Utterance's."""
 
     kind: ClassVar[str] = "text"
     text: str
     speculative: bool = False
+    continues: int = 0
 
 
 @dataclass(frozen=True)

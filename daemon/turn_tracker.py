@@ -65,6 +65,8 @@ class TurnTracker:
             out.append(Tell("face", Visitor(VISITOR_STATE[name])))
         if name == Event.BARGE_IN:
             out += self.interrupt(turn - 1, "the visitor spoke over the reply")
+        elif name == Event.SPEECH_RESUMED:
+            out += self.interrupt(turn - 1, "the visitor carried on: answered as one turn with the next")
         elif name == Event.ASR_SPECULATIVE:
             out.append(Tell("ear", Words(turn, ev["finished"], ev["pause_ns"])))
         elif name == Event.SPEECH_END:

@@ -20,12 +20,13 @@ class Conversation:
         self.timeout_s = timeout_s
         self._clock = clock
         self._exchanges: list[Exchange] = []
+        self._turns: list[int] = []  # the turn of each exchange
         self._last = 0.0
 
     def expire(self) -> bool:
         """End the conversation if it has been idle too long; True when it ended now."""
         if self._exchanges and self._clock() - self._last > self.timeout_s:
-            self._exchanges = []
+            self._exchanges, self._turns = [], []
             return True
         return False
 
@@ -39,10 +40,17 @@ class Conversation:
         history = self.history
         return history[-1].question if history else None
 
-    def add(self, question: str, answer: str) -> None:
+    def add(self, question: str, answer: str, turn: int) -> None:
         self.expire()
         self._exchanges.append(Exchange(question, answer))
+        self._turns.append(turn)
         self._last = self._clock()
+
+    def withdraw(self, turn: int) -> None:
+        """Forget the exchange of `turn`: the visitor had not finished it (they carried on in the next)."""
+        if turn and turn in self._turns:
+            i = self._turns.index(turn)
+            del self._exchanges[i], self._turns[i]
 
     def describe(self) -> str:
         if not self._exchanges:

@@ -36,6 +36,14 @@ def espeak(text: str) -> np.ndarray:
         return decode_file(out)
 
 
+def spoken_part(pcm: np.ndarray) -> np.ndarray:
+    """From 50 ms before the first loud 10 ms to 50 ms after the last: the speech without the silence a
+    recording (or espeak-ng) puts around it, so that a pause put between two is as long as it says."""
+    frames = pcm[: len(pcm) // 160 * 160].reshape(-1, 160).astype(np.float64)
+    loud = np.flatnonzero(np.sqrt((frames**2).mean(axis=1)) > 100)
+    return pcm[max(0, loud[0] - 5) * 160 : (loud[-1] + 6) * 160]
+
+
 def silence(seconds: float) -> np.ndarray:
     return np.zeros(int(seconds * SAMPLE_RATE), np.int16)
 

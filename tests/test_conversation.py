@@ -17,7 +17,7 @@ def test_a_follow_up_sees_the_question_before_it() -> None:
     clock = Clock()
     c = Conversation(45, clock)
     assert c.previous_question is None and c.describe().startswith("waiting")
-    c.add("What are your opening hours?", "We are open Monday to Friday.")
+    c.add("What are your opening hours?", "We are open Monday to Friday.", 1)
     clock.now += 10
     assert c.previous_question == "What are your opening hours?"
     assert "1 question(s), last 10 s ago" in c.describe()
@@ -26,7 +26,7 @@ def test_a_follow_up_sees_the_question_before_it() -> None:
 def test_an_idle_conversation_ends_and_the_next_visitor_starts_afresh() -> None:
     clock = Clock()
     c = Conversation(45, clock)
-    c.add("What are your opening hours?", "Monday to Friday.")
+    c.add("What are your opening hours?", "Monday to Friday.", 1)
     clock.now += 44.9
     assert c.history and not c.expire()
     clock.now += 0.2
@@ -38,5 +38,15 @@ def test_an_idle_conversation_ends_and_the_next_visitor_starts_afresh() -> None:
 def test_only_the_last_exchanges_are_kept_for_the_prompt() -> None:
     c = Conversation(45, Clock())
     for i in range(5):
-        c.add(f"q{i}", f"a{i}")
+        c.add(f"q{i}", f"a{i}", i + 1)
     assert [ex.question for ex in c.history] == [f"q{i}" for i in range(5 - KEPT, 5)]
+
+
+def test_a_turn_the_visitor_carried_on_is_withdrawn_from_the_conversation() -> None:
+    c = Conversation(45, Clock())
+    c.add("What are your opening hours?", "Monday to Friday.", 1)
+    c.add("Where is the nearest?", "The cash machine is by the door.", 2)
+    c.withdraw(2)  # "...cash machine, please?": turn 3 carries turn 2 on
+    c.withdraw(0)  # a turn that carries nothing on withdraws nothing
+    c.withdraw(7)
+    assert [ex.question for ex in c.history] == ["What are your opening hours?"]

@@ -26,7 +26,7 @@ from daemon.paths import control_socket
 from daemon.worker_table import WORKERS
 from kiosk.audio_sources import decode_file
 from models.faq import load_dialogue, load_faq
-from tests.speech import HUMAN_SPEECH, espeak, silence, write_wav
+from tests.speech import HUMAN_SPEECH, espeak, silence, spoken_part, write_wav
 
 REFERRAL = load_dialogue(resolve(load().brain.dialogue)).referral
 HOURS_ANSWER = next(e.answer for e in load_faq(resolve(load().brain.faq)) if "Monday to Friday" in e.answer)
@@ -67,6 +67,10 @@ def by_turn(events: list[dict], name: str) -> dict[int, list[dict]]:
     return out
 
 
+def answered(events: list[dict]) -> list[int]:
+    return sorted(t for t, ends in by_turn(events, "turn_end").items() if ends[0]["answered"])
+
+
 @pytest.fixture(scope="module")
 def conversation(tmp_path_factory: pytest.TempPathFactory) -> dict:
     tmp = tmp_path_factory.mktemp("e2e")
@@ -100,9 +104,8 @@ def test_exits_cleanly_when_the_input_ends(conversation: dict) -> None:
 def test_question_is_heard_and_answered_from_the_faq(conversation: dict) -> None:
     events = conversation["events"]
     heard = by_turn(events, "asr_final")
-    turns = sorted(heard)
-    assert len(turns) == 3, heard
-    first, second, _ = turns
+    assert len(answered(events)) == 3, heard
+    first, second, _ = answered(events)
     assert "opening hours" in heard[first][0]["text"].lower()
     said = " ".join(e["text"] for e in by_turn(events, "sentence")[first])
     assert said == HOURS_ANSWER
@@ -115,14 +118,47 @@ def test_question_is_heard_and_answered_from_the_faq(conversation: dict) -> None
     assert ends[first][0]["answered"] and ends[second][0]["answered"]
 
 
-def test_a_pause_mid_sentence_is_waited_through(conversation: dict) -> None:
+def test_a_pause_mid_sentence_is_answered_once_as_a_whole(conversation: dict) -> None:
+    """Waited through, or, when the judges took the pause for the end, carried on: either way one answer to
+    the whole sentence, and the fragment's reply (if it began) dropped."""
     events = conversation["events"]
-    last = sorted(by_turn(events, "asr_final"))[-1]
+    second, last = answered(events)[1:]
     text = by_turn(events, "asr_final")[last][0]["text"].lower()
-    # One turn, heard whole (tiny.en hears "Glue the sheet" as "Move the shape": the words before the pause).
+    # Heard whole (tiny.en hears "Glue the sheet" as "Move the shape": the words before the pause).
     assert "background" in text and len(text.split()) >= 7, text
-    assert len(by_turn(events, "speech_pause")[last]) >= 2  # the pause was judged, and waited through
-    assert by_turn(events, "turn_end")[last][0]["answered"]
+    fragments = [t for t in by_turn(events, "speech_start") if second < t < last]
+    for t in fragments:
+        assert not by_turn(events, "turn_end")[t][0]["answered"]
+        assert "carried on" in by_turn(events, "turn_end")[t][0]["reason"]
+    if fragments:
+        assert by_turn(events, "speech_start")[last][0]["continues"] == fragments[-1]
+    pauses = sum(len(by_turn(events, "speech_pause").get(t, [])) for t in [*fragments, last])
+    assert pauses >= 2  # the pause was judged (and waited through, or carried on)
+
+
+def test_a_visitor_who_carries_on_after_the_turn_was_ended_is_answered_once_as_a_whole(tmp_path: Path) -> None:
+    """The judges are turned off so that silence alone ends the turn, 300 ms into a 700 ms pause: the visitor
+    carries on, the fragment's reply gives way, and the whole question gets the one answer."""
+    wav = write_wav(tmp_path / "paused.wav", np.concatenate([
+        silence(1.0), spoken_part(espeak("Where is the nearest")), silence(0.7),
+        spoken_part(espeak("cash machine, please?")), silence(1.0)]))
+    events_path = tmp_path / "events.jsonl"
+    proc = kioskd("--audio-in", str(wav), "--events", str(events_path), "-o", "vad.turn_model=null",
+                  "-o", "vad.speculate_ms=0", "-o", "vad.end_silence_ms=300", run_dir=tmp_path / "run")
+    try:
+        assert proc.wait(timeout=180) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    events = read_jsonl(events_path)
+    fragment, whole = sorted(by_turn(events, "speech_start"))
+    assert by_turn(events, "speech_start")[whole][0]["continues"] == fragment
+    assert by_turn(events, "speech_resumed")[whole][0]["continues"] == fragment
+    assert answered(events) == [whole]
+    assert "carried on" in by_turn(events, "turn_end")[fragment][0]["reason"]
+    assert "cash machine" in by_turn(events, "asr_final")[whole][0]["text"].lower()
+    said = " ".join(e["text"] for e in by_turn(events, "sentence")[whole])
+    assert said.startswith("There are two cash machines"), said
 
 
 def test_events_give_a_voice_to_voice_latency(conversation: dict) -> None:
@@ -155,7 +191,7 @@ def test_recording_has_speech_audio_and_a_moving_mouth(conversation: dict) -> No
     def at_s(name: str, turn: int) -> float:
         return (by_turn(events, name)[turn][0]["t_ns"] - clock["t_ns"]) / 1e9
 
-    first, second, _ = sorted(by_turn(events, "playback_start"))
+    first, second, _ = answered(events)
     start_s, end_s = at_s("playback_start", first), at_s("turn_end", first)
     assert end_s - start_s > 3  # the hours answer takes several seconds to say
     # Audio: loud while the reply plays, silent before the visitor spoke.

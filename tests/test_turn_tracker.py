@@ -32,6 +32,19 @@ def test_a_visitor_speaking_over_the_reply_closes_every_older_turn() -> None:
     assert t.open == set()
 
 
+
+def test_a_visitor_who_carried_on_drops_the_fragments_reply_before_it_is_heard() -> None:
+    """'Where is the nearest' was taken for a whole turn (7); the visitor went on ('...cash machine?', turn 8, which
+    continues 7): turn 7 is interrupted unanswered, and turn 8 is the one that will be answered."""
+    t = TurnTracker()
+    t.on_event(ev("speech_end", 7), 0.0)
+    assert t.on_event(ev("speech_start", 8, continues=7), 0.4) == [Tell("face", Visitor("listening"))]
+    reason = "the visitor carried on: answered as one turn with the next"
+    assert t.on_event(ev("speech_resumed", 8, continues=7), 0.7) == [Interrupt(7), TurnClosed(7, reason)]
+    t.on_event(ev("speech_end", 8), 1.5)
+    assert t.open == {8}
+
+
 def test_a_lost_worker_gives_up_the_open_turns_and_nothing_else() -> None:
     t = TurnTracker()
     assert t.worker_lost("asr hung") == []

@@ -61,7 +61,7 @@ class Asr(Stage):
         if not text:
             self.emit(Event.TURN_END, msg.turn, answered=False, reason="nothing recognised")
             return
-        self.send(Message(Text(text), msg.turn))
+        self.send(Message(Text(text, continues=utterance.continues), msg.turn))
 
     def _transcribe(self, payload: bytes) -> str:
         with self.long_step():  # one decode of a long utterance on a loaded machine can outlast the hang limit

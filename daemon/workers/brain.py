@@ -87,10 +87,10 @@ class Brain(Stage):
 
     def handle(self, msg: Message) -> None:
         match msg.body:
-            case Text(text=text, speculative=True):
-                self.prepare(msg.turn, text)
-            case Text(text=text):
-                self.answer(msg.turn, text)
+            case Text(text=text, speculative=speculative, continues=continues):
+                # The visitor carried on a turn: what it asked is part of this question, not one before it.
+                self.conversation.withdraw(continues)
+                (self.prepare if speculative else self.answer)(msg.turn, text)
 
     def on_command(self, cmd: Command) -> None:
         match cmd:
@@ -135,7 +135,7 @@ class Brain(Stage):
             assert d.answer is not None
             said = self._speak(turn, split(d.answer))
         self._end(turn, said)
-        self.conversation.add(d.question, " ".join(said))
+        self.conversation.add(d.question, " ".join(said), turn)
         self._report()
 
     def _generate(self, turn: int, question: str, d: Decision) -> Iterator[str]:

@@ -2,6 +2,8 @@
 
 At a pause it also asks smart-turn whether the voice sounds finished, on a thread of its own so
 the capture never waits; the verdict reaches the endpointer before the next chunk that follows it.
+A visitor who carries on soon after a turn was ended opens a turn that `continues` it: once they have
+said enough to be speech, the fragment's reply is dropped and the two are heard as one.
 """
 
 from __future__ import annotations
@@ -56,6 +58,8 @@ class Ear(Stage):
         self.barged = False
         self.speech_start_ns = 0
         self.turn = 0
+        self.continues = 0  # the turn the current one carries on (0: none)
+        self.ended = 0  # the last turn heard to its end: the one speech that resumes soon carries on
         self.chunks: Iterator[Chunk] | None = None
         self.injected: Iterator[Chunk] | None = None
         self._next_mic_try = 0.0
@@ -152,7 +156,7 @@ class Ear(Stage):
         ep = self.detector.feed(pcm, t_ns, echo_dbfs)
         if ep is not None:
             self._on_endpoint(ep, t_ns)
-        if self.detector.in_speech and not self.barged and echo_dbfs is not None \
+        if self.detector.in_speech and not self.barged and not self.continues and echo_dbfs is not None \
                 and t_ns - self.speech_start_ns >= c.vad.barge_in_ms * 1_000_000:
             # The visitor has kept talking over the reply: stop it (the supervisor interrupts older turns).
             self.barged = True
@@ -161,26 +165,32 @@ class Ear(Stage):
     def _on_endpoint(self, ep: Detected, t_ns: int) -> None:
         if ep.kind is Kind.START:
             self.turn = new_turn_id()
+            self.continues = self.ended if ep.rejoins else 0
             self.speech_start_ns = ep.t_ns
             self.barged = False
-            self.emit(Event.SPEECH_START, self.turn, ep.t_ns)
+            self.emit(Event.SPEECH_START, self.turn, ep.t_ns, continues=self.continues)
         elif ep.kind is Kind.PAUSE:
             # Probably the end: let ASR start now; if the visitor carries on, the speculation is discarded.
             assert ep.audio is not None
             self.emit(Event.SPEECH_PAUSE, self.turn, ep.t_ns)
-            self.send(Message(Utterance(ep.audio.tobytes(), speculative=True), self.turn, t_ns=ep.t_ns))
+            self.send(Message(Utterance(ep.audio.tobytes(), speculative=True, continues=self.continues),
+                              self.turn, t_ns=ep.t_ns))
             if self.turn_model is not None:
                 self.to_judge = (self.turn, ep.t_ns, ep.audio)
                 self._collect_verdict()
+        elif ep.kind is Kind.RESUME:
+            # The fragment's reply, spoken or not yet, gives way (the supervisor interrupts older turns).
+            self.emit(Event.SPEECH_RESUMED, self.turn, ep.t_ns, continues=self.continues)
         elif ep.kind is Kind.DISCARD:
             self.emit(Event.SPEECH_DISCARDED, self.turn, ep.t_ns)
         else:
             assert ep.audio is not None
             audio = ep.audio
+            self.ended = self.turn
             # endpoint_ns: capture time of the chunk that completed the trailing silence (endpointing cost).
             self.emit(Event.SPEECH_END, self.turn, ep.t_ns, endpoint_ns=t_ns, audio_ms=round(len(audio) / SAMPLE_RATE * 1000),
                       cut=ep.cut)
-            self.send(Message(Utterance(audio.tobytes()), self.turn, t_ns=ep.t_ns))
+            self.send(Message(Utterance(audio.tobytes(), continues=self.continues), self.turn, t_ns=ep.t_ns))
 
     def _collect_verdict(self) -> None:
         """Hand a finished smart-turn verdict to the endpointer, then ask about the newest pause waiting
