@@ -89,6 +89,7 @@ class Kiosk:
         self.events = EventTail(workdir / "events.jsonl")
         self.record = workdir / "record.mp4" if record else None
         self.log = (workdir / "kioskd.log").open("wb")
+        self.carried_on = self.false_starts = 0  # turns the visitor carried on, and those whose reply had begun
         env = {**os.environ, "SDL_AUDIODRIVER": "dummy"}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "daemon.cli_kioskd", "--audio-in", "none", "--display", display,
@@ -132,10 +133,14 @@ class Kiosk:
         return self.ask(second)
 
     def ask(self, wav: Path) -> list[int]:
-        """Play one question into the ear; wait until every turn it opened has ended. Returns those turns."""
+        """Play one question into the ear; wait until every turn it opened has ended. Returns those turns but
+        the ones the visitor carried on (counted in `carried_on`, and in `false_starts` when their reply had
+        begun to play)."""
         self._hear(wav)
         opened: set[int] = set()
         ended: set[int] = set()
+        carried: set[int] = set()
+        played: set[int] = set()
         heard = False
         deadline = time.monotonic() + TURN_TIMEOUT_S
         while time.monotonic() < deadline:
@@ -144,16 +149,22 @@ class Kiosk:
                     raise BenchError(f"{wav}: {ev.get('error')}")
                 if ev["event"] == Event.SPEECH_START:
                     opened.add(ev["turn"])
+                    carried.add(ev.get("continues", 0))
+                elif ev["event"] == Event.PLAYBACK_START:
+                    played.add(ev["turn"])
                 elif ev["event"] == Event.TURN_END:
                     ended.add(ev["turn"])
                 elif ev["event"] == Event.HEAR_END:
                     heard = True
             if heard and opened <= ended:
-                return sorted(opened)
+                break
             if self.proc.poll() is not None:
                 raise BenchError(f"kioskd exited with code {self.proc.returncode} during the run")
             time.sleep(0.05)
-        return sorted(opened & ended)
+        carried &= opened
+        self.carried_on += len(carried)
+        self.false_starts += len(carried & played)
+        return sorted((opened & ended) - carried)
 
     def stop(self) -> int:
         if self.proc.poll() is None:
@@ -228,7 +239,8 @@ def run(opts: BenchOptions, console: Console) -> dict[str, Any]:
     if code != 0:
         raise BenchError(f"kioskd exited with code {code} (see {workdir / 'kioskd.log'})")
     result = _results(opts, cfg, kiosk, workdir, samples, asked, wall, console)
-    result["heard_as"] = _heard_as(heard, opts.paused)
+    result["heard_as"] = {**_heard_as(heard, opts.paused), "carried_on": kiosk.carried_on,
+                          "false_starts_heard": kiosk.false_starts}
     return result
 
 
@@ -341,6 +353,8 @@ def print_table(r: dict[str, Any], console: Console) -> None:
         if h["paused_files"]:
             t.add_row("  false cut-offs: paused mid-sentence, heard as two",
                       f"{h['false_cut_offs']}/{h['paused_files']} ({h['false_cut_off_rate']:.1%})", "≤ 2 %")
+        t.add_row("  carried on after a pause taken for the end: all, the fragment's reply begun",
+                  f"{h['carried_on']}, {h['false_starts_heard']}", "")
     t.add_row("naive sequential p50 / p95 (ms)", fmt(r.get("baseline_voice_to_voice_ms")), "")
     t.add_row("  speed-up vs naive (p50)", f"{r.get('speedup_vs_baseline_p50') or '—'}×", "")
     if "av_offset_ms" in r:

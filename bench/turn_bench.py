@@ -8,8 +8,10 @@ complete utterances, and the same kind of utterance with a 400-800 ms pause put 
 mid-sentence. Each is run through the ear's own detector (kiosk/utterances.py) chunk by chunk on a
 synthetic clock. At every pause it reports, smart-turn and Whisper tiny.en really run on the audio so
 far, and each verdict reaches the endpointer as many chunks later as the model took here (measured per
-call), as in the ear and the ASR worker. A paused item is cut off when the detector ends an utterance
-inside its pause; endpointing is the time from the last voiced sample to the decision.
+call), as in the ear and the ASR worker. A paused item is cut off when it is answered in two turns: the
+detector ended an utterance inside its pause and the visitor did not carry it on in time (vad.rejoin_ms).
+One carried on is answered whole, but the reply to its fragment may have begun to play: a false start,
+counted apart with how long it played. Endpointing is the time from the last voiced sample to the decision.
 
 Both halves of the set are reported apart; --calibrate searches vad.turn_complete / turn_incomplete on
 the `tune` half only.
@@ -40,6 +42,9 @@ from models.vad_silero import CHUNK, SAMPLE_RATE
 
 DEFAULT_SET = Path(".venv/share/kioskd/turns")
 TRAILING_S = 2.0  # of silence after each item, so that every utterance reaches its end
+# From the end of a turn to the reply's first sound in a running kioskd (kioskctl bench, 2026-12-01, holdout
+# turn set: voice-to-voice p50 429 ms less endpointing p50 288 ms): a fragment's reply plays from then on.
+REPLY_AFTER_END_MS = 140
 
 
 @dataclass(frozen=True)
@@ -53,9 +58,10 @@ class Judged:
 @dataclass(frozen=True)
 class Outcome:
     item: dict[str, Any]
-    ends: list[tuple[int, int]]  # (last voiced sample, decision) of every utterance, ns on the item's clock
+    ends: list[tuple[int, int]]  # (last voiced sample, decision) of every utterance answered, ns on the item's clock
     cut_off: bool
     endpoint_ms: float | None  # of the utterance that ends the item's speech
+    false_starts_ms: list[float]  # per utterance carried on: how long its fragment's reply had played
 
 
 class Judge:
@@ -93,6 +99,7 @@ def run_item(item: dict[str, Any], pcm: np.ndarray, cfg: VadConfig, judge: Judge
     pcm = np.concatenate([pcm, np.zeros(int(TRAILING_S * SAMPLE_RATE), np.int16)])
     due: list[tuple[int, str, float | bool, int]] = []  # (chunk time, which, verdict, pause it judges)
     ends: list[tuple[int, int]] = []
+    false_starts: list[float] = []
     for i in range(len(pcm) // CHUNK):
         t_ns = (i + 1) * CHUNK_NS
         for verdict in [d for d in due if d[0] <= t_ns]:
@@ -112,11 +119,14 @@ def run_item(item: dict[str, Any], pcm: np.ndarray, cfg: VadConfig, judge: Judge
             due.append((t_ns + int(j.words_ms * 1e6), "words", j.finished, ev.t_ns))
         elif ev.kind is Kind.END:
             ends.append((ev.t_ns, t_ns))
-    # Cut off: the visitor was still to say more when an utterance ended (each item is one turn).
+        elif ev.kind is Kind.RESUME:  # the last utterance is carried on: its reply gives way, unanswered
+            _, decided = ends.pop()
+            false_starts.append(max(0.0, (t_ns - decided) / 1e6 - REPLY_AFTER_END_MS))
+    # Cut off: the visitor was still to say more when a turn they did not carry on ended (each item is one).
     resumed = item.get("resume_at_s")
     cut = len(ends) > 1 or (resumed is not None and any(decided < resumed * 1e9 for _, decided in ends))
     last = ends[-1] if ends else None
-    return Outcome(item, ends, cut, (last[1] - last[0]) / 1e6 if last else None)
+    return Outcome(item, ends, cut, (last[1] - last[0]) / 1e6 if last else None, false_starts)
 
 
 def summarise(outcomes: list[Outcome]) -> dict[str, Any]:
@@ -133,6 +143,9 @@ def summarise(outcomes: list[Outcome]) -> dict[str, Any]:
             "by_kind": {kind: f"{sum(c)}/{len(c)}" for kind, c in cut.items()},
             "clean_pauses_cut": f"{sum(clean)}/{len(clean)}",
             "endpointing_ms": pct(o.endpoint_ms for o in rows if o.endpoint_ms is not None and not o.cut_off),
+            "carried_on": sum(len(o.false_starts_ms) for o in rows),
+            "false_starts_heard": sum(1 for o in rows for ms in o.false_starts_ms if ms > 0),
+            "false_start_ms": pct(ms for o in rows for ms in o.false_starts_ms if ms > 0),
             "waited_1s_or_more": sum(1 for o in rows if (o.endpoint_ms or 0) >= 1000),
         }
     return out
@@ -193,11 +206,13 @@ def main(argv: list[str] | None = None) -> int:
         s = result[split]
         print(f"{split:8} {s['items']:4} items  false cut-offs {s['false_cut_offs']} ({s['false_cut_off_rate']:.1%}; "
               f"complete {s['by_kind']['complete']}, paused {s['by_kind']['paused']}, clean pauses "
-              f"{s['clean_pauses_cut']})  endpointing p50/p95 {s['endpointing_ms']} ms  waited ≥1 s {s['waited_1s_or_more']}")
+              f"{s['clean_pauses_cut']})  endpointing p50/p95 {s['endpointing_ms']} ms  waited ≥1 s {s['waited_1s_or_more']}"
+              f"  carried on {s['carried_on']} (fragment's reply heard in {s['false_starts_heard']}, "
+              f"{s['false_start_ms']} ms)")
     print(f"smart-turn per call {result['smart_turn_ms']} ms, Whisper per call {result['whisper_ms']} ms")
     for o in outcomes:
-        if o.item["split"] == "tune" and (o.cut_off or (o.endpoint_ms or 0) >= 1000):
-            what = "CUT" if o.cut_off else f"SLOW {o.endpoint_ms:.0f} ms"
+        if o.item["split"] == "tune" and (o.cut_off or o.false_starts_ms or (o.endpoint_ms or 0) >= 1000):
+            what = "CUT" if o.cut_off else "CARRIED ON" if o.false_starts_ms else f"SLOW {o.endpoint_ms:.0f} ms"
             print(f"  {what:12} [{o.item['kind']}] {o.item['text']!r}: " + "; ".join(judge.pauses(o.item["id"])))
     if args.json:
         args.json.write_text(json.dumps(result, indent=1))
