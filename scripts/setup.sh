@@ -20,6 +20,7 @@ APT_PACKAGES=(
   portaudio19-dev                                # pyaudio (microphone)
   libspeexdsp-dev swig                           # speexdsp (echo cancellation) builds against these
   libsystemd-dev                                 # systemd-python (sd_notify, journald)
+  systemd                                        # systemd-analyze, systemd-sysusers (unit tests)
   espeak-ng                                      # Piper phonemiser data + test speech
   codec2-examples alsa-utils                     # real recorded speech for tests
   asterisk-core-sounds-en asterisk-core-sounds-en-g722   # recorded prompts + transcripts (bench.turn_set)
