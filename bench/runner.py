@@ -95,6 +95,7 @@ class Kiosk:
             [sys.executable, "-m", "daemon.cli_kioskd", "--audio-in", "none", "--display", display,
              *(["--record", str(self.record)] if self.record else []),
              "--events", str(self.events.path), "--runtime-dir", str(self.run_dir),
+             "-o", "privacy.log_transcripts=true",  # the figures name what was heard and said
              *[arg for o in overrides for arg in ("-o", o)]],
             env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
 

@@ -153,6 +153,12 @@ class SupervisorConfig(_Strict):
     drain_timeout_s: float = Field(60.0, gt=0, description="after input ends, wait this long for open turns")
 
 
+class PrivacyConfig(_Strict):
+    log_transcripts: bool = Field(False, description="put what visitors said and what the kiosk answered in the "
+                                  "logs and the --events file (digit runs masked even then); off: timings and "
+                                  "sources only")
+
+
 class Config(_Strict):
     site: str = "Example Bank, main branch"
     audio_in: AudioInConfig = AudioInConfig()
@@ -162,6 +168,7 @@ class Config(_Strict):
     voice: VoiceConfig = VoiceConfig()
     face: FaceConfig = FaceConfig()
     supervisor: SupervisorConfig = SupervisorConfig()
+    privacy: PrivacyConfig = PrivacyConfig()
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

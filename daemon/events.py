@@ -1,10 +1,12 @@
 """Structured events: the vocabulary (every name a stage or the supervisor reports, defined here once),
-written as JSON lines when asked and logged; latency figures are computed from them."""
+written as JSON lines when asked and logged (words only where privacy.log_transcripts allows); latency
+figures are computed from them."""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
@@ -55,16 +57,41 @@ class Event(StrEnum):
 # Events worth a log line; frame statistics and the like go to the JSONL file only.
 _LOGGED = {Event.SPEECH_START, Event.SPEECH_END, Event.ASR_FINAL, Event.SENTENCE, Event.PLAYBACK_START,
            Event.TURN_END, Event.READY}
+# The fields that hold words: a visitor's, or a reply's (which may repeat them). A rejected reply's reason
+# quotes it after its kind ("not found in the facts: ...").
+WORDS = {Event.ASR_SPECULATIVE: "text", Event.ASR_FINAL: "text", Event.SENTENCE: "text", Event.REPLY_REJECTED: "reason"}
+# Card, account and phone numbers: six digits or more, in groups or not. Times, amounts and years are shorter.
+_DIGIT_RUN = re.compile(r"\d(?:[ -]?\d){5,}")
+
+
+def private(event: dict[str, Any], log_words: bool) -> dict[str, Any]:
+    """`event` as it may be logged or stored: its words only when the site config allows them
+    (privacy.log_transcripts), and digit runs masked even then; otherwise how many words there were."""
+    field = WORDS.get(event["event"])
+    if field is None or not isinstance(event.get(field), str):
+        return event
+    words: str = event[field]
+    out = dict(event)
+    if log_words:
+        out[field] = _DIGIT_RUN.sub(lambda m: re.sub(r"\d", "#", m.group()), words)
+    elif field == "reason":
+        out[field] = words.split(":", 1)[0]
+    else:
+        del out[field]
+        out["words"] = len(words.split())
+    return out
 
 
 class EventLog:
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, path: Path | None, log_words: bool = False) -> None:
         self._file: IO[str] | None = None
+        self.log_words = log_words  # privacy.log_transcripts
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._file = path.open("w", encoding="utf-8")
 
     def write(self, event: dict[str, Any]) -> None:
+        event = private(event, self.log_words)
         if self._file is not None:
             self._file.write(json.dumps(event, ensure_ascii=False) + "\n")
             self._file.flush()

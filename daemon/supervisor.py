@@ -71,7 +71,7 @@ class Supervisor:
         self.config = config
         self.options = options
         self.run_dir = options.runtime_dir
-        self.events = EventLog(options.events)
+        self.events = EventLog(options.events, config.privacy.log_transcripts)
         self.workers: dict[str, WorkerState] = {}
         self.rings: dict[tuple[str, str], Ring] = {}
         self.asked = AskedTurns()
@@ -251,6 +251,7 @@ class Supervisor:
         changed = sorted(k for k in new_dump if new_dump[k] != old_dump[k])
         restart = [w.name for w in WORKERS if set(w.sections) & set(changed)]
         self.config = new
+        self.events.log_words = new.privacy.log_transcripts
         for name in restart:
             self._restart_planned(name)
         log.info("reloaded: changed %s; restarted %s", changed or "nothing", restart or "no worker")

@@ -32,11 +32,15 @@ REFERRAL = load_dialogue(resolve(load().brain.dialogue)).referral
 HOURS_ANSWER = next(e.answer for e in load_faq(resolve(load().brain.faq)) if "Monday to Friday" in e.answer)
 
 
-def kioskd(*args: str, run_dir: Path, stderr: IO[bytes] | None = None) -> subprocess.Popen[bytes]:
+def kioskd(*args: str, run_dir: Path, stderr: IO[bytes] | None = None, words: bool = True) -> subprocess.Popen[bytes]:
+    """kioskd on the embedded default; `words`: the tests read what was heard and said from its events, which
+    a site must allow (privacy.log_transcripts), and so does this unless told not to."""
     env = {**os.environ, "SDL_AUDIODRIVER": "dummy"}
+    allow = ["-o", "privacy.log_transcripts=true"] if words else []
     # Its own process group, as in a terminal: Ctrl-C there reaches kioskd and every worker.
     return subprocess.Popen([sys.executable, "-m", "daemon.cli_kioskd", "--display", "offscreen",
-                             "--runtime-dir", str(run_dir), *args], env=env, stderr=stderr, start_new_session=True)
+                             "--runtime-dir", str(run_dir), *allow, *args], env=env, stderr=stderr,
+                            start_new_session=True)
 
 
 def wait_ready(run_dir: Path, timeout: float = 120) -> dict:

@@ -1,0 +1,68 @@
+"""Privacy by default: what a visitor says, and what the kiosk answers, reaches the logs and the events file
+only when the site config allows it (privacy.log_transcripts); card-like digit runs are masked even then."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from daemon.events import Event, EventLog, private, read_jsonl
+from tests.speech import espeak, silence, write_wav
+from tests.test_end_to_end import kioskd
+
+
+@pytest.mark.parametrize(("allowed", "text", "kept"), [
+    (True, "My card is 4111 1111 1111 1111.", "My card is #### #### #### ####."),
+    (True, "Call 020-7946-0958 at 9:30 for 2.5% on $3,500 in 2026.", "Call ###-####-#### at 9:30 for 2.5% on $3,500 in 2026."),
+    (True, "Account 12345678, please", "Account ########, please"),
+    (False, "My card is 4111 1111 1111 1111.", None),
+])
+def test_words_are_kept_only_when_allowed_and_digit_runs_never(allowed: bool, text: str, kept: str | None) -> None:
+    ev = {"event": Event.ASR_FINAL, "turn": 3, "t_ns": 1, "text": text}
+    out = private(ev, allowed)
+    assert out.get("text") == kept
+    assert allowed or out["words"] == 7
+    assert ev["text"] == text  # the supervisor still has them, for `kioskctl ask` and the turn tracker
+
+
+def test_a_rejected_replys_reason_keeps_its_kind_but_not_its_words() -> None:
+    ev = {"event": Event.REPLY_REJECTED, "turn": 3, "t_ns": 1, "reason": "not found in the facts: dog, inside"}
+    assert private(ev, False)["reason"] == "not found in the facts"
+    assert private(ev, True)["reason"] == ev["reason"]
+    timing = {"event": Event.SPEECH_END, "turn": 3, "t_ns": 1, "endpoint_ns": 2}
+    assert private(timing, False) == timing
+
+
+def test_the_event_log_writes_what_privacy_allows(tmp_path: Path) -> None:
+    log = EventLog(tmp_path / "events.jsonl")
+    log.write({"event": Event.SENTENCE, "turn": 1, "t_ns": 1, "text": "We open at nine."})
+    log.log_words = True  # a reload that allows them
+    log.write({"event": Event.SENTENCE, "turn": 1, "t_ns": 2, "text": "We open at nine."})
+    log.close()
+    assert [e.get("text") for e in read_jsonl(tmp_path / "events.jsonl")] == [None, "We open at nine."]
+
+
+def test_a_kiosk_on_the_default_config_keeps_no_words(tmp_path: Path) -> None:
+    """A spoken question, heard and answered by a running kioskd: its log and events file hold the turn's
+    timings and sources, but neither the question nor the answer."""
+    wav = write_wav(tmp_path / "visitor.wav", np.concatenate([silence(1.0), espeak("What are your opening hours?"),
+                                                            silence(1.5)]))
+    events, log = tmp_path / "events.jsonl", tmp_path / "kioskd.log"
+    with log.open("wb") as err:
+        proc = kioskd("--audio-in", str(wav), "--events", str(events), run_dir=tmp_path / "run", stderr=err,
+                      words=False)
+        try:
+            assert proc.wait(timeout=180) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    kept = events.read_text().lower() + log.read_text().lower()
+    got = read_jsonl(events)
+    final = next(e for e in got if e["event"] == "asr_final")
+    assert final["words"] >= 4 and "text" not in final
+    assert any(e["event"] == "reply" and e["source"] == "faq" for e in got)
+    assert any(e["event"] == "turn_end" and e.get("answered") for e in got)
+    for words in ("opening", "hours", "monday", "friday"):
+        assert words not in kept, words
