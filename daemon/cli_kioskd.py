@@ -9,6 +9,7 @@ from pathlib import Path
 
 from daemon import config as config_mod
 from daemon import instance_lock
+from daemon.model_check import problems as model_problems
 from daemon.paths import runtime_dir
 from daemon.portrait_check import check_portrait
 from daemon.supervisor import RunOptions, Supervisor
@@ -43,6 +44,11 @@ def main(argv: list[str] | None = None) -> int:
             log.warning("%s", note)
     except config_mod.ConfigError as exc:
         print(f"kioskd: bad config:\n{exc}", file=sys.stderr)
+        return 1
+    damaged = model_problems(cfg)
+    if damaged:
+        print("kioskd: embedded model files are damaged:\n" + "\n".join(f"  {line}" for line in damaged),
+              file=sys.stderr)
         return 1
     if args.turns is not None and args.turns < 1:
         print("kioskd: --turns must be at least 1", file=sys.stderr)

