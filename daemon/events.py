@@ -27,7 +27,7 @@ class Event(StrEnum):
     HEAR_FAILED = "hear_failed"  # ear: that file cannot be played
     HEAR_END = "hear_end"  # ear: the file has been heard to its end
     INPUT_END = "input_end"  # ear: no more input will come (a file, not a microphone)
-    SPEECH_START = "speech_start"  # ear: a visitor began to speak (opens a turn)
+    SPEECH_START = "speech_start"  # ear: a visitor began to speak (opens a turn; continues: the turn it carries on)
     SPEECH_PAUSE = "speech_pause"  # ear: a first pause, judged at once
     SPEECH_DISCARDED = "speech_discarded"  # ear: too short to be speech
     SPEECH_END = "speech_end"  # ear: the utterance is over (t_ns: last voiced sample; endpoint_ns: decision)

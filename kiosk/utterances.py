@@ -18,7 +18,7 @@ from models.vad_webrtc import WebRtcVad
 @dataclass(frozen=True)
 class Detected:
     kind: Kind
-    t_ns: int  # START: first voiced sample; PAUSE/END/DISCARD: last voiced sample
+    t_ns: int  # START and RESUME: first voiced sample; PAUSE/END/DISCARD: last voiced sample
     audio: np.ndarray | None = None  # PAUSE (so far) and END: the utterance with its pre-roll
     cut: bool = False
     rejoins: bool = False  # START: carries on the utterance that just ended, whose audio it now begins with
