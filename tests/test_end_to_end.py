@@ -43,6 +43,16 @@ def kioskd(*args: str, run_dir: Path, stderr: IO[bytes] | None = None, words: bo
                             start_new_session=True)
 
 
+def run_to_end(*args: str, run_dir: Path, stderr: IO[bytes] | None = None, words: bool = True) -> int:
+    """kioskd on a recording (`--audio-in FILE`) until it exits by itself; its exit code."""
+    proc = kioskd(*args, run_dir=run_dir, stderr=stderr, words=words)
+    try:
+        return proc.wait(timeout=180)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
 def wait_ready(run_dir: Path, timeout: float = 120) -> dict:
     sock = control_socket(run_dir)
     deadline = time.monotonic() + timeout
@@ -147,13 +157,8 @@ def test_a_visitor_who_carries_on_after_the_turn_was_ended_is_answered_once_as_a
         silence(1.0), spoken_part(espeak("Where is the nearest")), silence(0.7),
         spoken_part(espeak("cash machine, please?")), silence(1.0)]))
     events_path = tmp_path / "events.jsonl"
-    proc = kioskd("--audio-in", str(wav), "--events", str(events_path), "-o", "vad.turn_model=null",
-                  "-o", "vad.speculate_ms=0", "-o", "vad.end_silence_ms=300", run_dir=tmp_path / "run")
-    try:
-        assert proc.wait(timeout=180) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    assert run_to_end("--audio-in", str(wav), "--events", str(events_path), "-o", "vad.turn_model=null",
+                      "-o", "vad.speculate_ms=0", "-o", "vad.end_silence_ms=300", run_dir=tmp_path / "run") == 0
     events = read_jsonl(events_path)
     fragment, whole = sorted(by_turn(events, "speech_start"))
     assert by_turn(events, "speech_start")[whole][0]["continues"] == fragment
