@@ -65,7 +65,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _status(sock: Path) -> int:
     reply = request(sock, {"cmd": "status"})
-    print(f"kioskd: {'ready' if reply['ready'] else 'starting'}")
+    print(f"kioskd: {'ready' if reply['ready'] else 'starting'}, {reply['opening']['note']}")
     print(f"{'worker':8} {'state':9} {'pid':>7} {'restarts':>8} {'uptime':>8}  status")
     for w in reply["workers"]:
         print(f"{w['name']:8} {w['state']:9} {w['pid']:>7} {w['restarts']:>8} {w['uptime_s']:>7.1f}s  {w['status']}")

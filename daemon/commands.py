@@ -79,6 +79,16 @@ class Visitor:
 
 
 @dataclass(frozen=True)
+class Opening:
+    """Supervisor -> ear and face: the kiosk is open (listening, face awake) or closed (opening hours), and
+    a note for the screen ("closed until Mon 09:00")."""
+
+    type: ClassVar[str] = "opening"
+    open: bool
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class Status:
     """Stage -> supervisor, and supervisor -> face: a worker's condition in a sentence; a problem is shown
     on screen until a status that is not one replaces it."""
@@ -123,9 +133,9 @@ class Report:
         return {"event": self.event, "turn": self.turn, "t_ns": self.t_ns, "worker": self.worker, **self.fields}
 
 
-Command = Start | Stop | Interrupt | Say | Ask | Hear | Words | Visitor | Status | Ready | Heartbeat | Report
-_BY_TYPE: dict[str, type[Any]] = {c.type: c for c in (Start, Stop, Interrupt, Say, Ask, Hear, Words, Visitor, Status,
-                                                       Ready, Heartbeat, Report)}
+Command = Start | Stop | Interrupt | Say | Ask | Hear | Words | Visitor | Opening | Status | Ready | Heartbeat | Report
+_BY_TYPE: dict[str, type[Any]] = {c.type: c for c in (Start, Stop, Interrupt, Say, Ask, Hear, Words, Visitor, Opening,
+                                                       Status, Ready, Heartbeat, Report)}
 
 
 def encode(cmd: Command) -> dict[str, Any]:

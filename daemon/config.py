@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
 
+from daemon.opening_hours import Rule, parse
 from models.routing import Thresholds
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
@@ -153,6 +154,22 @@ class SupervisorConfig(_Strict):
     drain_timeout_s: float = Field(60.0, gt=0, description="after input ends, wait this long for open turns")
 
 
+class ScheduleConfig(_Strict):
+    open: list[str] = Field(default_factory=list, description="when the kiosk is open, in local time: rules such as "
+                            "'mon-fri 09:00-17:30', 'sat 10:00-13:00' (daemon/opening_hours.py); outside them the "
+                            "screen sleeps and the microphone is not listened to. Empty: always open")
+
+    @field_validator("open")
+    @classmethod
+    def _rules_parse(cls, rules: list[str]) -> list[str]:
+        for rule in rules:
+            parse(rule)  # its ValueError names the rule and what is wrong
+        return rules
+
+    def rules(self) -> list[Rule]:
+        return [parse(r) for r in self.open]
+
+
 class PrivacyConfig(_Strict):
     log_transcripts: bool = Field(False, description="put what visitors said and what the kiosk answered in the "
                                   "logs and the --events file (digit runs masked even then); off: timings and "
@@ -169,6 +186,7 @@ class Config(_Strict):
     face: FaceConfig = FaceConfig()
     supervisor: SupervisorConfig = SupervisorConfig()
     privacy: PrivacyConfig = PrivacyConfig()
+    schedule: ScheduleConfig = ScheduleConfig()
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

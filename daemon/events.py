@@ -23,6 +23,7 @@ class Event(StrEnum):
     WORKER_EXIT = "worker_exit"  # supervisor: a worker exited or was killed (reason, state)
     WORKER_RESTART = "worker_restart"  # supervisor: a restarted worker is back (restarts, down_ms)
     RELOAD = "reload"  # supervisor: a configuration reload, taken or refused (ok, changed, restarted)
+    OPENING = "opening"  # supervisor: the schedule opened or closed the kiosk (open, note), and at READY
     HEAR_START = "hear_start"  # ear: an audio file is being played in as the microphone
     HEAR_FAILED = "hear_failed"  # ear: that file cannot be played
     HEAR_END = "hear_end"  # ear: the file has been heard to its end

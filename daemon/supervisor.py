@@ -12,6 +12,7 @@ import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from daemon.events import Event, EventLog
 from daemon.lifecycle import Lifecycle, State
 from daemon.messages import new_turn_id
 from daemon.notify import monotonic_usec, notify, watchdog_interval
+from daemon.opening_hours import describe, is_open
 from daemon.paths import control_socket
 from daemon.portrait_check import check_portrait
 from daemon.ring import Ring
@@ -38,6 +40,7 @@ log = logging.getLogger("kioskd")
 # One BLAS/OpenMP thread per worker unless the operator asks for more: two cores are shared by five.
 WORKER_ENV = {"OMP_NUM_THREADS": "1", "PYGAME_HIDE_SUPPORT_PROMPT": "1"}
 COMMAND_WAIT_S = 1.0  # a worker busy in a long step still gets its commands (see Bus.send)
+OPENING_CHECK_S = 1.0  # how often the schedule is looked at
 
 
 @dataclass
@@ -83,6 +86,8 @@ class Supervisor:
         self._reload_requested = False
         self._face_segments = 0
         self._watchdog_s = watchdog_interval()
+        self.opening: tuple[bool, str] = (True, "always open")  # open now, and the note that says until when
+        self._opening_checked = 0.0
         self._last_ping = 0.0
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -192,6 +197,7 @@ class Supervisor:
             self._reload_requested = False
             self.reload()
         self._ping_watchdog()
+        self._check_opening()
         if not self.ready and time.monotonic_ns() - self._boot_ns > self.config.supervisor.ready_timeout_s * 1e9:
             slow = [w.name for w in self.workers.values() if w.life.state is not State.RUNNING]
             self.stop(f"workers not ready after {self.config.supervisor.ready_timeout_s:.0f} s: {', '.join(slow)}", 1)
@@ -222,6 +228,26 @@ class Supervisor:
         return (self.ready and face is not None and face.life.state is State.RUNNING
                 and not face.life.hung(time.monotonic())
                 and all(w.life.state is not State.FATAL for w in self.workers.values()))
+
+    def _check_opening(self, force: bool = False) -> None:
+        """Once a second: open or closed by the schedule; a change (or `force`) tells the ear and the face."""
+        now = time.monotonic()
+        if not self.ready or (not force and now - self._opening_checked < OPENING_CHECK_S):
+            return
+        self._opening_checked = now
+        rules, local = self.config.schedule.rules(), datetime.now()
+        state = (is_open(rules, local), describe(rules, local))
+        if state == self.opening and not force:
+            return
+        if state[0] != self.opening[0] or force:
+            log.info("%s (schedule)", state[1])
+            self.events.write({"event": Event.OPENING, "turn": None, "t_ns": time.monotonic_ns(), "open": state[0],
+                               "note": state[1]})
+            if not state[0]:
+                self._apply(self.turns.interrupt(new_turn_id(), "the kiosk closed"))
+        self.opening = state
+        for name in ("ear", "face"):
+            self._tell(name, cmds.Opening(*state))
 
     def _ping_watchdog(self) -> None:
         now = time.monotonic()
@@ -355,6 +381,8 @@ class Supervisor:
         self.events.write({"event": Event.WORKER_RESTART, "turn": None, "t_ns": time.monotonic_ns(), "worker": w.name,
                            "restarts": w.life.restarts, "down_ms": down_ms})
         log.info("%s is back after %s ms (restart %d)", w.name, down_ms, w.life.restarts)
+        if w.name in ("ear", "face"):  # a restarted stage starts open: tell it what the schedule says
+            self._tell(w.name, cmds.Opening(*self.opening))
         self._tell_face(w.name, "", False)
         if all(x.life.state is State.RUNNING for x in self.workers.values()):
             notify(STATUS="listening")
@@ -366,6 +394,7 @@ class Supervisor:
         for name in PIPELINE:
             self.bus.send(bus_path(self.run_dir, name), cmds.Start(), wait_s=COMMAND_WAIT_S)
         notify(READY="1", STATUS="listening")
+        self._check_opening(force=True)
 
     def _on_event(self, ev: dict[str, Any]) -> None:
         self.events.write(ev)
@@ -391,6 +420,7 @@ class Supervisor:
             return {
                 "ok": True,
                 "ready": self.ready,
+                "opening": {"open": self.opening[0], "note": self.opening[1]},
                 "workers": [
                     {"name": w.name, "state": w.life.state.value, "pid": w.proc.pid, "restarts": w.life.restarts,
                      "status": w.life.reason if w.life.state in (State.BACKOFF, State.FATAL) else w.status,

@@ -82,6 +82,19 @@ class Screen:
             self.surface.blit(text, (12, 8))
         self.surface.set_clip(None)
 
+    @property
+    def texts(self) -> tuple[str, str] | None:
+        """The caption and status line on screen."""
+        return self._texts
+
+    def asleep(self, note: str) -> None:
+        """A dark screen outside opening hours, with a dim line saying when the kiosk opens."""
+        self._texts = ("", note)
+        self.surface.fill((0, 0, 0))
+        text = self._status_font.render(note, True, (70, 70, 70))
+        self.surface.blit(text, ((self.size[0] - text.get_width()) // 2, self.size[1] - text.get_height() - 16))
+        self._dirty = self.surface.get_rect()
+
     def _draw_caption(self, caption: str) -> None:
         lines = _wrap(caption, self._caption_font, int(self.size[0] * 0.9))
         line_h = self._caption_font.get_linesize()
@@ -102,6 +115,7 @@ class Screen:
         """Send what `draw` changed to the display."""
         pygame.event.pump()
         pygame.display.update(self._dirty)
+        self._dirty = pygame.Rect(0, 0, 0, 0)  # sent: until something is drawn again, nothing to send
 
     def bgrx(self) -> np.ndarray:
         """A copy of what the screen shows now, (h, w, 4) uint8 in B, G, R, unused order. The usual 32-bit

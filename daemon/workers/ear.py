@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from daemon.commands import Command, Hear, Words
+from daemon.commands import Command, Hear, Opening, Words
 from daemon.events import Event
 from daemon.messages import Message, Reference, Utterance, new_turn_id
 from daemon.stage import Stage
@@ -60,6 +60,7 @@ class Ear(Stage):
         self.turn = 0
         self.continues = 0  # the turn the current one carries on (0: none)
         self.ended = 0  # the last turn heard to its end: the one speech that resumes soon carries on
+        self.closed = False  # outside opening hours: what the microphone hears is read and dropped
         self.chunks: Iterator[Chunk] | None = None
         self.injected: Iterator[Chunk] | None = None
         self._next_mic_try = 0.0
@@ -76,6 +77,10 @@ class Ear(Stage):
                 self.detector.words(finished, pause_ns)
             case Hear(path=path):
                 self._inject(Path(path))
+            case Opening(open=is_open):
+                if not is_open and not self.closed:  # a visitor's turn cut by the closing is not kept
+                    self.detector = UtteranceDetector(self.config.vad)
+                self.closed = not is_open
 
     def _inject(self, path: Path) -> None:
         """`kioskctl hear FILE`: play a recording into the ear now, as if spoken into the microphone
@@ -144,6 +149,8 @@ class Ear(Stage):
         return True
 
     def _process(self, pcm: np.ndarray, t_ns: int) -> None:
+        if self.closed:
+            return
         c = self.config
         chunk_start = t_ns - CHUNK_NS
         if c.audio_in.echo_gain:

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import soxr
 
-from daemon.commands import Command, Status, Visitor
+from daemon.commands import Command, Opening, Status, Visitor
 from daemon.events import Event
 from daemon.messages import Message, Reference, ReplyEnd, Speech
 from daemon.stage import Stage
@@ -49,6 +49,7 @@ class Face(Stage):
         self.mouth = MouthSmoother()
         self.problems: dict[str, str] = {}
         self.visitor = "idle"  # listening / thinking while a visitor's turn is open
+        self.closed_note: str | None = None  # outside opening hours: the screen sleeps and says until when
         self.caption = ""
         self.caption_until = 0.0
         self.reply_done: set[int] = set()
@@ -88,6 +89,8 @@ class Face(Stage):
         match cmd:
             case Visitor(state=state):
                 self.visitor = state
+            case Opening(open=is_open, note=note):
+                self.closed_note = None if is_open else note  # on waking, the new texts redraw the whole screen
             case Status(worker=worker, text=text, problem=True):
                 self.problems[worker] = text
             case Status(worker=worker):
@@ -137,9 +140,22 @@ class Face(Stage):
             self.send(Message(Reference(pcm.tobytes(), PLAYBACK_RATE), 0, t_ns=start_ns))
         for ev in events:
             self._on_play(ev)
-        self._draw(now, self.playback.mouth(MOUTH_LEAD, PLAYBACK_RATE // self.config.face.fps))
+        if self.closed_note is None:
+            self._draw(now, self.playback.mouth(MOUTH_LEAD, PLAYBACK_RATE // self.config.face.fps))
+        else:
+            self._sleep_frame(now)
         # Next frame on the fixed grid; a late frame skips ahead instead of drifting.
         self.next_frame_ns += self.frame_ns * max(1, (now - self.next_frame_ns) // self.frame_ns + 1)
+
+    def _sleep_frame(self, now: int) -> None:
+        """Outside opening hours: a dark screen, drawn when its note changes and presented every frame (so a
+        recording and a screenshot show it), the face's work skipped."""
+        assert self.closed_note is not None
+        if self.screen.texts != ("", self.closed_note):
+            self.screen.asleep(self.closed_note)
+        self.screen.present()
+        if self.recorder is not None:
+            self.recorder.video(self.screen.bgrx(), int((now - self.playback.t0_ns) // self.frame_ns))
 
     def _draw(self, now: int, target: tuple[float, float]) -> None:
         t0 = time.monotonic_ns()
