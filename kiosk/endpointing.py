@@ -86,6 +86,10 @@ class Endpointer:
         self._words: bool | None = None  # the current pause's transcript sounds finished
         self._end_silence_ns = cfg.end_silence_ms * MS
 
+    def can_carry_on(self, t_ns: int) -> bool:
+        """Speech starting in the chunk that ends at `t_ns` would carry the last utterance on."""
+        return self._ended_ns is not None and t_ns - self.chunk_ns - self._ended_ns <= self.cfg.rejoin_ms * MS
+
     def audio(self, probability: float, pause_ns: int) -> None:
         """smart-turn's verdict on the pause whose last voiced sample was at `pause_ns`."""
         if self._judging(pause_ns):
@@ -129,7 +133,7 @@ class Endpointer:
             if prob >= cfg.threshold:
                 self.in_speech = True
                 self._start_ns = t_ns - self.chunk_ns
-                rejoins = self._ended_ns is not None and self._start_ns - self._ended_ns <= cfg.rejoin_ms * MS
+                rejoins = self.can_carry_on(t_ns)
                 self._carries = self._ended_ns if rejoins else None
                 self._resumed = False
                 if not rejoins:

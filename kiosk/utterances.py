@@ -37,9 +37,8 @@ class UtteranceDetector:
         self.endpointer = Endpointer(cfg, CHUNK_NS)
         self.preroll: deque[np.ndarray] = deque(maxlen=max(1, cfg.preroll_ms * SAMPLE_RATE // 1000 // CHUNK))
         self.utterance: list[np.ndarray] = []
-        # The last utterance and the silence after it, while speech may still carry it on (until `carried_until`).
+        # The last utterance and the silence after it, while speech may still carry it on.
         self.carried: list[np.ndarray] = []
-        self.carried_until = 0
 
     @property
     def in_speech(self) -> bool:
@@ -92,11 +91,10 @@ class UtteranceDetector:
             self.carried = audio if self.carried else []
             return Detected(Kind.DISCARD, ep.t_ns)
         self.carried = audio if self.cfg.rejoin_ms and not ep.cut else []
-        self.carried_until = ep.t_ns + self.cfg.rejoin_ms * 1_000_000
         return Detected(Kind.END, ep.t_ns, np.concatenate(audio), ep.cut)
 
     def _carry(self, chunk: np.ndarray, t_ns: int) -> None:
         if self.carried:
             self.carried.append(chunk)
-            if t_ns - CHUNK_NS > self.carried_until:
+            if not self.endpointer.can_carry_on(t_ns):
                 self.carried = []

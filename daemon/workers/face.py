@@ -154,6 +154,10 @@ class Face(Stage):
         if self.screen.texts != ("", self.closed_note):
             self.screen.asleep(self.closed_note)
         self.screen.present()
+        self._record_frame(now)
+
+    def _record_frame(self, now: int) -> None:
+        """What the screen shows now, as frame (now - t0) * fps of the recording."""
         if self.recorder is not None:
             self.recorder.video(self.screen.bgrx(), int((now - self.playback.t0_ns) // self.frame_ns))
 
@@ -175,9 +179,7 @@ class Face(Stage):
         if self.last_present_ns:
             self.interval_ms.append(round((presented - self.last_present_ns) / 1e6, 1))
         self.last_present_ns = presented
-        if self.recorder is not None:
-            index = (now - self.playback.t0_ns) // self.frame_ns
-            self.recorder.video(self.screen.bgrx(), int(index))
+        self._record_frame(now)
         self.render_ms.append(round((time.monotonic_ns() - t0) / 1e6, 1))
         if now >= self.stats_at:
             self._stats()
