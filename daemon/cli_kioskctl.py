@@ -15,6 +15,7 @@ from daemon.control import ControlError, request
 from daemon.events import read_jsonl, turns
 from daemon.paths import control_socket, runtime_dir
 from daemon.portrait_check import check_portrait
+from models.registry import ModelError
 
 
 def parser() -> argparse.ArgumentParser:
@@ -54,7 +55,11 @@ def _validate(args: argparse.Namespace) -> int:
     try:
         cfg = config_mod.load(profile=args.profile, site=args.file)
         notes = check_portrait(cfg.face.portrait)
-    except config_mod.ConfigError as exc:
+        if cfg.face.driver:
+            from models.face_driver import FaceDriver  # onnxruntime, only for a config that names a driver
+
+            FaceDriver(cfg.face.driver)
+    except (config_mod.ConfigError, ModelError) as exc:
         print(f"{args.file}: {exc}", file=sys.stderr)
         return 1
     for note in notes:

@@ -147,6 +147,10 @@ class FaceConfig(_Strict):
     fps: int = Field(30, ge=5, le=120)
     captions: bool = True
     greeting: str = "Hello! Ask me anything about our branch."
+    driver: str | None = Field(None, description="a Wav2Lip-style ONNX model (models/face_driver.py) that draws the "
+                               "mouth while the kiosk speaks, in a process of its own; null: the rig alone")
+    driver_max_lag_ms: int = Field(100, ge=0, le=1000, description="a driver answer older than this is not shown: "
+                                   "the rig draws the mouth instead")
 
 
 class SupervisorConfig(_Strict):

@@ -52,12 +52,13 @@ class Event(StrEnum):
     PLAYBACK_START = "playback_start"  # face: the reply's first sample is played
     PLAYBACK_STOP = "playback_stop"  # face: the speaker fell silent on an interrupt
     FRAME_STATS = "frame_stats"  # face: render times and present intervals of the last frames
+    FACE_DRIVER = "face_driver"  # face: the neural face driver is running, failed or given up (state, reason)
     TURN_END = "turn_end"  # face (or asr, supervisor): the turn is over (answered, reason)
 
 
 # Events worth a log line; frame statistics and the like go to the JSONL file only.
 _LOGGED = {Event.SPEECH_START, Event.SPEECH_END, Event.ASR_FINAL, Event.SENTENCE, Event.PLAYBACK_START,
-           Event.TURN_END, Event.READY}
+           Event.TURN_END, Event.READY, Event.FACE_DRIVER}
 # The fields that hold words: a visitor's, or a reply's (which may repeat them). A rejected reply's reason
 # quotes it after its kind ("not found in the facts: ...").
 WORDS = {Event.ASR_SPECULATIVE: "text", Event.ASR_FINAL: "text", Event.SENTENCE: "text", Event.REPLY_REJECTED: "reason"}

@@ -1,6 +1,8 @@
 """Face worker: the render loop. Plays reply audio on the master clock, moves the mouth with the phoneme
 at the sample being heard, moves the head, eyes and brows as the conversation's state asks
-(kiosk/behaviour.py), shows captions and problems, and records what it shows and plays.
+(kiosk/behaviour.py), shows captions and problems, and records what it shows and plays. With a neural
+face driver configured (face.driver), the driver draws the speaking mouth and the rig stands in for it
+whenever its answer is late.
 """
 
 from __future__ import annotations
@@ -8,21 +10,25 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
 import soxr
 
 from daemon.commands import Command, Opening, Status, Visitor
 from daemon.events import Event
 from daemon.messages import Message, Reference, ReplyEnd, Speech
+from daemon.neural_mouth import NeuralMouth
 from daemon.stage import Stage
 from kiosk.behaviour import Behaviour, FaceState, MouthSmoother
 from kiosk.emphasis import stressed
-from kiosk.face_view import FaceView
+from kiosk.face_view import Box, FaceView, lay_mouth
 from kiosk.playback import Clip, Playback, PlayEvent
 from kiosk.portrait import load as load_portrait
 from kiosk.recorder import Recorder
 from kiosk.renderer import Screen
+from kiosk.rig import Pose
 from kiosk.speaker import open_speaker
+from models.face_driver import CROP, SAMPLE_RATE, mel_spectrogram, mel_window
 from models.mood import Mood
 
 PLAYBACK_RATE = 22050  # Piper's rate: the common case plays without resampling
@@ -46,6 +52,11 @@ class Face(Stage):
         record = self.options.get("record")
         self.recorder = Recorder(Path(record), self.screen.size, c.fps, PLAYBACK_RATE) if record else None
         self.behaviour = Behaviour(self.options.get("seed"))  # a seed makes an offline render repeatable
+        self.driver = (NeuralMouth(c.driver, max_lag=c.driver_max_lag_ms * c.fps // 1000) if c.driver else None)
+        self.mel: tuple[Clip, np.ndarray] | None = None  # the playing clip's mel spectrogram, for the driver
+        self.mouths = {"driver": 0, "rig": 0}  # speaking frames whose mouth each drew, since the last stats
+        if self.driver is not None:
+            mel_spectrogram(np.zeros(SAMPLE_RATE // 10, np.int16))  # its library's import, not in a frame
         self.mouth = MouthSmoother()
         self.problems: dict[str, str] = {}
         self.visitor = "idle"  # listening / thinking while a visitor's turn is open
@@ -167,7 +178,10 @@ class Face(Stage):
         self.last_ns = now
         self.behaviour.set_state(self._state(), now / 1e9)
         look = self.behaviour.at(now / 1e9)
-        face, changed = self.view.render(look.pose(jaw, width))
+        pose = look.pose(jaw, width)
+        face, changed = self.view.render(pose)
+        if self.driver is not None:
+            self._driver_mouth(now, pose, face, changed)
         if now > self.caption_until:
             self.caption = ""
         caption = self.caption or VISITOR_CAPTIONS.get(self.visitor) or (self.config.face.greeting if self.started else "")
@@ -184,6 +198,33 @@ class Face(Stage):
         if now >= self.stats_at:
             self._stats()
 
+    def _driver_mouth(self, now: int, pose: Pose, face: np.ndarray, changed: Box) -> None:
+        """Ask the driver for this frame's mouth and lay its newest answer over the rig's, if it is recent."""
+        assert self.driver is not None
+        change = self.driver.poll(now / 1e9)
+        if change is not None:
+            self.emit(Event.FACE_DRIVER, state=change.state, reason=change.reason)
+        clip = self.playback.current
+        if clip is None or self.driver.proc is None:
+            return
+        if self.mel is None or self.mel[0] is not clip:
+            self.mel = clip, mel_spectrogram(soxr.resample(clip.pcm, PLAYBACK_RATE, SAMPLE_RATE))
+        # The answer is drawn a driver's time later: ask for the sound that will be heard by then.
+        ahead = MOUTH_LEAD + round(self.driver.ms / 1000 * PLAYBACK_RATE)
+        heard_s = (self.playback.played - clip.start_index + ahead) / PLAYBACK_RATE
+        frame = int((now - self.playback.t0_ns) // self.frame_ns)
+        # Only inside the box the rig redraws every frame: nothing laid over the picture outlives its frame.
+        x0, y0, x1, y1 = self.view.face_box(pose)
+        box = (max(x0, changed[0]), max(y0, changed[1]), min(x1, changed[2]), min(y1, changed[3]))
+        crop = cv2.resize(face[box[1]:box[3], box[0]:box[2]], (CROP, CROP), interpolation=cv2.INTER_AREA)
+        self.driver.ask(frame, mel_window(self.mel[1], heard_s), crop)
+        drawn = self.driver.answer(frame)
+        if drawn is None:
+            self.mouths["rig"] += 1
+        else:
+            lay_mouth(face, box, drawn)
+            self.mouths["driver"] += 1
+
     def _state(self) -> FaceState:
         # A reply is being spoken from its first sentence's start to its end, pauses between sentences included.
         if self.playback.current is not None or self.announced:
@@ -197,7 +238,9 @@ class Face(Stage):
         benchmark computes percentiles over a whole run from these."""
         ms = np.asarray(self.render_ms)
         self.emit(Event.FRAME_STATS, frames=len(ms), p50_ms=round(float(np.percentile(ms, 50)), 1),
-                  p99_ms=round(float(np.percentile(ms, 99)), 1), render_ms=self.render_ms, interval_ms=self.interval_ms)
+                  p99_ms=round(float(np.percentile(ms, 99)), 1), render_ms=self.render_ms, interval_ms=self.interval_ms,
+                  **({"mouths": dict(self.mouths)} if self.driver is not None else {}))
+        self.mouths = dict.fromkeys(self.mouths, 0)
         self.render_ms = []
         self.interval_ms = []
         self.stats_at = self.clock.now_ns() + int(STATS_EVERY_S * 1e9)
@@ -207,6 +250,8 @@ class Face(Stage):
             self._stats()
         if getattr(self, "recorder", None) is not None:
             self.recorder.close()
+        if getattr(self, "driver", None) is not None:
+            self.driver.close()
         if getattr(self, "screen", None) is not None:
             self.screen.close()
 
