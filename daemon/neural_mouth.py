@@ -5,7 +5,8 @@ stall the frame loop. Each frame the face writes a request (the voice's mel wind
 into a latest-wins mailbox and takes the newest answer from another. An answer older than `max_lag`
 frames, or none at all, means the rig draws the mouth (a driver that is slow, stopped or dead costs
 lip detail, never a frozen face). A driver that exits is started again after a growing pause
-(1 s doubling to 30 s); a model it cannot load is reported once and not retried.
+(1 s doubling to 30 s, back to 1 s once one has run for `HEALTHY_S`); a model it cannot load is
+reported once and not retried.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ import itertools
 import os
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
+from typing import IO
 
 import numpy as np
 
@@ -22,6 +25,7 @@ from daemon.face_driver_process import ANSWER, FRAME
 from daemon.mailbox import Mailbox
 
 RESTART_S = (1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
+HEALTHY_S = 30.0
 BAD_MODEL = 2  # the driver process's exit status for a model it cannot use
 _names = itertools.count()
 
@@ -41,6 +45,9 @@ class NeuralMouth:
         self.requests = Mailbox.create(f"{prefix}.ask", FRAME.itemsize)
         self.answers = Mailbox.create(f"{prefix}.answer", ANSWER.itemsize)
         self.proc: subprocess.Popen[bytes] | None = None
+        # Its stderr goes to a file, read when it exits: a pipe nobody reads would block a chatty driver.
+        self.stderr: IO[bytes] | None = None
+        self.started_s = 0.0
         self.failures = 0
         self.restart_at = 0.0
         self.given_up = False
@@ -52,21 +59,35 @@ class NeuralMouth:
         if self.given_up:
             return None
         if self.proc is not None and self.proc.poll() is not None:
-            status, err = self.proc.returncode, (self.proc.stderr.read() if self.proc.stderr else b"")
+            status, said = self.proc.returncode, self._last_words()
             self.proc = None
             self.latest = None
-            reason = err.decode(errors="replace").strip().splitlines()[-1:] or [f"exit status {status}"]
+            self.answers.read()  # an answer it wrote just before it died is not shown after its death
             if status == BAD_MODEL:
                 self.given_up = True
-                return Change("given up", reason[0])
+                return Change("given up", said or f"exit status {status}")
             self.restart_at = now_s + RESTART_S[min(self.failures, len(RESTART_S) - 1)]
             self.failures += 1
-            return Change("failed", reason[0])
+            return Change("failed", f"exit status {status}" + (f": {said}" if said else ""))
+        if self.proc is not None and self.failures and now_s - self.started_s >= HEALTHY_S:
+            self.failures = 0
         if self.proc is None and now_s >= self.restart_at:
+            self.stderr = tempfile.TemporaryFile()  # noqa: SIM115 (kept open for the driver's life, closed on its exit)
             self.proc = subprocess.Popen([sys.executable, "-m", "daemon.face_driver_process", self.model,
-                                          self.requests.name, self.answers.name], stderr=subprocess.PIPE)
+                                          self.requests.name, self.answers.name], stderr=self.stderr)
+            self.started_s = now_s
             return Change("running")
         return None
+
+    def _last_words(self) -> str:
+        """The last line the exited driver wrote to stderr."""
+        if self.stderr is None:
+            return ""
+        self.stderr.seek(0)
+        lines = self.stderr.read().decode(errors="replace").strip().splitlines()
+        self.stderr.close()
+        self.stderr = None
+        return lines[-1] if lines else ""
 
     def ask(self, frame: int, window: np.ndarray, crop: np.ndarray) -> None:
         request = np.zeros(1, FRAME)
@@ -78,8 +99,6 @@ class NeuralMouth:
         got = self.answers.read()
         if got is not None:
             self.latest = np.frombuffer(got[1], ANSWER, count=1)[0]
-            if self.failures and self.proc is not None:
-                self.failures = 0  # answering again: the next failure starts the pauses over
             self.ms = float(self.latest["ms"])
         if self.latest is None or frame - int(self.latest["frame"]) > self.max_lag:
             return None
@@ -89,6 +108,7 @@ class NeuralMouth:
         if self.proc is not None:
             self.proc.kill()
             self.proc.wait()
+        self._last_words()
         for box in (self.requests, self.answers):
             box.close()
             box.unlink()

@@ -15,7 +15,7 @@ from kiosk.rig import FaceRig, Pose
 from kiosk.upscale import Upscaled, work_scale
 
 Box = tuple[int, int, int, int]
-CROP_MARGIN = 1.1  # the driver's crop: the face's landmarks' extent and this much more, as Wav2Lip crops a face
+CROP_MARGIN = 1.1  # the driver's crop: the face's landmarks' extent and this much more, brows to below the chin
 
 
 class FaceView:
@@ -41,7 +41,8 @@ class FaceView:
         return face, changed
 
     def face_box(self, pose: Pose) -> Box:
-        """The square of the picture a face driver works on in this pose: the whole face, brows to chin."""
+        """The square of the picture a face driver works on in this pose, the whole face (cut where it meets the
+        picture's edge)."""
         (x0, y0), (x1, y1) = (pts := self.rig.moved_landmarks(pose)).min(axis=0), pts.max(axis=0)
         half = max(x1 - x0, y1 - y0) * CROP_MARGIN / 2
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
@@ -58,7 +59,7 @@ def lay_mouth(picture: np.ndarray, box: Box, drawn: np.ndarray) -> None:
     h, w = region.shape[:2]
     weight = _mouth_weight(h, w)
     scaled = cv2.resize(drawn, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
-    region[:] = (region + (scaled - region) * weight).astype(np.uint8)
+    region[:] = np.rint(region + (scaled - region) * weight).astype(np.uint8)
 
 
 @cache

@@ -5,9 +5,9 @@ The contract is Wav2Lip's, so that an ONNX export of Wav2Lip (or a TensorRT engi
 - input `mel`, float32 [1, 1, 80, 16]: 16 steps (200 ms) of the voice's mel spectrogram from the moment
   drawn, computed as Wav2Lip's audio.py does (16 kHz, pre-emphasis 0.97, n_fft 800, hop 200 (80 steps a
   second), 80 mel bands 55–7600 Hz, dB with ref 20, scaled to [-4, 4]);
-- input `face`, float32 [1, 6, 96, 96], RGB in 0..1: the face crop with its lower half blanked, then the
-  same crop whole as the reference;
-- output float32 [1, 3, 96, 96], RGB in 0..1: the crop with the mouth the audio asks for.
+- input `face`, float32 [1, 6, 96, 96], BGR in 0..1 (Wav2Lip was trained on frames read by OpenCV): the
+  face crop with its lower half blanked, then the same crop whole as the reference;
+- output float32 [1, 3, 96, 96], BGR in 0..1: the crop with the mouth the audio asks for.
 
 Inputs are told apart by their shapes, not their names (exports name them differently). No such weights
 are installable here (no model hub): the path is exercised with a stand-in model the tests build.
@@ -73,6 +73,10 @@ class FaceDriver:
             self._session = session(str(path), threads=threads)
         except Exception as exc:  # onnxruntime raises several unrelated types for a bad file
             raise ModelError(f"face.driver: cannot load {path}: {exc}") from None
+        floats = all(t.type == "tensor(float)" for t in [*self._session.get_inputs(), *self._session.get_outputs()])
+        if not floats:
+            raise ModelError(f"face.driver: {path} must take and give float32 tensors (a float16 export needs a "
+                             "float32 wrapper)")
         inputs = {tuple(_dims(i.shape)): i.name for i in self._session.get_inputs()}
         outputs = [_dims(o.shape) for o in self._session.get_outputs()]
         mel, face = (1, 1, MEL_BANDS, MEL_STEPS), (1, 6, CROP, CROP)
@@ -85,9 +89,9 @@ class FaceDriver:
 
     def __call__(self, window: np.ndarray, crop: np.ndarray) -> np.ndarray:
         """The 96×96 RGB crop (uint8) with the mouth `window` (80×16 mel steps) asks for."""
-        ref = crop.astype(np.float32).transpose(2, 0, 1) / 255.0
+        ref = crop[:, :, ::-1].astype(np.float32).transpose(2, 0, 1) / 255.0  # the model's BGR
         masked = ref.copy()
         masked[:, CROP // 2 :] = 0.0
         face = np.concatenate([masked, ref])[None]
         out = self._session.run(None, {self._mel: window[None, None].astype(np.float32), self._face: face})[0]
-        return (np.clip(out[0], 0.0, 1.0).transpose(1, 2, 0) * 255.0 + 0.5).astype(np.uint8)
+        return (np.clip(out[0], 0.0, 1.0).transpose(1, 2, 0)[:, :, ::-1] * 255.0 + 0.5).astype(np.uint8)

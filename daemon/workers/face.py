@@ -53,7 +53,7 @@ class Face(Stage):
         self.recorder = Recorder(Path(record), self.screen.size, c.fps, PLAYBACK_RATE) if record else None
         self.behaviour = Behaviour(self.options.get("seed"))  # a seed makes an offline render repeatable
         self.driver = (NeuralMouth(c.driver, max_lag=c.driver_max_lag_ms * c.fps // 1000) if c.driver else None)
-        self.mel: tuple[Clip, np.ndarray] | None = None  # the playing clip's mel spectrogram, for the driver
+        self.mels: dict[tuple[int, int], np.ndarray] = {}  # each queued clip's mel spectrogram, for the driver
         self.mouths = {"driver": 0, "rig": 0}  # speaking frames whose mouth each drew, since the last stats
         if self.driver is not None:
             mel_spectrogram(np.zeros(SAMPLE_RATE // 10, np.int16))  # its library's import, not in a frame
@@ -95,6 +95,8 @@ class Face(Stage):
             tl[:, :2] *= PLAYBACK_RATE / rate
         self.playback.enqueue(Clip(msg.turn, msg.seq, pcm, tl, speech.text, Mood(speech.mood),
                                    arrival_ns=self.clock.now_ns()))
+        if self.driver is not None:  # here, not in the frame that starts the clip
+            self.mels[msg.turn, msg.seq] = mel_spectrogram(soxr.resample(pcm, PLAYBACK_RATE, SAMPLE_RATE))
 
     def on_command(self, cmd: Command) -> None:
         match cmd:
@@ -113,6 +115,7 @@ class Face(Stage):
             self.emit(Event.PLAYBACK_STOP, ev.clip.turn, self.clock.now_ns(), reason="interrupted")
         self.reply_done = {t for t in self.reply_done if t > turn}
         self.announced = {t for t in self.announced if t > turn}  # their ReplyEnd will never come
+        self.mels = {key: mel for key, mel in self.mels.items() if key[0] > turn}
 
     # -- turn bookkeeping -----------------------------------------------------------------------
     def _pending(self, turn: int) -> bool:
@@ -135,6 +138,7 @@ class Face(Stage):
             self.caption_until = float("inf")
             self.behaviour.sentence(ev.t_ns / 1e9, ev.clip.mood, stressed(ev.clip.pcm, PLAYBACK_RATE))
         else:
+            self.mels.pop((turn, ev.clip.seq), None)
             self.caption_until = self.clock.now_ns() + CAPTION_HOLD_S * 1e9
             self.behaviour.sentence_end(self.clock.now_ns() / 1e9)
             self._maybe_done(turn)
@@ -205,19 +209,18 @@ class Face(Stage):
         if change is not None:
             self.emit(Event.FACE_DRIVER, state=change.state, reason=change.reason)
         clip = self.playback.current
-        if clip is None or self.driver.proc is None:
+        mel = None if clip is None else self.mels.get((clip.turn, clip.seq))
+        if clip is None or mel is None or self.driver.proc is None:
             return
-        if self.mel is None or self.mel[0] is not clip:
-            self.mel = clip, mel_spectrogram(soxr.resample(clip.pcm, PLAYBACK_RATE, SAMPLE_RATE))
-        # The answer is drawn a driver's time later: ask for the sound that will be heard by then.
-        ahead = MOUTH_LEAD + round(self.driver.ms / 1000 * PLAYBACK_RATE)
+        # The answer is drawn a frame and a driver's time later at the soonest: ask for the sound heard by then.
+        ahead = MOUTH_LEAD + round((self.driver.ms / 1000 + 1 / self.config.face.fps) * PLAYBACK_RATE)
         heard_s = (self.playback.played - clip.start_index + ahead) / PLAYBACK_RATE
         frame = int((now - self.playback.t0_ns) // self.frame_ns)
         # Only inside the box the rig redraws every frame: nothing laid over the picture outlives its frame.
         x0, y0, x1, y1 = self.view.face_box(pose)
         box = (max(x0, changed[0]), max(y0, changed[1]), min(x1, changed[2]), min(y1, changed[3]))
         crop = cv2.resize(face[box[1]:box[3], box[0]:box[2]], (CROP, CROP), interpolation=cv2.INTER_AREA)
-        self.driver.ask(frame, mel_window(self.mel[1], heard_s), crop)
+        self.driver.ask(frame, mel_window(mel, heard_s), crop)
         drawn = self.driver.answer(frame)
         if drawn is None:
             self.mouths["rig"] += 1
