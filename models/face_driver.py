@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from accel.providers import session
-from models.registry import ModelError
+from models.registry import ModelError, resolve
 
 SAMPLE_RATE = 16000
 MEL_BANDS, MEL_STEPS, MEL_PER_S = 80, 16, 80
@@ -66,9 +66,7 @@ def _dims(shape: list[object]) -> list[object]:
 
 class FaceDriver:
     def __init__(self, path: Path | str, threads: int = 1) -> None:
-        path = Path(path).expanduser()
-        if not path.is_file():
-            raise ModelError(f"face.driver: {path} does not exist")
+        path = resolve(str(path), "face.driver")
         try:
             self._session = session(str(path), threads=threads)
         except Exception as exc:  # onnxruntime raises several unrelated types for a bad file

@@ -210,8 +210,9 @@ class Face(Stage):
             self.emit(Event.FACE_DRIVER, state=change.state, reason=change.reason)
         clip = self.playback.current
         mel = None if clip is None else self.mels.get((clip.turn, clip.seq))
-        if clip is None or mel is None or self.driver.proc is None:
+        if mel is None or self.driver.proc is None:  # nothing playing, or no driver running
             return
+        assert clip is not None
         # The answer is drawn a frame and a driver's time later at the soonest: ask for the sound heard by then.
         ahead = MOUTH_LEAD + round((self.driver.ms / 1000 + 1 / self.config.face.fps) * PLAYBACK_RATE)
         heard_s = (self.playback.played - clip.start_index + ahead) / PLAYBACK_RATE
