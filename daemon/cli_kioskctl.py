@@ -6,16 +6,15 @@ import argparse
 import json
 import os
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 from daemon import config as config_mod
+from daemon import control_calls
 from daemon.control import ControlError, request
 from daemon.events import read_jsonl, turns
 from daemon.paths import control_socket, runtime_dir
-from daemon.portrait_check import check_portrait
-from models.registry import ModelError
+from daemon.site_check import check_site
 
 
 def parser() -> argparse.ArgumentParser:
@@ -25,14 +24,21 @@ def parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="check a site config file layered on the default")
     v.add_argument("file", type=Path)
     v.add_argument("--profile", help="profile the file is layered on")
-    sub.add_parser("status", help="each worker's state and pid")
+    st = sub.add_parser("status", help="each worker's state and pid")
+    st.add_argument("--json", action="store_true", help="print kioskd's whole status as JSON (health, release, "
+                    "recent turn timings)")
+    shot = sub.add_parser("screenshot", help="save what the screen shows now as a PNG")
+    shot.add_argument("out", type=Path, metavar="OUT.png")
     s = sub.add_parser("say", help="make the face speak TEXT now")
     s.add_argument("text", nargs="+")
     a = sub.add_parser("ask", help="ask TEXT as if a visitor had said it; print the answer once it is spoken")
     a.add_argument("text", nargs="+")
     a.add_argument("--json", action="store_true", help='print {"source", "text", "first_sentence_ms"} as JSON')
     a.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for the whole answer (default 30)")
-    sub.add_parser("reload", help="validate the config again and restart the workers whose sections changed")
+    rl = sub.add_parser("reload", help="validate the config again and restart the workers whose sections changed")
+    rl.add_argument("--wait", action="store_true", help="return once every restarted worker runs again (exit 1 "
+                    "if one does not within --timeout)")
+    rl.add_argument("--timeout", type=float, default=120.0, help="seconds --wait allows (default 120)")
     h = sub.add_parser("hear", help="play an audio file into the ear now, as if spoken into the microphone")
     h.add_argument("file", type=Path)
     # The bench is its own program (bench/cli.py): daemon/ never imports bench/, so it is handed the rest.
@@ -54,12 +60,8 @@ def _hand_to_bench(rest: list[str]) -> int:
 def _validate(args: argparse.Namespace) -> int:
     try:
         cfg = config_mod.load(profile=args.profile, site=args.file)
-        notes = check_portrait(cfg.face.portrait)
-        if cfg.face.driver:
-            from models.face_driver import FaceDriver  # onnxruntime, only for a config that names a driver
-
-            FaceDriver(cfg.face.driver)
-    except (config_mod.ConfigError, ModelError) as exc:
+        notes = check_site(cfg)
+    except config_mod.ConfigError as exc:
         print(f"{args.file}: {exc}", file=sys.stderr)
         return 1
     for note in notes:
@@ -68,9 +70,13 @@ def _validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _status(sock: Path) -> int:
+def _status(sock: Path, as_json: bool) -> int:
     reply = request(sock, {"cmd": "status"})
-    print(f"kioskd: {'ready' if reply['ready'] else 'starting'}, {reply['opening']['note']}")
+    if as_json:
+        print(json.dumps({k: v for k, v in reply.items() if k != "ok"}, ensure_ascii=False, indent=2))
+        return 0
+    print(f"kioskd: {'healthy' if reply['healthy'] else reply['reason']}, {reply['opening']['note']}"
+          + (f", release {reply['release']}" if reply["release"] else ""))
     print(f"{'worker':8} {'state':9} {'pid':>7} {'restarts':>8} {'uptime':>8}  status")
     for w in reply["workers"]:
         print(f"{w['name']:8} {w['state']:9} {w['pid']:>7} {w['restarts']:>8} {w['uptime_s']:>7.1f}s  {w['status']}")
@@ -95,20 +101,7 @@ def _say(sock: Path, text: str) -> int:
 
 
 def _ask_question(sock: Path, text: str, as_json: bool, timeout: float) -> int:
-    reply = _ask(sock, {"cmd": "ask", "text": text})
-    if reply is None:
-        return 1
-    deadline = time.monotonic() + timeout
-    while True:
-        answer = _ask(sock, {"cmd": "answer", "turn": reply["turn"]})
-        if answer is None:
-            return 1
-        if answer["done"]:
-            break
-        if time.monotonic() > deadline:
-            print(f"kioskctl: no complete answer after {timeout:.0f} s (so far: {answer['text']!r})", file=sys.stderr)
-            return 1
-        time.sleep(0.05)
+    answer = control_calls.ask(sock, text, timeout)
     result = {k: answer[k] for k in ("source", "text", "first_sentence_ms")}
     if as_json:
         print(json.dumps(result, ensure_ascii=False))
@@ -117,12 +110,26 @@ def _ask_question(sock: Path, text: str, as_json: bool, timeout: float) -> int:
     return 0
 
 
-def _reload(sock: Path) -> int:
+def _reload(sock: Path, wait: bool, timeout: float) -> int:
     reply = _ask(sock, {"cmd": "reload"}, "reload refused, the running configuration is kept:\n", timeout=60)
     if reply is None:
         return 1
     print(f"reloaded: changed {', '.join(reply['changed']) or 'nothing'}; "
           f"restarted {', '.join(reply['restarted']) or 'no worker'}")
+    if wait:
+        control_calls.wait_running(sock, timeout)
+        print("every worker is running")
+    return 0
+
+
+def _screenshot(sock: Path, out: Path) -> int:
+    png = control_calls.screenshot(sock)
+    try:
+        out.write_bytes(png)
+    except OSError as exc:
+        print(f"kioskctl: cannot write {out}: {exc.strerror}", file=sys.stderr)
+        return 1
+    print(f"saved {out} ({len(png)} bytes)")
     return 0
 
 
@@ -164,11 +171,13 @@ def main(argv: list[str] | None = None) -> int:
     sock = control_socket(args.runtime_dir or runtime_dir())
     try:
         if args.command == "status":
-            return _status(sock)
+            return _status(sock, args.json)
+        if args.command == "screenshot":
+            return _screenshot(sock, args.out)
         if args.command == "hear":
             return _hear(sock, args.file)
         if args.command == "reload":
-            return _reload(sock)
+            return _reload(sock, args.wait, args.timeout)
         if args.command == "ask":
             return _ask_question(sock, " ".join(args.text), args.json, args.timeout)
         return _say(sock, " ".join(args.text))

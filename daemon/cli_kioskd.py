@@ -69,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         record=args.record.resolve() if args.record else None,
         events=args.events,
         turns=args.turns,
+        site=args.config,
         reload=lambda: config_mod.load(profile=args.profile, site=args.config, overrides=args.overrides),
     )
     try:

@@ -89,6 +89,14 @@ class Opening:
 
 
 @dataclass(frozen=True)
+class Screenshot:
+    """Supervisor -> face: save what the screen shows now as a PNG at `path` (written whole, then renamed)."""
+
+    type: ClassVar[str] = "screenshot"
+    path: str
+
+
+@dataclass(frozen=True)
 class Status:
     """Stage -> supervisor, and supervisor -> face: a worker's condition in a sentence; a problem is shown
     on screen until a status that is not one replaces it."""
@@ -133,9 +141,10 @@ class Report:
         return {"event": self.event, "turn": self.turn, "t_ns": self.t_ns, "worker": self.worker, **self.fields}
 
 
-Command = Start | Stop | Interrupt | Say | Ask | Hear | Words | Visitor | Opening | Status | Ready | Heartbeat | Report
+Command = (Start | Stop | Interrupt | Say | Ask | Hear | Words | Visitor | Opening | Screenshot | Status | Ready
+           | Heartbeat | Report)
 _BY_TYPE: dict[str, type[Any]] = {c.type: c for c in (Start, Stop, Interrupt, Say, Ask, Hear, Words, Visitor, Opening,
-                                                       Status, Ready, Heartbeat, Report)}
+                                                       Screenshot, Status, Ready, Heartbeat, Report)}
 
 
 def encode(cmd: Command) -> dict[str, Any]:

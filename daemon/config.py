@@ -14,11 +14,12 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
 
 from daemon.opening_hours import Rule, parse
+from daemon.paths import state_dir
 from models.routing import Thresholds
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 DEFAULT_FILE = CONFIG_DIR / "default.yaml"
-SITE_FILE = Path("/etc/kioskd/kioskd.yaml")
+SITE_FILES = (Path("/etc/kioskd/kioskd.yaml"),)
 
 
 class ConfigError(ValueError):
@@ -180,6 +181,27 @@ class PrivacyConfig(_Strict):
                                   "sources only")
 
 
+class ApiConfig(_Strict):
+    listen: str | None = Field("127.0.0.1:8377", description="HOST:PORT of the HTTP API and /metrics (README "
+                               "'HTTP API'); null: no API. Loopback by default: nothing is reachable from the network "
+                               "unless the site asks")
+    token_file: Path | None = Field(None, description="the bearer token the API's calls need (but /healthz, /readyz, "
+                                    "/metrics); created 0600 when missing. null: api-token in the state directory "
+                                    "(/var/lib/kioskd for root)")
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, listen: str | None) -> str | None:
+        if listen is not None:
+            host, sep, port = listen.rpartition(":")
+            if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError("expected HOST:PORT, e.g. 127.0.0.1:8377")
+        return listen
+
+    def token(self) -> Path:
+        return self.token_file or state_dir() / "api-token"
+
+
 class Config(_Strict):
     site: str = "Example Bank, main branch"
     audio_in: AudioInConfig = AudioInConfig()
@@ -191,6 +213,7 @@ class Config(_Strict):
     supervisor: SupervisorConfig = SupervisorConfig()
     privacy: PrivacyConfig = PrivacyConfig()
     schedule: ScheduleConfig = ScheduleConfig()
+    api: ApiConfig = ApiConfig()
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -258,7 +281,7 @@ def site_file() -> Path | None:
     env = os.environ.get("KIOSKD_CONFIG")
     if env:
         return Path(env)
-    return SITE_FILE if SITE_FILE.exists() else None
+    return next((path for path in SITE_FILES if path.exists()), None)
 
 
 def load(

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 MAX_REQUEST = 64 * 1024
+MAX_REPLY = 8 * 1024 * 1024  # /metrics text and status grow with the workers and histograms, not with visitors
 
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -49,7 +50,7 @@ class ControlServer:
             with conn:
                 conn.settimeout(1.0)
                 try:
-                    reply = self._answer(_read_line(conn))
+                    reply = self._answer(_read_line(conn, MAX_REQUEST))
                     conn.sendall(json.dumps(reply).encode() + b"\n")
                 except (OSError, TimeoutError):
                     continue
@@ -68,15 +69,15 @@ class ControlServer:
         self.path.unlink(missing_ok=True)
 
 
-def _read_line(conn: socket.socket) -> bytes:
+def _read_line(conn: socket.socket, limit: int) -> bytes:
     data = b""
     while not data.endswith(b"\n"):
-        chunk = conn.recv(4096)
+        chunk = conn.recv(65536)
         if not chunk:
             break
         data += chunk
-        if len(data) > MAX_REQUEST:
-            raise OSError("request too large")
+        if len(data) > limit:
+            raise OSError(f"message larger than {limit} bytes")
     return data
 
 
@@ -89,8 +90,11 @@ def request(path: Path, obj: dict[str, Any], timeout: float = 5.0) -> dict[str, 
     except (FileNotFoundError, ConnectionRefusedError):
         raise ControlError(f"kioskd is not running (no control socket at {path})") from None
     with sock:
-        sock.sendall(json.dumps(obj).encode() + b"\n")
-        line = _read_line(sock)
+        try:
+            sock.sendall(json.dumps(obj).encode() + b"\n")
+            line = _read_line(sock, MAX_REPLY)
+        except TimeoutError:
+            raise ControlError(f"kioskd did not answer within {timeout:g} s") from None
     if not line:
         raise ControlError("kioskd closed the connection without a reply")
     reply: dict[str, Any] = json.loads(line)

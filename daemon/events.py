@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any
@@ -85,9 +85,14 @@ def private(event: dict[str, Any], log_words: bool) -> dict[str, Any]:
 
 
 class EventLog:
-    def __init__(self, path: Path | None, log_words: bool = False) -> None:
+    """Writes each event, privacy applied, to the JSONL file (when asked), the log and its listeners (the
+    metrics, the HTTP API's event stream)."""
+
+    def __init__(self, path: Path | None, log_words: bool = False,
+                 listeners: Iterable[Callable[[dict[str, Any]], None]] = ()) -> None:
         self._file: IO[str] | None = None
         self.log_words = log_words  # privacy.log_transcripts
+        self.listeners = list(listeners)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._file = path.open("w", encoding="utf-8")
@@ -97,6 +102,8 @@ class EventLog:
         if self._file is not None:
             self._file.write(json.dumps(event, ensure_ascii=False) + "\n")
             self._file.flush()
+        for listener in self.listeners:
+            listener(event)
         if event["event"] in _LOGGED:
             extra = event.get("text")
             log.info("%s turn=%s%s", event["event"], event.get("turn"), f" {extra!r}" if extra else "")

@@ -26,5 +26,11 @@ def cache_dir() -> Path:
                    Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "kioskd")
 
 
+def state_dir() -> Path:
+    """$KIOSKD_STATE_DIR, else /var/lib/kioskd for root, else $XDG_STATE_HOME/kioskd (~/.local/state/kioskd)."""
+    return _choose("KIOSKD_STATE_DIR", "/var/lib/kioskd",
+                   Path(os.environ.get("XDG_STATE_HOME", Path.home() / ".local" / "state")) / "kioskd")
+
+
 def control_socket(run_dir: Path) -> Path:
     return run_dir / "control.sock"

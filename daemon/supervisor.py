@@ -17,13 +17,15 @@ from pathlib import Path
 from typing import Any
 
 from daemon import commands as cmds
+from daemon.api_child import ApiChild
 from daemon.asked import AskedTurns
 from daemon.bus import Bus
-from daemon.config import Config, ConfigError
+from daemon.config import Config, ConfigError, site_file
 from daemon.control import ControlServer
 from daemon.events import Event, EventLog
 from daemon.lifecycle import Lifecycle, State
 from daemon.messages import new_turn_id
+from daemon.metrics import Live, Metrics, WorkerSample
 from daemon.notify import monotonic_usec, notify, watchdog_interval
 from daemon.opening_hours import describe, is_open
 from daemon.paths import control_socket
@@ -51,6 +53,7 @@ class RunOptions:
     record: Path | None = None
     events: Path | None = None
     turns: int | None = None
+    site: Path | None = None  # --config: the site file (else $KIOSKD_CONFIG, a pushed release's current/, /etc/kioskd)
     #: loads and validates the config again (SIGHUP, kioskctl reload); raises ConfigError
     reload: Callable[[], Config] | None = None
 
@@ -74,7 +77,8 @@ class Supervisor:
         self.config = config
         self.options = options
         self.run_dir = options.runtime_dir
-        self.events = EventLog(options.events, config.privacy.log_transcripts)
+        self.metrics = Metrics(self._live)
+        self.events = EventLog(options.events, config.privacy.log_transcripts, [self.metrics.on_event])
         self.workers: dict[str, WorkerState] = {}
         self.rings: dict[tuple[str, str], Ring] = {}
         self.asked = AskedTurns()
@@ -84,11 +88,13 @@ class Supervisor:
         self._stop_reason: str | None = None
         self._boot_ns = time.monotonic_ns()
         self._reload_requested = False
+        self._api_changed = False
         self._face_segments = 0
         self._watchdog_s = watchdog_interval()
         self.opening: tuple[bool, str] = (True, "always open")  # open now, and the note that says until when
         self._opening_checked = 0.0
         self._last_ping = 0.0
+        self.site = self._site()  # the file the running config was read from, symlinks resolved
 
     # -- lifecycle ---------------------------------------------------------------------------
     def run(self) -> int:
@@ -98,11 +104,15 @@ class Supervisor:
         signal.signal(signal.SIGHUP, self._on_sighup)
         self.bus = Bus(bus_path(self.run_dir, "supervisor"))
         self.control = ControlServer(control_socket(self.run_dir), self._on_request)
+        self.api = ApiChild(self.run_dir, self.config.api, self.bus)
+        self.events.listeners.append(self.api.forward)
+        self._screenshots = 0
         try:
             self._create_rings()
             self.spawner = Spawner(WORKER_ENV)
             for name in PIPELINE:
                 self._spawn(name)
+            self.api.start()
             notify(STATUS="starting workers")
             while self._stop_reason is None:
                 self._step()
@@ -162,6 +172,7 @@ class Supervisor:
         log.info("spawned %s (pid %d)", name, proc.pid)
 
     def _shutdown(self) -> None:
+        self.api.stop()
         # Stop capture first and the screen last, so nothing new enters a pipeline that is draining.
         for name in PIPELINE:
             w = self.workers.get(name)
@@ -181,6 +192,8 @@ class Supervisor:
         self.bus.close()
         for name in PIPELINE:
             (self.run_dir / f"{name}.spec.json").unlink(missing_ok=True)
+        for shot in self.run_dir.glob("screenshot-*.png"):  # asked for, never collected
+            shot.unlink(missing_ok=True)
         self.events.close()
 
     # -- main loop ---------------------------------------------------------------------------
@@ -193,6 +206,10 @@ class Supervisor:
             self._on_bus(msg)
         self.control.serve_pending()
         self._watch_workers()
+        self.api.watch()
+        if self._api_changed:
+            self._api_changed = False
+            self._restart_api()
         if self._reload_requested:
             self._reload_requested = False
             self.reload()
@@ -224,10 +241,26 @@ class Supervisor:
     def healthy(self) -> bool:
         """The whole pipeline is alive: every worker running (or restarting within its back-off, not
         FATAL) and the renderer's heartbeat fresh. Only then does systemd get WATCHDOG=1."""
+        return self.unhealthy() is None
+
+    def unhealthy(self) -> str | None:
+        """Why the pipeline is not healthy, or None (/healthz's reason)."""
+        if not self.ready:
+            return "starting: workers are loading their models"
+        fatal = [f"{w.name}: {w.life.reason}" for w in self.workers.values() if w.life.state is State.FATAL]
+        if fatal:
+            return "failed for good: " + "; ".join(fatal)
         face = self.workers.get("face")
-        return (self.ready and face is not None and face.life.state is State.RUNNING
-                and not face.life.hung(time.monotonic())
-                and all(w.life.state is not State.FATAL for w in self.workers.values()))
+        if face is None or face.life.state is not State.RUNNING:
+            return "the face is restarting"
+        if face.life.hung(time.monotonic()):
+            return "the face has stopped drawing"
+        return None
+
+    def _live(self) -> Live:
+        return Live([WorkerSample(w.name, w.proc.pid if w.proc.poll() is None else None, w.life.state.value,
+                                  w.life.restarts) for w in self.workers.values()],
+                    {f"{src}-{dst}": ring.drops for (src, dst), ring in self.rings.items()}, self.healthy())
 
     def _check_opening(self, force: bool = False) -> None:
         """Once a second: open or closed by the schedule; a change (or `force`) tells the ear and the face."""
@@ -277,7 +310,10 @@ class Supervisor:
         changed = sorted(k for k in new_dump if new_dump[k] != old_dump[k])
         restart = [w.name for w in WORKERS if set(w.sections) & set(changed)]
         self.config = new
+        self.site = self._site()
         self.events.log_words = new.privacy.log_transcripts
+        # After this reply is sent: the reload may have come through the API being replaced.
+        self._api_changed = "api" in changed
         for name in restart:
             self._restart_planned(name)
         log.info("reloaded: changed %s; restarted %s", changed or "nothing", restart or "no worker")
@@ -285,6 +321,17 @@ class Supervisor:
                            "changed": changed, "restarted": restart})
         notify(READY="1", STATUS="listening")
         return {"ok": True, "changed": changed, "restarted": restart}
+
+    def _site(self) -> Path | None:
+        site = self.options.site or site_file()
+        return site.resolve() if site is not None else None
+
+    def _restart_api(self) -> None:
+        self.api.stop()
+        self.events.listeners.remove(self.api.forward)
+        self.api = ApiChild(self.run_dir, self.config.api, self.bus)
+        self.events.listeners.append(self.api.forward)
+        self.api.start()
 
     def _restart_planned(self, name: str) -> None:
         w = self.workers[name]
@@ -420,7 +467,13 @@ class Supervisor:
             return {
                 "ok": True,
                 "ready": self.ready,
+                "healthy": self.healthy(),
+                "reason": self.unhealthy(),
+                "site_file": str(self.site) if self.site else None,
+                "release": release_of(self.site),
                 "opening": {"open": self.opening[0], "note": self.opening[1]},
+                "api": self.api.status(),
+                "recent_turns": list(self.metrics.recent),
                 "workers": [
                     {"name": w.name, "state": w.life.state.value, "pid": w.proc.pid, "restarts": w.life.restarts,
                      "status": w.life.reason if w.life.state in (State.BACKOFF, State.FATAL) else w.status,
@@ -449,4 +502,28 @@ class Supervisor:
             return {"ok": True}
         if cmd == "reload":
             return self.reload()
-        return {"ok": False, "error": f"unknown command {cmd!r} (known: status, say, ask, answer, hear, reload)"}
+        if cmd == "interrupt":
+            self._apply(self.turns.interrupt(new_turn_id(), "interrupted by the operator"))
+            return {"ok": True}
+        if cmd == "screenshot":
+            return self._screenshot()
+        if cmd == "metrics":
+            return {"ok": True, "text": self.metrics.text().decode()}
+        return {"ok": False, "error": f"unknown command {cmd!r} (known: status, say, ask, answer, hear, reload, "
+                                      "interrupt, screenshot, metrics)"}
+
+    def _screenshot(self) -> dict[str, Any]:
+        face = self.workers.get("face")
+        if face is None or face.life.state is not State.RUNNING:
+            return {"ok": False, "error": "the face is not running: nothing is on the screen to take"}
+        self._screenshots += 1
+        path = self.run_dir / f"screenshot-{self._screenshots}.png"
+        self._tell("face", cmds.Screenshot(str(path)))
+        return {"ok": True, "path": str(path)}
+
+
+def release_of(site: Path | None) -> str | None:
+    """The release a resolved site file belongs to (<root>/releases/ID/kioskd.yaml), or None."""
+    if site is None:
+        return None
+    return site.parent.name if site.parent.parent.name == "releases" else None

@@ -21,7 +21,7 @@ from daemon.worker_table import BY_NAME
 
 PR_SET_PDEATHSIG = 1
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """If the supervisor is SIGKILLed, its zygote exits and the kernel sends this worker SIGTERM
     (PR_SET_PDEATHSIG), so no orphan keeps the camera, the speaker or a model's memory; the supervisor's
     resource tracker then removes the shared memory."""
@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     spec = WorkerSpec.from_json(json.loads(Path(argv[0]).read_text()))
     setproctitle(f"kioskd: {spec.name}")
-    _die_with_parent()
+    die_with_parent()
     # A crash in native code (SDL, FFmpeg, onnxruntime, llama.cpp) leaves a Python stack in the journal.
     faulthandler.enable()
     logging.basicConfig(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path
 
 import numpy as np
 import pygame
@@ -125,6 +126,16 @@ class Screen:
         if s.get_bytesize() == 4 and s.get_masks()[:3] == (0xFF0000, 0xFF00, 0xFF):
             return np.frombuffer(s.get_buffer(), np.uint8).reshape(h, s.get_pitch() // 4, 4)[:, :w].copy()
         return np.frombuffer(pygame.image.tobytes(s, "BGRA"), np.uint8).reshape(h, w, 4)
+
+    def save_png(self, path: Path) -> None:
+        """What the screen shows now as a PNG at `path`, written beside it and renamed: a reader never
+        sees half a file. Raises OSError when it cannot be written."""
+        part = path.with_name(f".{path.stem}.part.png")  # pygame picks the format by the suffix
+        try:
+            pygame.image.save(self.surface, str(part))
+        except pygame.error as exc:
+            raise OSError(f"{part}: {exc}") from None
+        os.replace(part, path)
 
     def close(self) -> None:
         pygame.display.quit()

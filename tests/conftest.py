@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 
 import pytest
@@ -11,6 +12,8 @@ from kiosk.renderer import Screen
 
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+# The API's token and other state of every kioskd a test starts: never /var/lib/kioskd or the user's own.
+os.environ["KIOSKD_STATE_DIR"] = tempfile.mkdtemp(prefix="kioskd-state-")
 
 
 @pytest.fixture
