@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from daemon import cli_release, control_calls, push
 from daemon import config as config_mod
-from daemon import control_calls
 from daemon.control import ControlError, request
 from daemon.events import read_jsonl, turns
 from daemon.paths import control_socket, runtime_dir
@@ -44,6 +44,8 @@ def parser() -> argparse.ArgumentParser:
     # The bench is its own program (bench/cli.py): daemon/ never imports bench/, so it is handed the rest.
     sub.add_parser("bench", add_help=False, help="run a headless kioskd on recorded questions and measure it "
                    "(kioskctl bench --help)")
+    cli_release.add_parser(sub)
+    push.add_parser(sub)
     r = sub.add_parser("report", help="per-turn transcript, reply and latency from a kioskd --events file")
     r.add_argument("events", type=Path)
     return p
@@ -168,7 +170,11 @@ def main(argv: list[str] | None = None) -> int:
         return _validate(args)
     if args.command == "report":
         return _report(args.events)
+    if args.command == "push":
+        return push.run(args)
     sock = control_socket(args.runtime_dir or runtime_dir())
+    if args.command == "release":
+        return cli_release.run(args, sock)
     try:
         if args.command == "status":
             return _status(sock, args.json)

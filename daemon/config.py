@@ -19,7 +19,8 @@ from models.routing import Thresholds
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 DEFAULT_FILE = CONFIG_DIR / "default.yaml"
-SITE_FILES = (Path("/etc/kioskd/kioskd.yaml"),)
+# The site file: a release pushed by `kioskctl push` (daemon/releases.py), else one written by hand.
+SITE_FILES = (Path("/etc/kioskd/current/kioskd.yaml"), Path("/etc/kioskd/kioskd.yaml"))
 
 
 class ConfigError(ValueError):

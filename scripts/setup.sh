@@ -25,6 +25,7 @@ APT_PACKAGES=(
   codec2-examples alsa-utils                     # real recorded speech for tests
   asterisk-core-sounds-en asterisk-core-sounds-en-g722   # recorded prompts + transcripts (bench.turn_set)
   xvfb imagemagick                               # screenshots of the kiosk window
+  openssh-client openssh-server                  # kioskctl push (its tests start a real sshd on 127.0.0.1)
 )
 
 step() { printf '\033[1m==> %s\033[0m\n' "$*"; }

@@ -1,0 +1,255 @@
+"""`kioskctl push HOST`: a new configuration for a kiosk, over the operator's own OpenSSH (their ssh config,
+keys and agent apply), as a release (daemon/releases.py) that is kept only if the kiosk is healthy with it:
+
+  1. check locally what is pushed (config schema, FAQ loads, persona reads, portrait has one face);
+  2. upload the changed files into a new release, carrying unchanged ones over from the current one;
+  3. the kiosk validates the release with its own kioskctl (models included) and seals it;
+  4. switch `current` to it (one rename); 5. `kioskctl reload --wait` on the kiosk;
+  6. the health gate: healthy for --healthy-s with no worker restarting, then a test question answered;
+  7. keep it (and prune old releases), or switch back, reload, and exit non-zero saying why.
+
+With --hosts, kiosks go --batch at a time and the push stops after the first batch with a failure."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import shlex
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from secrets import token_hex
+from typing import Any
+
+import yaml
+
+from daemon import config as config_mod
+from daemon.cli_release import DEFAULT_ROOT
+from daemon.portrait_check import check_portrait
+from daemon.releases import CONFIG, sha256
+from models.faq import FaqError, load_faq
+
+REFUSED, ROLLED_BACK = 1, 3  # exit codes: nothing changed on the kiosk / the new release was undone
+# What each pushed file is called in a release, and the config key that names it.
+ROLES = {"faq": ("faq.yaml", ("brain", "faq")), "persona": ("persona.txt", ("brain", "persona")),
+         "portrait": ("portrait", ("face", "portrait"))}
+STEP_TIMEOUT_S = 180.0
+
+
+class PushError(RuntimeError):
+    """A push that stopped; the message says where and why."""
+
+
+@dataclass
+class Ssh:
+    host: str
+    root: str
+    kioskctl: str = "kioskctl"
+    config: Path | None = None
+    options: list[str] = field(default_factory=list)
+
+    def run(self, *args: str, stdin: bytes | None = None, timeout: float = STEP_TIMEOUT_S) -> str:
+        """Run the kiosk's kioskctl with `args`; its stdout, or PushError with its last stderr line."""
+        cmd = ["ssh", "-o", "BatchMode=yes", *(["-F", str(self.config)] if self.config else []),
+               *(x for opt in self.options for x in ("-o", opt)), self.host, shlex.join([self.kioskctl, *args])]
+        try:
+            proc = subprocess.run(cmd, input=stdin or b"", capture_output=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise PushError(f"kioskctl {args[0]} on {self.host} took over {timeout:.0f} s") from None
+        if proc.returncode != 0:
+            lines = proc.stderr.decode(errors="replace").strip().splitlines()
+            why = lines[-1] if lines else f"exit {proc.returncode}"
+            if proc.returncode == 255:
+                why = f"ssh failed: {why}"
+            raise PushError(why)
+        return proc.stdout.decode()
+
+    def release(self, *args: str, stdin: bytes | None = None, timeout: float = STEP_TIMEOUT_S) -> dict[str, Any]:
+        out = self.run("release", "--root", self.root, *args, stdin=stdin, timeout=timeout).strip().splitlines()
+        reply: dict[str, Any] = json.loads(out[-1])
+        return reply
+
+
+@dataclass
+class Change:
+    """What a push brings; None: keep what the kiosk has."""
+
+    config: Path | None = None
+    faq: Path | None = None
+    persona: Path | None = None
+    portrait: Path | None = None
+
+    def files(self) -> dict[str, tuple[str, Path]]:
+        """role -> (name in the release, local file), for the files pushed besides the config."""
+        out = {}
+        for role, (name, _) in ROLES.items():
+            path: Path | None = getattr(self, role)
+            if path is not None:
+                out[role] = (name + path.suffix.lower() if role == "portrait" else name, path)
+        return out
+
+
+def check_locally(change: Change) -> list[str]:
+    """Before anything is sent: each pushed file as the kiosk will load it. config_mod.ConfigError names the
+    file and what is wrong; the notes are warnings."""
+    if change.config is None and not change.files():
+        raise config_mod.ConfigError("nothing to push: give --config, --faq, --persona or --portrait")
+    if change.config is not None:
+        config_mod.load(site=change.config)
+    if change.faq is not None:
+        try:
+            load_faq(change.faq)
+        except FaqError as exc:
+            raise config_mod.ConfigError(f"--faq: {exc}") from None
+    if change.persona is not None:
+        try:
+            if not change.persona.read_text(encoding="utf-8").strip():
+                raise config_mod.ConfigError(f"--persona {change.persona}: empty")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise config_mod.ConfigError(f"--persona {change.persona}: {exc}") from None
+    return check_portrait(str(change.portrait)) if change.portrait is not None else []
+
+
+def plan(change: Change, current: dict[str, Any], root: str, rid: str) -> tuple[str, dict[str, Path], list[str]]:
+    """The new release: its config's text, the files to upload (name -> local path) and the names carried
+    over from the current release (unchanged files, and those the new config does not name itself)."""
+    user = yaml.safe_load(change.config.read_text(encoding="utf-8")) if change.config else None
+    data: dict[str, Any] = user if user is not None else yaml.safe_load(current["config"] or "") or {}
+    upload: dict[str, Path] = {}
+    carry: list[str] = []
+    pushed = change.files()
+    for role, (name, (section, key)) in ROLES.items():
+        if role in pushed:
+            name, path = pushed[role]
+            if current["files"].get(name) == sha256(path):
+                carry.append(name)
+            else:
+                upload[name] = path
+        else:
+            held = next((n for n in current["files"] if n.split(".")[0] == name.split(".")[0]), None)
+            if held is None or (user is not None and key in (user.get(section) or {})):
+                continue  # nothing to keep, or the new config names its own
+            name = held
+            carry.append(name)
+        data.setdefault(section, {})[key] = f"{root}/releases/{rid}/{name}"
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True), upload, carry
+
+
+def _tar(config_text: str, upload: dict[str, Path]) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as archive:
+        for name, data in [(CONFIG, config_text.encode()), *((n, p.read_bytes()) for n, p in upload.items())]:
+            info = tarfile.TarInfo(name)
+            info.size, info.mode, info.mtime = len(data), 0o644, int(time.time())
+            archive.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def push(ssh: Ssh, change: Change, healthy_s: float, reload_timeout_s: float, say: Any = print) -> int:
+    """One kiosk; the exit code (0, REFUSED or ROLLED_BACK). `say` reports each step."""
+    current = ssh.release("show")
+    rid = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{token_hex(3)}"
+    config_text, upload, carry = plan(change, current, ssh.root, rid)
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", encoding="utf-8") as f:
+        f.write(config_text)
+        f.flush()
+        config_mod.load(site=Path(f.name))  # the merged config, before it leaves this machine
+    say(f"release {rid}: uploading {', '.join([CONFIG, *upload])}" + (f"; keeping {', '.join(carry)}" if carry else ""))
+    ssh.release("receive", rid, stdin=_tar(config_text, upload))
+    if carry:
+        ssh.release("carry", rid, *carry)
+    for note in ssh.release("seal", rid)["notes"]:
+        say(f"warning: {note}")
+    previous = ssh.release("switch", rid)["previous"]
+    say(f"current: {previous or '(none)'} -> {rid}; reloading")
+    try:
+        ssh.run("reload", "--wait", "--timeout", f"{reload_timeout_s:g}", timeout=reload_timeout_s + 60)
+        gate = ssh.release("check", "--healthy-s", f"{healthy_s:g}", timeout=healthy_s + 90)
+    except PushError as exc:
+        if previous is None:
+            say(f"FAILED the health gate: {exc}; there is no earlier release to go back to")
+            return ROLLED_BACK
+        say(f"FAILED the health gate: {exc}; switching back to {previous}")
+        ssh.release("switch", previous)
+        ssh.run("reload", "--wait", "--timeout", f"{reload_timeout_s:g}", timeout=reload_timeout_s + 60)
+        say(f"rolled back to {previous}")
+        return ROLLED_BACK
+    say(f"healthy for {gate['healthy_s']:g} s; {gate['question']!r} answered ({gate['source']}, first sentence "
+        f"after {gate['first_sentence_ms']} ms)")
+    pruned = ssh.release("prune")["pruned"]
+    say(f"kept {rid}" + (f"; pruned {', '.join(pruned)}" if pruned else ""))
+    return 0
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("push", help="push a new configuration to kiosks over SSH, keeping it only if healthy",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("host", nargs="?", help="the kiosk (an ssh destination, or an alias from your ssh config)")
+    p.add_argument("--hosts", type=Path, help="a file of kiosks, one per line (# comments), instead of HOST")
+    p.add_argument("--batch", type=int, default=1, help="kiosks pushed at once with --hosts (default 1)")
+    p.add_argument("--config", type=Path, help="the site config (kioskd.yaml); default: the kiosk's current one")
+    p.add_argument("--faq", type=Path, help="FAQ file (brain.faq)")
+    p.add_argument("--persona", type=Path, help="persona prompt (brain.persona)")
+    p.add_argument("--portrait", type=Path, help="portrait image (face.portrait)")
+    p.add_argument("--remote-root", default=str(DEFAULT_ROOT), help="the releases' root on the kiosk (default "
+                   "/etc/kioskd; kioskd reads ROOT/current/kioskd.yaml)")
+    p.add_argument("--remote-kioskctl", default="kioskctl", help="kioskctl's path on the kiosk (default: kioskctl)")
+    p.add_argument("--ssh-config", type=Path, help="passed to ssh as -F FILE")
+    p.add_argument("--ssh-option", action="append", default=[], metavar="OPT", help="passed to ssh as -o OPT")
+    p.add_argument("--healthy-s", type=float, default=10.0, help="seconds the kiosk must stay healthy (default 10)")
+    p.add_argument("--reload-timeout", type=float, default=120.0, help="seconds the reload may take (default 120)")
+
+
+def run(args: argparse.Namespace) -> int:
+    change = Change(args.config, args.faq, args.persona, args.portrait)
+    hosts = _hosts(args)
+    try:
+        for note in check_locally(change):
+            print(f"warning: {note}")
+    except config_mod.ConfigError as exc:
+        print(f"kioskctl push: refused before upload, no kiosk was changed:\n{exc}", file=sys.stderr)
+        return REFUSED
+    batch = max(1, args.batch)
+    for start in range(0, len(hosts), batch):
+        group = hosts[start:start + batch]
+        with ThreadPoolExecutor(len(group)) as pool:
+            codes = list(pool.map(lambda h: _one(h, args, change), group))
+        failed = [h for h, code in zip(group, codes, strict=True) if code]
+        if failed:
+            left = hosts[start + batch:]
+            print(f"kioskctl push: failed on {', '.join(failed)}" + (f"; not pushed: {', '.join(left)}" if left else ""),
+                  file=sys.stderr)
+            return max(codes)
+    return 0
+
+
+def _one(host: str, args: argparse.Namespace, change: Change) -> int:
+    ssh = Ssh(host, args.remote_root, args.remote_kioskctl, args.ssh_config, args.ssh_option)
+
+    def say(text: str) -> None:
+        print(f"{host}: {text}", flush=True)
+
+    try:
+        return push(ssh, change, args.healthy_s, args.reload_timeout, say)
+    except (PushError, config_mod.ConfigError) as exc:
+        say(f"FAILED: {exc}")
+        return REFUSED
+
+
+def _hosts(args: argparse.Namespace) -> list[str]:
+    if (args.host is None) == (args.hosts is None):
+        raise SystemExit("kioskctl push: give one HOST or --hosts FILE")
+    if args.host is not None:
+        return [str(args.host)]
+    try:
+        lines = args.hosts.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise SystemExit(f"kioskctl push: --hosts {args.hosts}: {exc.strerror}") from None
+    return [line.split("#")[0].strip() for line in lines if line.split("#")[0].strip()]

@@ -1,0 +1,161 @@
+"""Configuration releases on the kiosk, the other end of `kioskctl push`:
+
+    <root>/releases/<id>/kioskd.yaml, faq.yaml, persona.txt, portrait.<ext>, MANIFEST.json
+    <root>/current -> releases/<id>          (kioskd's site file is <root>/current/kioskd.yaml)
+
+A release is filled (received from the push, files carried over from the current one), then sealed: its
+config and every file it names are validated, and MANIFEST.json (each file's sha256) is written last.
+Only a sealed release can become current, by renaming a new symlink over `current` (atomic), so a push
+killed at any point leaves the kiosk on a complete release. Pruning removes unsealed leftovers and the
+oldest sealed releases."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import tarfile
+from pathlib import Path
+from typing import IO, Any
+
+from daemon import config as config_mod
+from daemon.site_check import check_site
+
+MANIFEST = "MANIFEST.json"
+CONFIG = "kioskd.yaml"
+# The files a release may hold: the config, and what its brain.faq, brain.persona and face.portrait name.
+FILE_NAME = re.compile(r"^(kioskd\.yaml|faq\.yaml|persona\.txt|portrait\.(jpe?g|png|webp|bmp))$")
+RELEASE_ID = re.compile(r"^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{4,16}$")
+KEEP = 5
+
+
+class ReleaseError(RuntimeError):
+    """A release operation that cannot be done; the message says why, and nothing was changed."""
+
+
+def sha256(path: Path) -> str:
+    with path.open("rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+class Releases:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.dir = root / "releases"
+        self.current_link = root / "current"
+
+    def _release(self, rid: str) -> Path:
+        if not RELEASE_ID.match(rid):
+            raise ReleaseError(f"{rid!r} is not a release id (like 20261203T091500Z-3fa2)")
+        return self.dir / rid
+
+    def sealed(self, rid: str) -> bool:
+        return (self._release(rid) / MANIFEST).is_file()
+
+    def current(self) -> str | None:
+        try:
+            return Path(os.readlink(self.current_link)).name
+        except OSError:
+            return None
+
+    def show(self) -> dict[str, Any]:
+        """The current release: its id, its files' sha256 and its config's text (for a push to start from)."""
+        rid = self.current()
+        if rid is None or not self.sealed(rid):
+            return {"root": str(self.root), "current": None, "files": {}, "config": None}
+        files: dict[str, str] = json.loads((self._release(rid) / MANIFEST).read_text())["files"]
+        config = (self._release(rid) / CONFIG).read_text(encoding="utf-8") if CONFIG in files else None
+        return {"root": str(self.root), "current": rid, "files": files, "config": config}
+
+    def receive(self, rid: str, tar: IO[bytes]) -> list[str]:
+        """Unpack an uploaded tar stream (plain files with release names only) into a new release."""
+        path = self._release(rid)
+        if path.exists():
+            raise ReleaseError(f"release {rid} already exists")
+        self.dir.mkdir(parents=True, exist_ok=True)
+        path.mkdir()
+        names = []
+        with tarfile.open(fileobj=tar, mode="r|") as archive:
+            for member in archive:
+                if not member.isfile() or not FILE_NAME.match(member.name):
+                    raise ReleaseError(f"release {rid}: {member.name!r} is not a file a release may hold")
+                archive.extract(member, path, filter="data")
+                names.append(member.name)
+        return names
+
+    def carry(self, rid: str, names: list[str]) -> None:
+        """Files of the current release that this one keeps unchanged (hard links where possible)."""
+        current = self.current()
+        if current is None:
+            raise ReleaseError("there is no current release to carry files over from")
+        path = self._release(rid)
+        for name in names:
+            if not FILE_NAME.match(name):
+                raise ReleaseError(f"{name!r} is not a file a release may hold")
+            src, dst = self._release(current) / name, path / name
+            try:
+                os.link(src, dst)
+            except OSError:
+                shutil.copy2(src, dst)
+
+    def seal(self, rid: str) -> list[str]:
+        """Validate the release as the kiosk would load it, then write its manifest. Notes (warnings) are
+        returned; a release that fails is removed (config_mod.ConfigError names what is wrong)."""
+        path = self._release(rid)
+        if not (path / CONFIG).is_file():
+            raise ReleaseError(f"release {rid} has no {CONFIG}")
+        try:
+            notes = check_site(config_mod.load(site=path / CONFIG))
+        except config_mod.ConfigError:
+            shutil.rmtree(path, ignore_errors=True)
+            raise
+        files = {p.name: sha256(p) for p in sorted(path.iterdir()) if p.name != MANIFEST}
+        for name in files:  # on disk before the manifest that vouches for them
+            _fsync(path / name)
+        _write_atomic(path / MANIFEST, json.dumps({"id": rid, "files": files}, indent=1) + "\n")
+        return notes
+
+    def switch(self, rid: str) -> str | None:
+        """Make a sealed release current in one rename; returns the one it replaced."""
+        if not self.sealed(rid):
+            raise ReleaseError(f"release {rid} is not sealed (incomplete or never validated): not switching")
+        previous = self.current()
+        tmp = self.root / f".current.{os.getpid()}"
+        tmp.unlink(missing_ok=True)
+        tmp.symlink_to(Path("releases") / rid)
+        os.replace(tmp, self.current_link)
+        _fsync(self.root)
+        return previous
+
+    def prune(self, keep: int = KEEP) -> list[str]:
+        """Remove unsealed releases (a push killed midway) and all but the newest `keep` sealed ones; the
+        current release always stays."""
+        if not self.dir.is_dir():
+            return []
+        current = self.current()
+        ids = sorted((p.name for p in self.dir.iterdir() if RELEASE_ID.match(p.name)), reverse=True)
+        sealed = [r for r in ids if self.sealed(r)]
+        doomed = [r for r in ids if r != current and (r not in sealed or r not in sealed[:keep])]
+        for rid in doomed:
+            shutil.rmtree(self.dir / rid, ignore_errors=True)
+        return doomed
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.part")
+    with tmp.open("w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    _fsync(path.parent)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

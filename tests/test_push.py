@@ -1,0 +1,228 @@
+"""`kioskctl push` against a real sshd on 127.0.0.1 and a running headless kioskd whose site file is
+<root>/current/kioskd.yaml: a new FAQ is applied, an invalid config is refused before upload, a config that
+fails the health gate is rolled back, and a push killed midway leaves the previous release serving."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import tarfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from daemon.releases import MANIFEST, ReleaseError, Releases
+from tests.sshd import sshd
+from tests.test_end_to_end import kioskd, wait_ready
+
+ROOT_DIR = Path(__file__).resolve().parent.parent
+QUESTION = "Where is the safe deposit room?"
+
+
+def faq(room: str) -> str:
+    return yaml.safe_dump([{"id": "vault", "questions": [QUESTION, "Where do I find the safe deposit boxes?"],
+                            "answer": f"The safe deposit room is next to the {room} meeting room."}])
+
+
+def first_release(root: Path) -> str:
+    """The release a kiosk is installed with (what `kioskctl release` does on the box itself)."""
+    rid = "20260101T000000Z-0000"
+    config = {"brain": {"faq": f"{root}/releases/{rid}/faq.yaml", "llm": {"model": None}},
+              "voice": {"cache_faq": False}, "face": {"size": [320, 180]}}
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name, text in (("kioskd.yaml", yaml.safe_dump(config)), ("faq.yaml", faq("tulip"))):
+            info = tarfile.TarInfo(name)
+            info.size = len(text.encode())
+            tar.addfile(info, io.BytesIO(text.encode()))
+    buf.seek(0)
+    releases = Releases(root)
+    releases.receive(rid, buf)
+    releases.seal(rid)
+    releases.switch(rid)
+    return rid
+
+
+def remote_kioskctl(folder: Path, run_dir: Path) -> Path:
+    """The kiosk's kioskctl, as sshd runs it: this checkout's, on the test kiosk's runtime directory. A file
+    pause-OP makes `release OP` wait (for the kill tests) until it is removed; abort-OP then makes it fail."""
+    script = folder / "kioskctl"
+    script.write_text(f"""#!/bin/sh
+op="$4"  # release --root ROOT OP ...
+if [ "$1" = release ] && [ -e "{folder}/pause-$op" ]; then
+  touch "{folder}/paused-$op"
+  i=0; while [ -e "{folder}/pause-$op" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done
+  [ -e "{folder}/abort-$op" ] && exit 1
+fi
+cd {ROOT_DIR}
+KIOSKD_RUNTIME_DIR={run_dir} exec {sys.executable} -m daemon.cli_kioskctl "$@"
+""")
+    script.chmod(0o755)
+    return script
+
+
+@pytest.fixture(scope="module")
+def kiosk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    folder = tmp_path_factory.mktemp("push")
+    run_dir = tmp_path_factory.mktemp("run")
+    root = folder / "etc"
+    first = first_release(root)
+    script = remote_kioskctl(folder, run_dir)
+    # Through the forced command of README's recipe, as a push key on a real kiosk is.
+    gate = f"cd {ROOT_DIR} && exec {sys.executable} -m daemon.push_gate --root {root} --kioskctl {script}"
+    with sshd(folder / "ssh", gate) as ssh_config:
+        proc = kioskd("--audio-in", "none", "--config", str(root / "current" / "kioskd.yaml"), "-o", "api.listen=null",
+                      run_dir=run_dir)
+        try:
+            wait_ready(run_dir)
+            yield {"root": root, "folder": folder, "run_dir": run_dir, "ssh_config": ssh_config, "first": first}
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=60)
+
+
+def push(kiosk: dict, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(_push_cmd(kiosk, *args), capture_output=True, text=True, timeout=300, cwd=ROOT_DIR)
+
+
+def _push_cmd(kiosk: dict, *args: str) -> list[str]:
+    return [sys.executable, "-m", "daemon.cli_kioskctl", "push", "kiosk", "--ssh-config", str(kiosk["ssh_config"]),
+            "--remote-root", str(kiosk["root"]), "--healthy-s", "2",
+            "--reload-timeout", "30", *args]
+
+
+def ask(kiosk: dict) -> dict:
+    out = subprocess.run([sys.executable, "-m", "daemon.cli_kioskctl", "--runtime-dir", str(kiosk["run_dir"]), "ask",
+                          "--json", QUESTION], capture_output=True, text=True, timeout=60, cwd=ROOT_DIR)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def state(kiosk: dict) -> tuple[str | None, list[str]]:
+    releases = Releases(kiosk["root"])
+    return releases.current(), sorted(p.name for p in releases.dir.iterdir())
+
+
+def test_a_pushed_faq_is_applied_and_answers(kiosk: dict, tmp_path: Path) -> None:
+    assert ask(kiosk)["text"] == "The safe deposit room is next to the tulip meeting room."
+    new = tmp_path / "faq.yaml"
+    new.write_text(faq("daisy"))
+    out = push(kiosk, "--faq", str(new))
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "uploading kioskd.yaml, faq.yaml" in out.stdout
+    current, _ = state(kiosk)
+    assert current != kiosk["first"]
+    release = kiosk["root"] / "releases" / current
+    assert (release / MANIFEST).is_file()
+    assert yaml.safe_load((release / "kioskd.yaml").read_text())["brain"]["faq"] == str(release / "faq.yaml")
+    answer = ask(kiosk)
+    assert (answer["source"], answer["text"]) == ("faq", "The safe deposit room is next to the daisy meeting room.")
+    status = json.loads(subprocess.run([sys.executable, "-m", "daemon.cli_kioskctl", "--runtime-dir",
+                                        str(kiosk["run_dir"]), "status", "--json"], capture_output=True, text=True,
+                                       cwd=ROOT_DIR, timeout=30).stdout)
+    assert status["release"] == current
+
+
+def test_an_invalid_config_is_refused_before_upload(kiosk: dict, tmp_path: Path) -> None:
+    before = state(kiosk)
+    bad = tmp_path / "kioskd.yaml"
+    bad.write_text("vad:\n  threshold: 7\n")
+    out = push(kiosk, "--config", str(bad))
+    assert out.returncode == 1
+    assert "refused before upload" in out.stderr and "vad.threshold" in out.stderr
+    broken_faq = tmp_path / "faq.yaml"
+    broken_faq.write_text("- questions: []\n")
+    out = push(kiosk, "--faq", str(broken_faq))
+    assert out.returncode == 1 and "--faq" in out.stderr
+    assert state(kiosk) == before
+    # Valid here, refused there: the kiosk's own validation finds its model file missing.
+    config = yaml.safe_load((kiosk["root"] / "current" / "kioskd.yaml").read_text())
+    config["voice"]["model"] = "/nowhere/voice.onnx"
+    bad.write_text(yaml.safe_dump(config))
+    out = push(kiosk, "--config", str(bad))
+    assert out.returncode == 1 and "voice.model: /nowhere/voice.onnx does not exist" in out.stdout
+    assert state(kiosk) == before
+
+
+def test_a_config_failing_the_health_gate_is_rolled_back(kiosk: dict, tmp_path: Path) -> None:
+    before, _ = state(kiosk)
+    answer = ask(kiosk)["text"]
+    config = yaml.safe_load((kiosk["root"] / "current" / "kioskd.yaml").read_text())
+    config["asr"] = {"compute_type": "no-such-type"}  # valid to the schema; the ASR cannot load with it
+    bad = tmp_path / "kioskd.yaml"
+    bad.write_text(yaml.safe_dump(config))
+    out = push(kiosk, "--config", str(bad))
+    assert out.returncode == 3, out.stdout + out.stderr
+    assert "FAILED the health gate" in out.stdout and "asr" in out.stdout and f"rolled back to {before}" in out.stdout
+    assert state(kiosk)[0] == before
+    assert ask(kiosk)["text"] == answer
+
+
+@pytest.mark.parametrize("op", ["receive", "switch"])
+def test_a_push_killed_midway_leaves_the_previous_release_serving(op: str, kiosk: dict, tmp_path: Path) -> None:
+    before, _ = state(kiosk)
+    answer = ask(kiosk)["text"]
+    folder: Path = kiosk["folder"]
+    (folder / f"pause-{op}").touch()
+    new = tmp_path / "faq.yaml"
+    new.write_text(faq(f"killed-at-{op}"))
+    proc = subprocess.Popen(_push_cmd(kiosk, "--faq", str(new)), cwd=ROOT_DIR, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not (folder / f"paused-{op}").exists():
+            assert proc.poll() is None and time.monotonic() < deadline, "the push never reached the step"
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+    finally:
+        (folder / f"abort-{op}").touch()  # what the kiosk side was about to do never happens
+        (folder / f"pause-{op}").unlink()
+    time.sleep(0.5)
+    assert state(kiosk)[0] == before
+    assert ask(kiosk)["text"] == answer
+    (folder / f"abort-{op}").unlink()
+    (folder / f"paused-{op}").unlink()
+    assert Releases(kiosk["root"]).sealed(before)
+
+
+def test_the_push_key_runs_nothing_but_kioskctl(kiosk: dict) -> None:
+    def ssh(command: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["ssh", "-F", str(kiosk["ssh_config"]), "kiosk", command], capture_output=True,
+                              text=True, timeout=30)
+
+    assert "not allowed" in ssh("cat /etc/shadow").stderr
+    assert "not allowed" in ssh("kioskctl push elsewhere").stderr
+    assert "not elsewhere" in ssh("kioskctl release --root /tmp show").stderr
+    shown = ssh(f"kioskctl release --root {kiosk['root']} show")
+    assert shown.returncode == 0 and json.loads(shown.stdout)["current"] == Releases(kiosk["root"]).current()
+
+
+def test_releases_refuse_unsealed_switches_and_prune_leftovers(tmp_path: Path) -> None:
+    root = tmp_path / "etc"
+    rid = first_release(root)
+    releases = Releases(root)
+    partial = root / "releases" / "20260102T000000Z-0001"
+    partial.mkdir()
+    (partial / "kioskd.yaml").write_text("site: half\n")
+    with pytest.raises(ReleaseError, match="not sealed"):
+        releases.switch(partial.name)
+    with pytest.raises(ReleaseError, match="not a release id"):
+        releases.switch("../../elsewhere")
+    bad_tar = io.BytesIO()
+    with tarfile.open(fileobj=bad_tar, mode="w") as tar:
+        info = tarfile.TarInfo("../escape.yaml")
+        tar.addfile(info, io.BytesIO(b""))
+    bad_tar.seek(0)
+    with pytest.raises(ReleaseError, match="may hold"):
+        releases.receive("20260103T000000Z-0002", bad_tar)
+    assert not (root / "escape.yaml").exists()
+    assert releases.prune(keep=1) == ["20260103T000000Z-0002", partial.name]
+    assert releases.current() == rid and [p.name for p in releases.dir.iterdir()] == [rid]
