@@ -1,5 +1,6 @@
 """The kiosk's SSH forced command for `kioskctl push`: a key given only to pushes may run the kioskctl calls a
-push makes (release, reload, status, validate, ask) and nothing else; no shell ever sees the request.
+push makes (`release ...` on one releases root, and `reload`) and nothing else; no shell ever sees the
+request.
 
 In ~kioskd-push/.ssh/authorized_keys (README "Pushing configuration"):
 
@@ -11,11 +12,14 @@ name is ignored: the gate runs its own kioskctl, or the one --kioskctl names).""
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import os
 import shlex
 import sys
+from pathlib import Path
 
-ALLOWED = {"release", "reload", "status", "validate", "ask"}
+ALLOWED = {"release", "reload"}
 
 
 def requested(command: str | None, root: str | None = None) -> list[str]:
@@ -29,7 +33,14 @@ def requested(command: str | None, root: str | None = None) -> list[str]:
         raise ValueError(f"cannot parse the command: {exc}") from None
     if len(argv) < 2 or os.path.basename(argv[0]) != "kioskctl" or argv[1] not in ALLOWED:
         raise ValueError(f"not allowed: {command!r} (only kioskctl {', '.join(sorted(ALLOWED))})")
-    if root is not None and argv[1] == "release" and argv[2:4] != ["--root", root]:
+    from daemon.cli_kioskctl import parser  # read as kioskctl will read it: the last --root is the one used
+
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):
+            args = parser().parse_args(argv[1:])
+    except SystemExit:
+        raise ValueError(f"not a kioskctl command: {command!r}") from None
+    if root is not None and args.command == "release" and Path(args.root).resolve() != Path(root).resolve():
         raise ValueError(f"releases live in {root} on this kiosk, not elsewhere")
     return argv[1:]
 
