@@ -6,15 +6,20 @@ stderr and exit 1, having changed nothing but what the step's own docstring says
     kioskctl release receive ID < files.tar  unpack an upload into releases/ID
     kioskctl release carry ID NAME...       keep files of the current release
     kioskctl release seal ID                validate it as the kiosk will load it; write its manifest
-    kioskctl release switch ID              make it current (atomic); prints the one it replaced
-    kioskctl release check                  the health gate: healthy for N s, a question answered
+    kioskctl release activate ID            switch to it, reload, health-gate it; switch back on failure
+    kioskctl release switch ID              make it current (atomic), nothing more; prints the one it replaced
     kioskctl release prune                  drop incomplete releases and all but the newest few
+
+`activate` runs to its end on the kiosk even if the push that started it is killed or its connection
+drops, so a release goes live only through its health gate.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import signal
 import sys
 import time
 from pathlib import Path
@@ -42,11 +47,11 @@ def add_parser(sub: Any) -> None:
     carry.add_argument("names", nargs="+")
     ops.add_parser("seal").add_argument("id")
     ops.add_parser("switch").add_argument("id")
-    check = ops.add_parser("check")
-    check.add_argument("--healthy-s", type=float, default=10.0, help="seconds the kiosk must stay healthy with no "
-                       "worker restarting (default 10)")
-    check.add_argument("--question", help="asked once healthy; must be answered (default: the first question of "
-                       "the current FAQ, which must get its FAQ answer)")
+    activate = ops.add_parser("activate")
+    activate.add_argument("id")
+    activate.add_argument("--healthy-s", type=float, default=10.0, help="seconds the kiosk must stay healthy with "
+                          "no worker restarting (default 10)")
+    activate.add_argument("--reload-timeout", type=float, default=120.0, help="seconds the reload may take")
     ops.add_parser("prune").add_argument("--keep", type=int, default=KEEP)
 
 
@@ -57,7 +62,8 @@ def run(args: argparse.Namespace, sock: Path) -> int:
     except (ReleaseError, config_mod.ConfigError, ControlError, OSError) as exc:
         print(f"kioskctl release {args.op}: {exc}", file=sys.stderr)
         return 1
-    print(json.dumps(out, ensure_ascii=False))
+    with contextlib.suppress(BrokenPipeError):  # the push that asked is gone; what it asked for is done
+        print(json.dumps(out, ensure_ascii=False), flush=True)
     return 0
 
 
@@ -74,19 +80,43 @@ def _op(args: argparse.Namespace, releases: Releases, sock: Path) -> dict[str, A
             return {"sealed": args.id, "notes": releases.seal(args.id)}
         case "switch":
             return {"current": args.id, "previous": releases.switch(args.id)}
-        case "check":
-            return check_health(sock, releases, args.healthy_s, args.question)
+        case "activate":
+            return activate(sock, releases, args.id, args.healthy_s, args.reload_timeout)
         case _:
             return {"pruned": releases.prune(args.keep)}
 
 
-def check_health(sock: Path, releases: Releases, healthy_s: float, question: str | None) -> dict[str, Any]:
-    """The push's health gate: kioskd healthy, with no worker restarting, for `healthy_s`; then a question
-    answered (the FAQ's first, answered from the FAQ, unless one is given). ControlError says what failed."""
-    expect_faq = question is None
-    if question is None:
-        question = _first_question(releases)
+def activate(sock: Path, releases: Releases, rid: str, healthy_s: float, reload_timeout_s: float) -> dict[str, Any]:
+    """Switch to `rid`, reload and health-gate it; on a failure switch back and reload. The outcome is
+    "kept", "rolled_back" or "stuck" (it failed and there is no earlier release to go back to)."""
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)  # sshd hangs up when the push's client dies: carry on
+    previous = releases.switch(rid)
+    try:
+        _reload(sock, reload_timeout_s)
+        gate = check_health(sock, releases, rid, healthy_s)
+    except ControlError as exc:
+        if previous is None:
+            return {"outcome": "stuck", "current": rid, "reason": str(exc)}
+        releases.switch(previous)
+        _reload(sock, reload_timeout_s)
+        return {"outcome": "rolled_back", "current": previous, "reason": str(exc)}
+    return {"outcome": "kept", "current": rid, "previous": previous, **gate}
+
+
+def _reload(sock: Path, timeout: float) -> None:
+    control_calls.call(sock, {"cmd": "reload"}, timeout=60.0)
+    control_calls.wait_running(sock, timeout)
+
+
+def check_health(sock: Path, releases: Releases, rid: str, healthy_s: float) -> dict[str, Any]:
+    """The health gate: kioskd runs release `rid` and stays healthy, with no worker restarting, for
+    `healthy_s`; then the first question of its FAQ gets its FAQ answer (spoken aloud, like a sound check).
+    ControlError says what failed."""
+    question = _first_question(releases)
     first = control_calls.call(sock, {"cmd": "status"})
+    if first["release"] != rid:
+        raise ControlError(f"kioskd runs {first['site_file']}, not release {rid}: start it with "
+                           f"{releases.current_link / CONFIG} as its site file")
     restarts = {w["name"]: w["restarts"] for w in first["workers"]}
     deadline = time.monotonic() + healthy_s
     while True:
@@ -100,10 +130,9 @@ def check_health(sock: Path, releases: Releases, healthy_s: float, question: str
             break
         time.sleep(0.5)
     answer = control_calls.ask(sock, question)
-    if not answer["text"].strip() or (expect_faq and answer["source"] != "faq"):
+    if answer["source"] != "faq" or not answer["text"].strip():
         raise ControlError(f"the test question {question!r} got a {answer['source']} answer, not its FAQ answer")
-    return {"healthy_s": healthy_s, "question": question, "source": answer["source"],
-            "first_sentence_ms": answer["first_sentence_ms"]}
+    return {"healthy_s": healthy_s, "question": question, "first_sentence_ms": answer["first_sentence_ms"]}
 
 
 def _first_question(releases: Releases) -> str:

@@ -4,9 +4,10 @@ keys and agent apply), as a release (daemon/releases.py) that is kept only if th
   1. check locally what is pushed (config schema, FAQ loads, persona reads, portrait has one face);
   2. upload the changed files into a new release, carrying unchanged ones over from the current one;
   3. the kiosk validates the release with its own kioskctl (models included) and seals it;
-  4. switch `current` to it (one rename); 5. `kioskctl reload --wait` on the kiosk;
-  6. the health gate: healthy for --healthy-s with no worker restarting, then a test question answered;
-  7. keep it (and prune old releases), or switch back, reload, and exit non-zero saying why.
+  4-7. on the kiosk, in one step that finishes even if this push is killed (`kioskctl release activate`):
+     switch `current` to it (one rename), reload, the health gate (healthy for --healthy-s with no worker
+     restarting, then its FAQ's first question answered from the FAQ), and keep it or switch back;
+  8. prune old releases. The exit code says what happened (0, REFUSED, ROLLED_BACK, STUCK).
 
 With --hosts, kiosks go --batch at a time and the push stops after the first batch with a failure."""
 
@@ -33,10 +34,12 @@ import yaml
 from daemon import config as config_mod
 from daemon.cli_release import DEFAULT_ROOT
 from daemon.portrait_check import check_portrait
-from daemon.releases import CONFIG, sha256
-from models.faq import FaqError, load_faq
+from daemon.releases import CONFIG, FILE_NAME, sha256
+from daemon.site_check import check_faq, check_persona
 
-REFUSED, ROLLED_BACK = 1, 3  # exit codes: nothing changed on the kiosk / the new release was undone
+# Exit codes: nothing changed on the kiosk / the new release failed and was undone / it failed and the kiosk
+# could not be put back (no earlier release, or the way back failed too): someone must look.
+REFUSED, ROLLED_BACK, STUCK = 1, 3, 4
 # What each pushed file is called in a release, and the config key that names it.
 ROLES = {"faq": ("faq.yaml", ("brain", "faq")), "persona": ("persona.txt", ("brain", "persona")),
          "portrait": ("portrait", ("face", "portrait"))}
@@ -58,7 +61,7 @@ class Ssh:
     def run(self, *args: str, stdin: bytes | None = None, timeout: float = STEP_TIMEOUT_S) -> str:
         """Run the kiosk's kioskctl with `args`; its stdout, or PushError with its last stderr line."""
         cmd = ["ssh", "-o", "BatchMode=yes", *(["-F", str(self.config)] if self.config else []),
-               *(x for opt in self.options for x in ("-o", opt)), self.host, shlex.join([self.kioskctl, *args])]
+               *(x for opt in self.options for x in ("-o", opt)), "--", self.host, shlex.join([self.kioskctl, *args])]
         try:
             proc = subprocess.run(cmd, input=stdin or b"", capture_output=True, timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -73,7 +76,11 @@ class Ssh:
 
     def release(self, *args: str, stdin: bytes | None = None, timeout: float = STEP_TIMEOUT_S) -> dict[str, Any]:
         out = self.run("release", "--root", self.root, *args, stdin=stdin, timeout=timeout).strip().splitlines()
-        reply: dict[str, Any] = json.loads(out[-1])
+        try:
+            reply: dict[str, Any] = json.loads(out[-1])
+        except (IndexError, ValueError):
+            raise PushError(f"kioskctl release {args[0]} on {self.host} answered {out[-1:]!r}, not JSON: is "
+                            "--remote-kioskctl a kioskctl of this version?") from None
         return reply
 
 
@@ -104,16 +111,12 @@ def check_locally(change: Change) -> list[str]:
     if change.config is not None:
         config_mod.load(site=change.config)
     if change.faq is not None:
-        try:
-            load_faq(change.faq)
-        except FaqError as exc:
-            raise config_mod.ConfigError(f"--faq: {exc}") from None
+        check_faq(change.faq, "--faq")
     if change.persona is not None:
-        try:
-            if not change.persona.read_text(encoding="utf-8").strip():
-                raise config_mod.ConfigError(f"--persona {change.persona}: empty")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise config_mod.ConfigError(f"--persona {change.persona}: {exc}") from None
+        check_persona(change.persona, "--persona")
+    if change.portrait is not None and not FILE_NAME.fullmatch(f"portrait{change.portrait.suffix.lower()}"):
+        raise config_mod.ConfigError(f"--portrait {change.portrait}: a kiosk takes .jpg, .jpeg, .png, .webp or "
+                                     ".bmp portraits")
     return check_portrait(str(change.portrait)) if change.portrait is not None else []
 
 
@@ -167,24 +170,28 @@ def push(ssh: Ssh, change: Change, healthy_s: float, reload_timeout_s: float, sa
         ssh.release("carry", rid, *carry)
     for note in ssh.release("seal", rid)["notes"]:
         say(f"warning: {note}")
-    previous = ssh.release("switch", rid)["previous"]
-    say(f"current: {previous or '(none)'} -> {rid}; reloading")
+    say(f"release {rid} sealed; activating it (switch, reload, health gate)")
     try:
-        ssh.run("reload", "--wait", "--timeout", f"{reload_timeout_s:g}", timeout=reload_timeout_s + 60)
-        gate = ssh.release("check", "--healthy-s", f"{healthy_s:g}", timeout=healthy_s + 90)
+        result = ssh.release("activate", rid, "--healthy-s", f"{healthy_s:g}", "--reload-timeout",
+                             f"{reload_timeout_s:g}", timeout=healthy_s + 2 * reload_timeout_s + 120)
     except PushError as exc:
-        if previous is None:
-            say(f"FAILED the health gate: {exc}; there is no earlier release to go back to")
-            return ROLLED_BACK
-        say(f"FAILED the health gate: {exc}; switching back to {previous}")
-        ssh.release("switch", previous)
-        ssh.run("reload", "--wait", "--timeout", f"{reload_timeout_s:g}", timeout=reload_timeout_s + 60)
-        say(f"rolled back to {previous}")
+        say(f"FAILED while activating {rid}, and the way back failed too: {exc}")
+        return STUCK
+    if result["outcome"] == "stuck":
+        say(f"FAILED the health gate: {result['reason']}; there is no earlier release to go back to")
+        return STUCK
+    if result["outcome"] == "rolled_back":
+        say(f"FAILED the health gate: {result['reason']}; rolled back to {result['current']}")
         return ROLLED_BACK
-    say(f"healthy for {gate['healthy_s']:g} s; {gate['question']!r} answered ({gate['source']}, first sentence "
-        f"after {gate['first_sentence_ms']} ms)")
-    pruned = ssh.release("prune")["pruned"]
-    say(f"kept {rid}" + (f"; pruned {', '.join(pruned)}" if pruned else ""))
+    say(f"kept {rid} (was {result['previous'] or 'none'}): healthy for {result['healthy_s']:g} s, "
+        f"{result['question']!r} answered from the FAQ in {result['first_sentence_ms']} ms")
+    try:
+        pruned = ssh.release("prune")["pruned"]
+    except PushError as exc:
+        say(f"warning: old releases not pruned: {exc}")
+        return 0
+    if pruned:
+        say(f"pruned {', '.join(pruned)}")
     return 0
 
 

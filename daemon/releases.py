@@ -26,9 +26,10 @@ from daemon.site_check import check_site
 MANIFEST = "MANIFEST.json"
 CONFIG = "kioskd.yaml"
 # The files a release may hold: the config, and what its brain.faq, brain.persona and face.portrait name.
-FILE_NAME = re.compile(r"^(kioskd\.yaml|faq\.yaml|persona\.txt|portrait\.(jpe?g|png|webp|bmp))$")
-RELEASE_ID = re.compile(r"^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{4,16}$")
+FILE_NAME = re.compile(r"kioskd\.yaml|faq\.yaml|persona\.txt|portrait\.(jpe?g|png|webp|bmp)")
+RELEASE_ID = re.compile(r"[0-9]{8}T[0-9]{6}Z-[0-9a-f]{4,16}")
 KEEP = 5
+MAX_UPLOAD = 64 * 1024 * 1024  # a config, an FAQ, a persona and a portrait: far less
 
 
 class ReleaseError(RuntimeError):
@@ -47,12 +48,18 @@ class Releases:
         self.current_link = root / "current"
 
     def _release(self, rid: str) -> Path:
-        if not RELEASE_ID.match(rid):
+        if not RELEASE_ID.fullmatch(rid):
             raise ReleaseError(f"{rid!r} is not a release id (like 20261203T091500Z-3fa2)")
         return self.dir / rid
 
     def sealed(self, rid: str) -> bool:
         return (self._release(rid) / MANIFEST).is_file()
+
+    def _open(self, rid: str) -> Path:
+        """A release still being filled: once sealed, nothing in it changes."""
+        if self.sealed(rid):
+            raise ReleaseError(f"release {rid} is sealed: it cannot change")
+        return self._release(rid)
 
     def current(self) -> str | None:
         try:
@@ -76,13 +83,21 @@ class Releases:
             raise ReleaseError(f"release {rid} already exists")
         self.dir.mkdir(parents=True, exist_ok=True)
         path.mkdir()
-        names = []
-        with tarfile.open(fileobj=tar, mode="r|") as archive:
-            for member in archive:
-                if not member.isfile() or not FILE_NAME.match(member.name):
-                    raise ReleaseError(f"release {rid}: {member.name!r} is not a file a release may hold")
-                archive.extract(member, path, filter="data")
-                names.append(member.name)
+        names: list[str] = []
+        size = 0
+        try:
+            with tarfile.open(fileobj=tar, mode="r|") as archive:
+                for member in archive:
+                    size += member.size
+                    if not member.isfile() or not FILE_NAME.fullmatch(member.name):
+                        raise ReleaseError(f"release {rid}: {member.name!r} is not a file a release may hold")
+                    if size > MAX_UPLOAD:
+                        raise ReleaseError(f"release {rid}: the upload is over {MAX_UPLOAD // 2**20} MiB")
+                    archive.extract(member, path, filter="data")
+                    names.append(member.name)
+        except (tarfile.TarError, ReleaseError) as exc:
+            shutil.rmtree(path, ignore_errors=True)
+            raise ReleaseError(f"release {rid}: upload incomplete or damaged ({exc})") from None
         return names
 
     def carry(self, rid: str, names: list[str]) -> None:
@@ -90,20 +105,22 @@ class Releases:
         current = self.current()
         if current is None:
             raise ReleaseError("there is no current release to carry files over from")
-        path = self._release(rid)
+        path = self._open(rid)
         for name in names:
-            if not FILE_NAME.match(name):
+            if not FILE_NAME.fullmatch(name):
                 raise ReleaseError(f"{name!r} is not a file a release may hold")
             src, dst = self._release(current) / name, path / name
+            if dst.exists():
+                raise ReleaseError(f"release {rid} already has its own {name}")
             try:
                 os.link(src, dst)
-            except OSError:
+            except OSError:  # another file system, or links not allowed: a copy keeps the same bytes
                 shutil.copy2(src, dst)
 
     def seal(self, rid: str) -> list[str]:
         """Validate the release as the kiosk would load it, then write its manifest. Notes (warnings) are
         returned; a release that fails is removed (config_mod.ConfigError names what is wrong)."""
-        path = self._release(rid)
+        path = self._open(rid)
         if not (path / CONFIG).is_file():
             raise ReleaseError(f"release {rid} has no {CONFIG}")
         try:
@@ -135,7 +152,7 @@ class Releases:
         if not self.dir.is_dir():
             return []
         current = self.current()
-        ids = sorted((p.name for p in self.dir.iterdir() if RELEASE_ID.match(p.name)), reverse=True)
+        ids = sorted((p.name for p in self.dir.iterdir() if RELEASE_ID.fullmatch(p.name)), reverse=True)
         sealed = [r for r in ids if self.sealed(r)]
         doomed = [r for r in ids if r != current and (r not in sealed or r not in sealed[:keep])]
         for rid in doomed:

@@ -5,6 +5,8 @@ YAML; this makes such a push fail on the operator's screen instead of in a lobby
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from daemon.config import Config, ConfigError, resolve
 from daemon.model_check import problems as model_problems
 from daemon.portrait_check import check_portrait
@@ -13,25 +15,34 @@ from models.registry import ModelError
 from models.registry import resolve as resolve_model
 
 
-def check_site(cfg: Config, *, models: bool = True) -> list[str]:
+def check_site(cfg: Config) -> list[str]:
     """Warnings worth showing (several faces in the portrait); ConfigError naming the key of the first
-    thing that cannot be used. `models=False` skips the model files (a push checks its files locally,
-    the kiosk checks its models)."""
+    thing that cannot be used."""
     b = cfg.brain
+    check_faq(resolve(b.faq), "brain.faq")
     try:
-        load_faq(resolve(b.faq))
         load_dialogue(resolve(b.dialogue))
     except FaqError as exc:
-        raise ConfigError(f"brain: {exc}") from None
-    try:
-        if not resolve(b.persona).read_text(encoding="utf-8").strip():
-            raise ConfigError(f"brain.persona: {resolve(b.persona)} is empty")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"brain.persona: cannot read {resolve(b.persona)}: {exc}") from None
+        raise ConfigError(f"brain.dialogue: {exc}") from None
+    check_persona(resolve(b.persona), "brain.persona")
     notes = check_portrait(cfg.face.portrait)
-    if models:
-        _check_models(cfg)
+    _check_models(cfg)
     return notes
+
+
+def check_faq(path: Path, key: str) -> None:
+    try:
+        load_faq(path)
+    except FaqError as exc:
+        raise ConfigError(f"{key}: {exc}") from None
+
+
+def check_persona(path: Path, key: str) -> None:
+    try:
+        if not path.read_text(encoding="utf-8").strip():
+            raise ConfigError(f"{key}: {path} is empty")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{key}: cannot read {path}: {exc}") from None
 
 
 def _check_models(cfg: Config) -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from daemon import releases as releases_mod
 from daemon.releases import MANIFEST, ReleaseError, Releases
 from tests.sshd import sshd
 from tests.test_end_to_end import kioskd, wait_ready
@@ -51,18 +52,24 @@ def first_release(root: Path) -> str:
 
 
 def remote_kioskctl(folder: Path, run_dir: Path) -> Path:
-    """The kiosk's kioskctl, as sshd runs it: this checkout's, on the test kiosk's runtime directory. A file
-    pause-OP makes `release OP` wait (for the kill tests) until it is removed; abort-OP then makes it fail."""
+    """The kiosk's kioskctl, as sshd runs it: this checkout's, on the test kiosk's runtime directory. While a
+    file pause-OP exists, `release OP` waits (writing its shell's pid to paused-OP) before it starts; for
+    `receive`, after the first 700 bytes of the upload have reached it."""
     script = folder / "kioskctl"
+    wait = f"""echo $$ > "{folder}/paused-$op"
+  i=0; while [ -e "{folder}/pause-$op" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done"""
     script.write_text(f"""#!/bin/sh
+cd {ROOT_DIR}
+export KIOSKD_RUNTIME_DIR={run_dir}
 op="$4"  # release --root ROOT OP ...
 if [ "$1" = release ] && [ -e "{folder}/pause-$op" ]; then
-  touch "{folder}/paused-$op"
-  i=0; while [ -e "{folder}/pause-$op" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done
-  [ -e "{folder}/abort-$op" ] && exit 1
+  if [ "$op" = receive ]; then
+    {{ head -c 700; {wait}; cat; }} | {sys.executable} -m daemon.cli_kioskctl "$@"
+    exit $?
+  fi
+  {wait}
 fi
-cd {ROOT_DIR}
-KIOSKD_RUNTIME_DIR={run_dir} exec {sys.executable} -m daemon.cli_kioskctl "$@"
+exec {sys.executable} -m daemon.cli_kioskctl "$@"
 """)
     script.chmod(0o755)
     return script
@@ -161,36 +168,75 @@ def test_a_config_failing_the_health_gate_is_rolled_back(kiosk: dict, tmp_path: 
     out = push(kiosk, "--config", str(bad))
     assert out.returncode == 3, out.stdout + out.stderr
     assert "FAILED the health gate" in out.stdout and "asr" in out.stdout and f"rolled back to {before}" in out.stdout
+    assert "Traceback" not in out.stdout + out.stderr
     assert state(kiosk)[0] == before
     assert ask(kiosk)["text"] == answer
 
 
-@pytest.mark.parametrize("op", ["receive", "switch"])
-def test_a_push_killed_midway_leaves_the_previous_release_serving(op: str, kiosk: dict, tmp_path: Path) -> None:
-    before, _ = state(kiosk)
-    answer = ask(kiosk)["text"]
+def killed_at(kiosk: dict, op: str, tmp_path: Path) -> str:
+    """Start a push of a new FAQ, wait until it reaches `release OP` on the kiosk, SIGKILL the push (its ssh
+    too); the kiosk side stays paused. The FAQ's answer."""
     folder: Path = kiosk["folder"]
     (folder / f"pause-{op}").touch()
     new = tmp_path / "faq.yaml"
     new.write_text(faq(f"killed-at-{op}"))
     proc = subprocess.Popen(_push_cmd(kiosk, "--faq", str(new)), cwd=ROOT_DIR, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 60
-        while not (folder / f"paused-{op}").exists():
-            assert proc.poll() is None and time.monotonic() < deadline, "the push never reached the step"
-            time.sleep(0.05)
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
-    finally:
-        (folder / f"abort-{op}").touch()  # what the kiosk side was about to do never happens
-        (folder / f"pause-{op}").unlink()
-    time.sleep(0.5)
-    assert state(kiosk)[0] == before
-    assert ask(kiosk)["text"] == answer
-    (folder / f"abort-{op}").unlink()
+    deadline = time.monotonic() + 60
+    while not (folder / f"paused-{op}").exists():
+        assert proc.poll() is None and time.monotonic() < deadline, "the push never reached the step"
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+    return f"The safe deposit room is next to the killed-at-{op} meeting room."
+
+
+def resume(kiosk: dict, op: str, kill: bool) -> None:
+    """Let the paused kiosk side go on, or SIGKILL it first (the kiosk's end of the push dies too)."""
+    folder: Path = kiosk["folder"]
+    if kill:
+        os.kill(int((folder / f"paused-{op}").read_text()), signal.SIGKILL)
+        subprocess.run(["pkill", "-KILL", "-f", f"cli_kioskctl release --root {kiosk['root']} {op}"], check=False)
+    (folder / f"pause-{op}").unlink()
     (folder / f"paused-{op}").unlink()
-    assert Releases(kiosk["root"]).sealed(before)
+
+
+def test_a_push_killed_during_its_upload_leaves_the_previous_release_serving(kiosk: dict, tmp_path: Path) -> None:
+    before, _ = state(kiosk)
+    answer = ask(kiosk)["text"]
+    releases = Releases(kiosk["root"])
+    killed_at(kiosk, "receive", tmp_path)
+    deadline = time.monotonic() + 30
+    while not (partial := [n for n in state(kiosk)[1] if not releases.sealed(n)]):
+        assert time.monotonic() < deadline, "the kiosk never began to receive the upload"
+        time.sleep(0.05)
+    resume(kiosk, "receive", kill=True)  # both ends die with the release half received
+    current, names = state(kiosk)
+    assert [n for n in names if not releases.sealed(n)] == partial
+    assert current == before and ask(kiosk)["text"] == answer
+    with pytest.raises(ReleaseError, match="not sealed"):
+        releases.switch(partial[0])
+    assert partial[0] in releases.prune()
+
+
+def test_a_push_killed_before_activation_leaves_the_previous_release_serving(kiosk: dict, tmp_path: Path) -> None:
+    before, _ = state(kiosk)
+    answer = ask(kiosk)["text"]
+    killed_at(kiosk, "activate", tmp_path)
+    resume(kiosk, "activate", kill=True)
+    time.sleep(0.5)
+    assert state(kiosk)[0] == before and ask(kiosk)["text"] == answer
+
+
+def test_an_activation_whose_push_was_killed_still_finishes_through_its_gate(kiosk: dict, tmp_path: Path) -> None:
+    before, _ = state(kiosk)
+    new_answer = killed_at(kiosk, "activate", tmp_path)
+    resume(kiosk, "activate", kill=False)
+    deadline = time.monotonic() + 90
+    while ask(kiosk)["text"] != new_answer:  # switched, reloaded, health-gated on the kiosk alone
+        assert time.monotonic() < deadline, "the activation did not finish on the kiosk"
+        time.sleep(1)
+    assert state(kiosk)[0] not in (None, before)
 
 
 def test_the_push_key_runs_nothing_but_kioskctl(kiosk: dict) -> None:
@@ -201,11 +247,14 @@ def test_the_push_key_runs_nothing_but_kioskctl(kiosk: dict) -> None:
     assert "not allowed" in ssh("cat /etc/shadow").stderr
     assert "not allowed" in ssh("kioskctl push elsewhere").stderr
     assert "not elsewhere" in ssh("kioskctl release --root /tmp show").stderr
+    assert "not elsewhere" in ssh(f"kioskctl release --root {kiosk['root']} --root /tmp show").stderr
+    assert "not allowed" in ssh("kioskctl --runtime-dir /tmp reload").stderr
     shown = ssh(f"kioskctl release --root {kiosk['root']} show")
     assert shown.returncode == 0 and json.loads(shown.stdout)["current"] == Releases(kiosk["root"]).current()
 
 
-def test_releases_refuse_unsealed_switches_and_prune_leftovers(tmp_path: Path) -> None:
+def test_releases_refuse_unsealed_switches_and_prune_leftovers(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     root = tmp_path / "etc"
     rid = first_release(root)
     releases = Releases(root)
@@ -223,6 +272,17 @@ def test_releases_refuse_unsealed_switches_and_prune_leftovers(tmp_path: Path) -
     bad_tar.seek(0)
     with pytest.raises(ReleaseError, match="may hold"):
         releases.receive("20260103T000000Z-0002", bad_tar)
-    assert not (root / "escape.yaml").exists()
-    assert releases.prune(keep=1) == ["20260103T000000Z-0002", partial.name]
+    assert not (root / "escape.yaml").exists() and not (releases.dir / "20260103T000000Z-0002").exists()
+    big = io.BytesIO()
+    with tarfile.open(fileobj=big, mode="w") as tar:
+        info = tarfile.TarInfo("faq.yaml")
+        info.size = 1000
+        tar.addfile(info, io.BytesIO(b"#" * 1000))
+    big.seek(0)
+    monkeypatch.setattr(releases_mod, "MAX_UPLOAD", 999)
+    with pytest.raises(ReleaseError, match="over 0 MiB"):
+        releases.receive("20260104T000000Z-0003", big)
+    with pytest.raises(ReleaseError, match="sealed"):
+        releases.carry(rid, ["faq.yaml"])
+    assert releases.prune(keep=1) == [partial.name]
     assert releases.current() == rid and [p.name for p in releases.dir.iterdir()] == [rid]
