@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -30,6 +31,7 @@ from daemon.paths import control_socket
 
 MAX_BODY = 64 * 1024
 HEALTH_TIMEOUT_S = 2.0  # a supervisor that cannot answer this fast is not healthy
+PROBE_THREADS = 4
 KEEPALIVE_S = 15.0  # an idle event stream gets a comment this often, so proxies keep it open
 FEED_QUEUE = 256  # events a slow event-stream client may fall behind by before it loses some
 
@@ -143,19 +145,26 @@ def create_app(run_dir: Path, token: str, feed: EventFeed | None = None) -> Fast
         status = 400 if isinstance(exc, control_calls.Refused) else 503
         return JSONResponse({"detail": str(exc)}, status_code=status)
 
+    # The probes get threads of their own: slow calls (ask, reload) filling the shared pool must not make
+    # a healthy kiosk look dead to its monitoring.
+    probes = anyio.CapacityLimiter(PROBE_THREADS)
+
+    async def probe() -> dict[str, Any]:
+        return await anyio.to_thread.run_sync(call, {"cmd": "status"}, HEALTH_TIMEOUT_S, limiter=probes)
+
     @app.get("/healthz", summary="200 while the pipeline is healthy, 503 with the reason otherwise")
-    def healthz() -> JSONResponse:
+    async def healthz() -> JSONResponse:
         try:
-            status = call({"cmd": "status"}, HEALTH_TIMEOUT_S)
+            status = await probe()
         except ControlError as exc:
             return JSONResponse({"healthy": False, "reason": str(exc)}, status_code=503)
         return JSONResponse({"healthy": status["healthy"], "reason": status["reason"]},
                             status_code=200 if status["healthy"] else 503)
 
     @app.get("/readyz", summary="200 once every worker has started (the kiosk has come up)")
-    def readyz() -> JSONResponse:
+    async def readyz() -> JSONResponse:
         try:
-            ready = call({"cmd": "status"}, HEALTH_TIMEOUT_S)["ready"]
+            ready = (await probe())["ready"]
         except ControlError as exc:
             return JSONResponse({"ready": False, "reason": str(exc)}, status_code=503)
         return JSONResponse({"ready": ready}, status_code=200 if ready else 503)

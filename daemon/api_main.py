@@ -62,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     host, _, port = args.listen.rpartition(":")
     feed = EventFeed(Bus(bus_path(args.runtime_dir, "api")))
     app = create_app(args.runtime_dir, token, feed)
-    uvicorn.run(app, host=host.strip("[]"), port=int(port), log_level="warning")
+    # An open event stream must not hold up a stop: the supervisor waits for this process.
+    uvicorn.run(app, host=host.strip("[]"), port=int(port), log_level="warning", timeout_graceful_shutdown=1)
     return 0
 
 

@@ -89,13 +89,20 @@ def request(path: Path, obj: dict[str, Any], timeout: float = 5.0) -> dict[str, 
         sock.connect(str(path))
     except (FileNotFoundError, ConnectionRefusedError):
         raise ControlError(f"kioskd is not running (no control socket at {path})") from None
+    except OSError as exc:  # no permission, or a backlog full while the supervisor is busy
+        raise ControlError(f"cannot reach kioskd at {path}: {exc.strerror or exc}") from None
     with sock:
         try:
             sock.sendall(json.dumps(obj).encode() + b"\n")
             line = _read_line(sock, MAX_REPLY)
         except TimeoutError:
             raise ControlError(f"kioskd did not answer within {timeout:g} s") from None
+        except OSError as exc:
+            raise ControlError(f"kioskd's control socket failed: {exc}") from None
     if not line:
         raise ControlError("kioskd closed the connection without a reply")
-    reply: dict[str, Any] = json.loads(line)
+    try:
+        reply: dict[str, Any] = json.loads(line)
+    except ValueError:
+        raise ControlError("kioskd's reply is not JSON") from None
     return reply

@@ -4,6 +4,7 @@ ControlError with a sentence saying what went wrong."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 from typing import Any
@@ -47,8 +48,12 @@ def screenshot(sock: Path, timeout: float = 5.0) -> bytes:
         if time.monotonic() > deadline:
             raise ControlError(f"the face saved no screenshot within {timeout:g} s")
         time.sleep(POLL_S)
-    data = path.read_bytes()
-    path.unlink(missing_ok=True)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ControlError(f"cannot read the screenshot {path}: {exc.strerror}") from None
+    with contextlib.suppress(OSError):  # not ours to remove (another user): kioskd removes it when it stops
+        path.unlink()
     return data
 
 

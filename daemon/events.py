@@ -103,7 +103,10 @@ class EventLog:
             self._file.write(json.dumps(event, ensure_ascii=False) + "\n")
             self._file.flush()
         for listener in self.listeners:
-            listener(event)
+            try:
+                listener(event)
+            except Exception:  # a listener's bug (metrics, the API's feed) must not stop the supervisor
+                log.exception("event listener %r failed on %s", listener, event["event"])
         if event["event"] in _LOGGED:
             extra = event.get("text")
             log.info("%s turn=%s%s", event["event"], event.get("turn"), f" {extra!r}" if extra else "")

@@ -128,7 +128,7 @@ class Metrics:
         for ms in ev.get("render_ms", []):
             self.frame.observe(ms / 1000)
         intervals = ev.get("interval_ms", [])
-        if intervals:
+        if intervals and sum(intervals) > 0:
             self.fps.set(round(1000 * len(intervals) / sum(intervals), 2))
 
     def text(self) -> bytes:

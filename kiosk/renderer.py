@@ -135,6 +135,7 @@ class Screen:
             pygame.image.save(self.surface, str(part))
         except pygame.error as exc:
             raise OSError(f"{part}: {exc}") from None
+        os.chmod(part, 0o640)  # for an operator in kioskd's group, whatever the service's umask
         os.replace(part, path)
 
     def close(self) -> None:

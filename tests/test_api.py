@@ -82,6 +82,9 @@ def test_bad_bodies_and_unknown_calls_get_clear_errors(api: dict) -> None:
     assert missing.status_code == 422 and "text" in json.dumps(missing.json())
     huge = c.post("/v1/say", json={"text": "a" * 70_000}, headers=auth)
     assert huge.status_code == 413 and "65536" in huge.json()["detail"]
+    chunks = iter([b'{"text": "', b"a" * 40_000, b"a" * 40_000, b'"}'])  # no Content-Length: streamed
+    streamed = c.post("/v1/say", content=chunks, headers={**auth, "Content-Type": "application/json"})
+    assert streamed.status_code == 413 and "65536" in streamed.json()["detail"]
     too_long = c.post("/v1/say", json={"text": "word " * 500}, headers=auth)
     assert too_long.status_code == 400 and "too long" in too_long.json()["detail"]
     unknown = c.get("/v1/nothing-here", headers=auth)
@@ -108,7 +111,7 @@ def test_ask_and_metrics_after_spoken_and_typed_turns(api: dict) -> None:
     assert set(memory) == {"ear", "asr", "brain", "voice", "face"} and min(memory.values()) > 20e6
     assert {s.labels["ring"] for s in families["kioskd_ring_drops"].samples} >= {"ear-asr", "voice-face"}
     assert families["kioskd_healthy"].samples[0].value == 1
-    assert 20 <= families["kioskd_fps"].samples[0].value <= 35
+    assert 5 < families["kioskd_fps"].samples[0].value <= 35  # 30 when idle; loose: CI shares two cores
     recent = c.get("/v1/status", headers=auth).json()["recent_turns"]
     assert recent and recent[-1]["source"] == "faq" and "text" not in recent[-1]
 
@@ -137,23 +140,24 @@ def test_screenshot_is_a_png_of_the_face(api: dict, tmp_path: Path) -> None:
 def test_event_stream_carries_timings_not_words(api: dict) -> None:
     c, auth = api["client"], api["auth"]
     seen: list[dict] = []
+    deadline = time.monotonic() + 30
     with c.stream("GET", "/v1/events", headers=auth, timeout=30) as stream:
-        said = False
-        for line in stream.iter_lines():
-            if not said:  # the stream is open: now make something happen
+        turn = None
+        for line in stream.iter_lines():  # a keep-alive comes at least every 15 s
+            if turn is None:  # the stream is open: now make something happen
                 turn = c.post("/v1/say", json={"text": "Hello there, this is a test."}, headers=auth).json()["turn"]
-                said = True
             if line.startswith("data: "):
                 seen.append(json.loads(line[6:]))
-                if seen[-1]["event"] == "playback_start" and seen[-1]["turn"] == turn:
-                    break
+            if time.monotonic() > deadline or any(e["event"] == "turn_end" and e["turn"] == turn for e in seen):
+                break
     sentences = [e for e in seen if e["event"] == "sentence" and e["turn"] == turn]
     assert sentences and all("text" not in e and e["words"] == 6 for e in sentences)
 
 
 def test_a_dead_api_process_is_restarted(api: dict) -> None:
     c, auth = api["client"], api["auth"]
-    pid = c.get("/v1/status", headers=auth).json()["api"]["pid"]
+    before = c.get("/v1/status", headers=auth).json()["api"]
+    pid = before["pid"]
     os.kill(pid, signal.SIGKILL)
     deadline = time.monotonic() + 30
     while True:
@@ -165,7 +169,7 @@ def test_a_dead_api_process_is_restarted(api: dict) -> None:
             pass
         assert time.monotonic() < deadline, "the API did not come back"
         time.sleep(0.2)
-    assert status["api"]["restarts"] == 1 and status["healthy"]
+    assert status["api"]["restarts"] == before["restarts"] + 1 and status["healthy"]
 
 
 def test_healthz_says_why_while_the_face_restarts(api: dict) -> None:
