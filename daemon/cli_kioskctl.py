@@ -77,7 +77,8 @@ def _status(sock: Path, as_json: bool) -> int:
     if as_json:
         print(json.dumps({k: v for k, v in reply.items() if k != "ok"}, ensure_ascii=False, indent=2))
         return 0
-    print(f"kioskd: {'healthy' if reply['healthy'] else reply['reason']}, {reply['opening']['note']}"
+    print(f"kioskd: {'healthy' if reply['healthy'] else reply['reason']}, {reply['activity']}, "
+          f"{reply['opening']['note']}"
           + (f", release {reply['release']}" if reply["release"] else ""))
     print(f"{'worker':8} {'state':9} {'pid':>7} {'restarts':>8} {'uptime':>8}  status")
     for w in reply["workers"]:

@@ -472,6 +472,7 @@ class Supervisor:
                 "site_file": str(self.site) if self.site else None,
                 "release": release_of(self.site),
                 "opening": {"open": self.opening[0], "note": self.opening[1]},
+                "activity": self.turns.activity if self.opening[0] else "closed",
                 "api": self.api.status(),
                 "recent_turns": list(self.metrics.recent),
                 "workers": [

@@ -15,6 +15,8 @@ LINGER_S = 0.6  # keep the face on screen a moment after the last reply, so reco
 # Event -> what the face should show about the visitor's turn.
 VISITOR_STATE = {Event.SPEECH_START: "listening", Event.SPEECH_END: "thinking", Event.SPEECH_DISCARDED: "idle",
                  Event.PLAYBACK_START: "idle", Event.TURN_END: "idle"}
+# Event -> what the kiosk as a whole is doing, for an operator (kioskctl status, /v1/status).
+ACTIVITY = {**VISITOR_STATE, Event.PLAYBACK_START: "speaking"}
 
 
 @dataclass(frozen=True)
@@ -54,12 +56,16 @@ class TurnTracker:
         self.turns_wanted = turns_wanted  # finish once this many turns are answered (tests, bench)
         self.open: set[int] = set()  # heard to the end, not yet answered or given up
         self.answered = 0
+        self.activity = "idle"  # listening, thinking, speaking (ACTIVITY)
         self._input_end_at: float | None = None
         self._finish: tuple[float, str] | None = None  # when, and why
 
     def on_event(self, ev: dict[str, Any], now: float) -> list[Command]:
         name, turn = ev["event"], ev.get("turn")
         out: list[Command] = []
+        self.activity = ACTIVITY.get(name, self.activity)
+        if name == Event.PLAYBACK_STOP and self.activity == "speaking":  # not when the visitor spoke over it
+            self.activity = "idle"
         if name in VISITOR_STATE:
             # The face shows that it is listening, then thinking, until the reply plays.
             out.append(Tell("face", Visitor(VISITOR_STATE[name])))

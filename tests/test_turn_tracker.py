@@ -80,3 +80,15 @@ def test_after_the_input_ends_the_run_waits_for_open_turns_then_gives_up() -> No
     answered.on_event(ev("input_end"), 1.0)
     answered.on_event(ev("turn_end", 1, answered=True), 3.0)
     assert answered.due(3.0 + LINGER_S, drain_s=20) == [Finish("audio input ended and every turn is answered")]
+
+
+def test_the_kiosks_activity_follows_the_turn() -> None:
+    t = TurnTracker()
+    seen = [t.activity]
+    for name in ("speech_start", "speech_pause", "speech_end", "sentence", "playback_start", "turn_end",
+                 "speech_start", "speech_discarded", "playback_start", "playback_stop",
+                 "playback_start", "speech_start", "barge_in", "playback_stop"):
+        t.on_event(ev(name, 5), 0.0)
+        seen.append(t.activity)
+    assert seen == ["idle", "listening", "listening", "thinking", "thinking", "speaking", "idle",
+                    "listening", "idle", "speaking", "idle", "speaking", "listening", "listening", "listening"]
