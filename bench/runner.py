@@ -96,6 +96,7 @@ class Kiosk:
              *(["--record", str(self.record)] if self.record else []),
              "--events", str(self.events.path), "--runtime-dir", str(self.run_dir),
              "-o", "privacy.log_transcripts=true",  # the figures name what was heard and said
+             "-o", "api.listen=null",  # never the port (or the token) of a kiosk running on the same box
              *[arg for o in overrides for arg in ("-o", o)]],
             env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
 
