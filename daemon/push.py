@@ -34,15 +34,12 @@ import yaml
 from daemon import config as config_mod
 from daemon.cli_release import DEFAULT_ROOT
 from daemon.portrait_check import check_portrait
-from daemon.releases import CONFIG, FILE_NAME, sha256
+from daemon.releases import CONFIG, ROLE_KEYS, ReleaseError, file_name
 from daemon.site_check import check_faq, check_persona
 
 # Exit codes: nothing changed on the kiosk / the new release failed and was undone / it failed and the kiosk
 # could not be put back (no earlier release, or the way back failed too): someone must look.
 REFUSED, ROLLED_BACK, STUCK = 1, 3, 4
-# What each pushed file is called in a release, and the config key that names it.
-ROLES = {"faq": ("faq.yaml", ("brain", "faq")), "persona": ("persona.txt", ("brain", "persona")),
-         "portrait": ("portrait", ("face", "portrait"))}
 STEP_TIMEOUT_S = 180.0
 
 
@@ -93,14 +90,9 @@ class Change:
     persona: Path | None = None
     portrait: Path | None = None
 
-    def files(self) -> dict[str, tuple[str, Path]]:
-        """role -> (name in the release, local file), for the files pushed besides the config."""
-        out = {}
-        for role, (name, _) in ROLES.items():
-            path: Path | None = getattr(self, role)
-            if path is not None:
-                out[role] = (name + path.suffix.lower() if role == "portrait" else name, path)
-        return out
+    def files(self) -> dict[str, Path]:
+        """role -> local file, for the files pushed besides the config."""
+        return {role: path for role in ROLE_KEYS if (path := getattr(self, role)) is not None}
 
 
 def check_locally(change: Change) -> list[str]:
@@ -114,34 +106,40 @@ def check_locally(change: Change) -> list[str]:
         check_faq(change.faq, "--faq")
     if change.persona is not None:
         check_persona(change.persona, "--persona")
-    if change.portrait is not None and not FILE_NAME.fullmatch(f"portrait{change.portrait.suffix.lower()}"):
-        raise config_mod.ConfigError(f"--portrait {change.portrait}: a kiosk takes .jpg, .jpeg, .png, .webp or "
-                                     ".bmp portraits")
+    if change.portrait is not None:
+        try:
+            file_name("portrait", change.portrait)
+        except ReleaseError as exc:
+            raise config_mod.ConfigError(f"--portrait {exc}") from None
     return check_portrait(str(change.portrait)) if change.portrait is not None else []
 
 
-def plan(change: Change, current: dict[str, Any], root: str, rid: str) -> tuple[str, dict[str, Path], list[str]]:
+def plan(change: Change, current: dict[str, Any], root: str) -> tuple[str, dict[str, Path], list[str]]:
     """The new release: its config's text, the files to upload (name -> local path) and the names carried
-    over from the current release (unchanged files, and those the new config does not name itself)."""
+    over from the current release (unchanged files, those the new config does not name, and those it names
+    as the current release's, as in a config downloaded from the kiosk and edited). The
+    config names each file through `current`, by its content (daemon/releases.py)."""
     user = yaml.safe_load(change.config.read_text(encoding="utf-8")) if change.config else None
     data: dict[str, Any] = user if user is not None else yaml.safe_load(current["config"] or "") or {}
     upload: dict[str, Path] = {}
     carry: list[str] = []
     pushed = change.files()
-    for role, (name, (section, key)) in ROLES.items():
+    prefix = f"{root.rstrip('/')}/current/"
+    for role, (section, key) in ROLE_KEYS.items():
         if role in pushed:
-            name, path = pushed[role]
-            if current["files"].get(name) == sha256(path):
+            name = file_name(role, pushed[role])
+            if name in current["files"]:
                 carry.append(name)
             else:
-                upload[name] = path
+                upload[name] = pushed[role]
         else:
-            held = next((n for n in current["files"] if n.split(".")[0] == name.split(".")[0]), None)
-            if held is None or (user is not None and key in (user.get(section) or {})):
-                continue  # nothing to keep, or the new config names its own
+            held = next((n for n in current["files"] if n.startswith(f"{role}-")), None)
+            named = (user.get(section) or {}).get(key) if user is not None else None
+            if held is None or (named is not None and named != f"{prefix}{held}"):
+                continue  # nothing to keep, or the new config names a file of its own (or a packaged one)
             name = held
             carry.append(name)
-        data.setdefault(section, {})[key] = f"{root}/releases/{rid}/{name}"
+        data.setdefault(section, {})[key] = f"{prefix}{name}"
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True), upload, carry
 
 
@@ -159,7 +157,7 @@ def push(ssh: Ssh, change: Change, healthy_s: float, reload_timeout_s: float, sa
     """One kiosk; the exit code (0, REFUSED or ROLLED_BACK). `say` reports each step."""
     current = ssh.release("show")
     rid = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{token_hex(3)}"
-    config_text, upload, carry = plan(change, current, ssh.root, rid)
+    config_text, upload, carry = plan(change, current, ssh.root)
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", encoding="utf-8") as f:
         f.write(config_text)
         f.flush()

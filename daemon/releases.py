@@ -1,7 +1,12 @@
 """Configuration releases on the kiosk, the other end of `kioskctl push`:
 
-    <root>/releases/<id>/kioskd.yaml, faq.yaml, persona.txt, portrait.<ext>, MANIFEST.json
+    <root>/releases/<id>/kioskd.yaml, faq-<sha>.yaml, persona-<sha>.txt, portrait-<sha>.<ext>, MANIFEST.json
     <root>/current -> releases/<id>          (kioskd's site file is <root>/current/kioskd.yaml)
+
+The config names its files through `current` and by their content (brain.faq:
+<root>/current/faq-3f2a9c1b7d4e.yaml): a push that leaves the FAQ alone leaves brain.faq alone, so a
+reload restarts only the workers whose settings changed (a new portrait restarts the face, not the
+brain and its LLM).
 
 A release is filled (received from the push, files carried over from the current one), then sealed: its
 config and every file it names are validated, and MANIFEST.json (each file's sha256) is written last.
@@ -20,13 +25,17 @@ import tarfile
 from pathlib import Path
 from typing import IO, Any
 
+import yaml
+
 from daemon import config as config_mod
 from daemon.site_check import check_site
 
 MANIFEST = "MANIFEST.json"
 CONFIG = "kioskd.yaml"
 # The files a release may hold: the config, and what its brain.faq, brain.persona and face.portrait name.
-FILE_NAME = re.compile(r"kioskd\.yaml|faq\.yaml|persona\.txt|portrait\.(jpe?g|png|webp|bmp)")
+ROLE_KEYS = {"faq": ("brain", "faq"), "persona": ("brain", "persona"), "portrait": ("face", "portrait")}
+FILE_NAME = re.compile(r"kioskd\.yaml|faq-[0-9a-f]{12}\.yaml|persona-[0-9a-f]{12}\.txt"
+                       r"|portrait-[0-9a-f]{12}\.(jpe?g|png|webp|bmp)")
 RELEASE_ID = re.compile(r"[0-9]{8}T[0-9]{6}Z-[0-9a-f]{4,16}")
 KEEP = 5
 MAX_UPLOAD = 64 * 1024 * 1024  # a config, an FAQ, a persona and a portrait: far less
@@ -39,6 +48,16 @@ class ReleaseError(RuntimeError):
 def sha256(path: Path) -> str:
     with path.open("rb") as f:
         return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def file_name(role: str, path: Path) -> str:
+    """What `path` is called in a release as the file of `role` (faq, persona, portrait): by its content.
+    ReleaseError for a portrait of a kind the kiosk does not take."""
+    suffix = {"faq": ".yaml", "persona": ".txt"}.get(role, path.suffix.lower())
+    name = f"{role}-{sha256(path)[:12]}{suffix}"
+    if not FILE_NAME.fullmatch(name):
+        raise ReleaseError(f"{path}: a kiosk takes .jpg, .jpeg, .png, .webp or .bmp portraits")
+    return name
 
 
 class Releases:
@@ -124,7 +143,7 @@ class Releases:
         if not (path / CONFIG).is_file():
             raise ReleaseError(f"release {rid} has no {CONFIG}")
         try:
-            notes = check_site(config_mod.load(site=path / CONFIG))
+            notes = check_site(config_mod.load(site=path / CONFIG, overrides=self._here(path)))
         except config_mod.ConfigError:
             shutil.rmtree(path, ignore_errors=True)
             raise
@@ -133,6 +152,21 @@ class Releases:
             _fsync(path / name)
         _write_atomic(path / MANIFEST, json.dumps({"id": rid, "files": files}, indent=1) + "\n")
         return notes
+
+    def _here(self, path: Path) -> list[str]:
+        """Overrides that point the config's `current/` paths into the release at `path`: it is validated
+        before it becomes current."""
+        try:
+            data = yaml.safe_load((path / CONFIG).read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError:
+            return []  # config_mod.load says what is wrong with it
+        prefix = f"{self.current_link}/"
+        out = []
+        for section, key in ROLE_KEYS.values():
+            value = (data.get(section) or {}).get(key) if isinstance(data, dict) else None
+            if isinstance(value, str) and value.startswith(prefix):
+                out.append(f"{section}.{key}={json.dumps(str(path / value[len(prefix):]))}")
+        return out
 
     def switch(self, rid: str) -> str | None:
         """Make a sealed release current in one rename; returns the one it replaced."""

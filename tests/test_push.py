@@ -15,11 +15,14 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import cv2
 import pytest
 import yaml
+from skimage import data
 
 from daemon import releases as releases_mod
-from daemon.releases import MANIFEST, ReleaseError, Releases
+from daemon.push import Change, plan
+from daemon.releases import MANIFEST, ReleaseError, Releases, file_name
 from tests.sshd import sshd
 from tests.test_end_to_end import kioskd, wait_ready
 
@@ -35,12 +38,16 @@ def faq(room: str) -> str:
 def first_release(root: Path) -> str:
     """The release a kiosk is installed with (what `kioskctl release` does on the box itself)."""
     rid = "20260101T000000Z-0000"
-    config = {"brain": {"faq": f"{root}/releases/{rid}/faq.yaml", "llm": {"model": None}},
+    first_faq = root.parent / "first-faq.yaml"
+    first_faq.parent.mkdir(parents=True, exist_ok=True)
+    first_faq.write_text(faq("tulip"))
+    name = file_name("faq", first_faq)
+    config = {"brain": {"faq": f"{root}/current/{name}", "llm": {"model": None}},
               "voice": {"cache_faq": False}, "face": {"size": [320, 180]}}
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
-        for name, text in (("kioskd.yaml", yaml.safe_dump(config)), ("faq.yaml", faq("tulip"))):
-            info = tarfile.TarInfo(name)
+        for member, text in (("kioskd.yaml", yaml.safe_dump(config)), (name, first_faq.read_text())):
+            info = tarfile.TarInfo(member)
             info.size = len(text.encode())
             tar.addfile(info, io.BytesIO(text.encode()))
     buf.seek(0)
@@ -123,18 +130,38 @@ def test_a_pushed_faq_is_applied_and_answers(kiosk: dict, tmp_path: Path) -> Non
     new.write_text(faq("daisy"))
     out = push(kiosk, "--faq", str(new))
     assert out.returncode == 0, out.stdout + out.stderr
-    assert "uploading kioskd.yaml, faq.yaml" in out.stdout
+    assert f"uploading kioskd.yaml, {file_name('faq', new)}" in out.stdout
     current, _ = state(kiosk)
     assert current != kiosk["first"]
     release = kiosk["root"] / "releases" / current
     assert (release / MANIFEST).is_file()
-    assert yaml.safe_load((release / "kioskd.yaml").read_text())["brain"]["faq"] == str(release / "faq.yaml")
+    named = yaml.safe_load((release / "kioskd.yaml").read_text())["brain"]["faq"]
+    assert named == f"{kiosk['root']}/current/{file_name('faq', new)}" and Path(named).is_file()
     answer = ask(kiosk)
     assert (answer["source"], answer["text"]) == ("faq", "The safe deposit room is next to the daisy meeting room.")
-    status = json.loads(subprocess.run([sys.executable, "-m", "daemon.cli_kioskctl", "--runtime-dir",
-                                        str(kiosk["run_dir"]), "status", "--json"], capture_output=True, text=True,
-                                       cwd=ROOT_DIR, timeout=30).stdout)
-    assert status["release"] == current
+    assert status(kiosk)["release"] == current
+
+
+def status(kiosk: dict) -> dict:
+    return json.loads(subprocess.run([sys.executable, "-m", "daemon.cli_kioskctl", "--runtime-dir",
+                                      str(kiosk["run_dir"]), "status", "--json"], capture_output=True, text=True,
+                                     cwd=ROOT_DIR, timeout=30).stdout)
+
+
+def first_faq_name(kiosk: dict) -> str:
+    return next(n for n in Releases(kiosk["root"]).show()["files"] if n.startswith("faq-"))
+
+
+def test_a_new_portrait_restarts_the_face_and_nothing_else(kiosk: dict, tmp_path: Path) -> None:
+    pids = {w["name"]: w["pid"] for w in status(kiosk)["workers"]}
+    faq_name = first_faq_name(kiosk)
+    portrait = tmp_path / "campaign.png"
+    cv2.imwrite(str(portrait), cv2.flip(data.astronaut(), 1)[:, :, ::-1])  # a different photo of a face
+    out = push(kiosk, "--portrait", str(portrait))
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert f"keeping {faq_name}" in out.stdout
+    after = {w["name"]: w["pid"] for w in status(kiosk)["workers"]}
+    assert [n for n in pids if after[n] != pids[n]] == ["face"]
 
 
 def test_an_invalid_config_is_refused_before_upload(kiosk: dict, tmp_path: Path) -> None:
@@ -275,7 +302,7 @@ def test_releases_refuse_unsealed_switches_and_prune_leftovers(tmp_path: Path,
     assert not (root / "escape.yaml").exists() and not (releases.dir / "20260103T000000Z-0002").exists()
     big = io.BytesIO()
     with tarfile.open(fileobj=big, mode="w") as tar:
-        info = tarfile.TarInfo("faq.yaml")
+        info = tarfile.TarInfo("faq-0123456789ab.yaml")
         info.size = 1000
         tar.addfile(info, io.BytesIO(b"#" * 1000))
     big.seek(0)
@@ -286,3 +313,23 @@ def test_releases_refuse_unsealed_switches_and_prune_leftovers(tmp_path: Path,
         releases.carry(rid, ["faq.yaml"])
     assert releases.prune(keep=1) == [partial.name]
     assert releases.current() == rid and [p.name for p in releases.dir.iterdir()] == [rid]
+
+
+@pytest.mark.parametrize(("config", "faq_setting", "carried"), [
+    (None, "/etc/kioskd/current/faq-0123456789ab.yaml", True),  # a FAQ-only push keeps the kiosk's config
+    ("face: {greeting: Hi}", "/etc/kioskd/current/faq-0123456789ab.yaml", True),  # silent on the FAQ: kept
+    ("brain: {faq: faq/exhibition.yaml}", "faq/exhibition.yaml", False),  # names a packaged one
+    ("brain: {faq: /etc/kioskd/current/faq-0123456789ab.yaml}", "/etc/kioskd/current/faq-0123456789ab.yaml",
+     True),  # the kiosk's own config, downloaded and edited
+])
+def test_a_release_carries_what_the_new_config_does_not_replace(config: str | None, faq_setting: str, carried: bool,
+                                                                tmp_path: Path) -> None:
+    current = {"files": {"kioskd.yaml": "", "faq-0123456789ab.yaml": ""},
+               "config": "brain: {faq: /etc/kioskd/current/faq-0123456789ab.yaml}\nsite: Old\n"}
+    site = tmp_path / "kioskd.yaml"
+    if config is not None:
+        site.write_text(config)
+    text, upload, carry = plan(Change(config=site if config is not None else None), current, "/etc/kioskd/")
+    assert yaml.safe_load(text)["brain"]["faq"] == faq_setting and upload == {}
+    assert carry == (["faq-0123456789ab.yaml"] if carried else [])
+    assert (yaml.safe_load(text).get("site") == "Old") == (config is None)
