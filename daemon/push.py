@@ -154,7 +154,7 @@ def _tar(config_text: str, upload: dict[str, Path]) -> bytes:
 
 
 def push(ssh: Ssh, change: Change, healthy_s: float, reload_timeout_s: float, say: Any = print) -> int:
-    """One kiosk; the exit code (0, REFUSED or ROLLED_BACK). `say` reports each step."""
+    """One kiosk; the exit code (0, REFUSED, ROLLED_BACK or STUCK). `say` reports each step."""
     current = ssh.release("show")
     rid = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{token_hex(3)}"
     config_text, upload, carry = plan(change, current, ssh.root)
@@ -172,8 +172,9 @@ def push(ssh: Ssh, change: Change, healthy_s: float, reload_timeout_s: float, sa
     try:
         result = ssh.release("activate", rid, "--healthy-s", f"{healthy_s:g}", "--reload-timeout",
                              f"{reload_timeout_s:g}", timeout=healthy_s + 2 * reload_timeout_s + 120)
-    except PushError as exc:
-        say(f"FAILED while activating {rid}, and the way back failed too: {exc}")
+    except PushError as exc:  # it failed and could not go back, or its report was lost on the way
+        say(f"FAILED: no good report from activating {rid} ({exc}); look at that kiosk: `kioskctl status` "
+            "names the release it runs")
         return STUCK
     if result["outcome"] == "stuck":
         say(f"FAILED the health gate: {result['reason']}; there is no earlier release to go back to")

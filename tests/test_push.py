@@ -266,6 +266,22 @@ def test_an_activation_whose_push_was_killed_still_finishes_through_its_gate(kio
     assert state(kiosk)[0] not in (None, before)
 
 
+def test_a_fleet_push_stops_at_the_first_kiosk_it_cannot_push(kiosk: dict, tmp_path: Path) -> None:
+    before = state(kiosk)
+    new = tmp_path / "faq.yaml"
+    new.write_text(faq("fleet"))
+    hosts = tmp_path / "lobbies.txt"
+    hosts.write_text("# first the one that is down\nlobby-7.invalid\nkiosk  # then this one\n")
+    cmd = [a for a in _push_cmd(kiosk, "--faq", str(new), "--batch", "1") if a != "kiosk"]
+    out = subprocess.run([*cmd, "--hosts", str(hosts)], capture_output=True, text=True, timeout=120, cwd=ROOT_DIR)
+    assert out.returncode == 1 and "lobby-7.invalid: FAILED: ssh failed" in out.stdout
+    assert "failed on lobby-7.invalid; not pushed: kiosk" in out.stderr
+    # --ssh-option reaches ssh: a port nobody listens on, whatever the ssh config says.
+    out = push(kiosk, "--faq", str(new), "--ssh-option", "Port=1")
+    assert out.returncode == 1 and "ssh failed" in out.stdout
+    assert state(kiosk) == before
+
+
 def test_the_push_key_runs_nothing_but_kioskctl(kiosk: dict) -> None:
     def ssh(command: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(["ssh", "-F", str(kiosk["ssh_config"]), "kiosk", command], capture_output=True,
