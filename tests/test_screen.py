@@ -1,7 +1,9 @@
 """Drawing only what changed shows the same picture as drawing everything, and a face scaled up for a big
-screen part by part matches the face scaled up whole."""
+screen part by part matches the face scaled up whole; a screenshot is the frame shown when it was asked."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -29,6 +31,19 @@ def test_drawing_only_the_changed_box_shows_the_whole_frame(screen: Screen) -> N
     screen.draw(first, at, "Hello there", "")
     screen.draw(first, at, "", "", changed=box)
     assert np.array_equal(screen.bgrx(), clean)
+
+
+def test_a_screenshot_is_the_screen_as_it_was_when_asked(screen: Screen, tmp_path: Path) -> None:
+    rng = np.random.default_rng(2)
+    at = screen.portrait_rect((300, 200))
+    screen.draw(rng.integers(0, 255, (at.h, at.w, 3), np.uint8), at, "Hello there", "")
+    shown = screen.bgrx()[:, :, :3].copy()
+    writer = screen.save_png(tmp_path / "now.png")
+    screen.draw(np.zeros((at.h, at.w, 3), np.uint8), at, "", "")  # the next frame, drawn while it is written
+    writer.join(timeout=10)
+    assert np.array_equal(cv2.imread(str(tmp_path / "now.png")), shown)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["now.png"]  # no half-written file left beside it
+    screen.save_png(tmp_path / "missing-folder" / "x.png").join(timeout=10)  # logged, never raised
 
 
 def test_a_face_scaled_up_part_by_part_has_no_seam() -> None:

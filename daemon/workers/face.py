@@ -7,7 +7,6 @@ whenever its answer is late.
 
 from __future__ import annotations
 
-import logging
 import time
 from pathlib import Path
 
@@ -32,7 +31,6 @@ from kiosk.speaker import open_speaker
 from models.face_driver import CROP, SAMPLE_RATE, mel_spectrogram, mel_window
 from models.mood import Mood
 
-log = logging.getLogger("kioskd.face")
 PLAYBACK_RATE = 22050  # Piper's rate: the common case plays without resampling
 # The pose drawn now is seen for the frame to come, and the muscles' smoothing (kiosk/behaviour.py) lags
 # its target by about its time constant: aiming this far ahead puts the opening on the sound it shapes.
@@ -111,10 +109,7 @@ class Face(Stage):
             case Status(worker=worker):
                 self.problems.pop(worker, None)
             case Screenshot(path=path):
-                try:
-                    self.screen.save_png(Path(path))
-                except OSError as exc:  # the operator's request fails, never the face
-                    log.error("screenshot to %s failed: %s", path, exc)
+                self.screen.save_png(Path(path))  # encoded in a thread: the frames go on
 
     def on_interrupt(self, turn: int) -> None:
         for ev in self.playback.drop_upto(turn):
