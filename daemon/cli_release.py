@@ -32,6 +32,7 @@ from daemon.releases import CONFIG, KEEP, ReleaseError, Releases
 from models.faq import FaqError, load_faq
 
 DEFAULT_ROOT = Path("/etc/kioskd")
+GATE_ASKS = 3  # the test question is asked again when something cut it off
 
 
 def add_parser(sub: Any) -> None:
@@ -87,19 +88,27 @@ def _op(args: argparse.Namespace, releases: Releases, sock: Path) -> dict[str, A
 
 
 def activate(sock: Path, releases: Releases, rid: str, healthy_s: float, reload_timeout_s: float) -> dict[str, Any]:
-    """Switch to `rid`, reload and health-gate it; on a failure switch back and reload. The outcome is
-    "kept", "rolled_back" or "stuck" (it failed and there is no earlier release to go back to)."""
-    signal.signal(signal.SIGHUP, signal.SIG_IGN)  # sshd hangs up when the push's client dies: carry on
+    """Switch to `rid`, reload and health-gate it; kept (and marked as having passed), or, on any failure,
+    back to the last release that passed its gate (none: to the site file written by hand) and reloaded.
+    The outcome is "kept" or "rolled_back"; an exception means the way back failed too."""
+    # The push's client may die (sshd hangs up) or its session be torn down: the kiosk must not be left
+    # between the switch and the gate, so this carries on to its end.
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     previous = releases.switch(rid)
     try:
         _reload(sock, reload_timeout_s)
         gate = check_health(sock, releases, rid, healthy_s)
-    except ControlError as exc:
-        if previous is None:
-            return {"outcome": "stuck", "current": rid, "reason": str(exc)}
-        releases.switch(previous)
+    except Exception as exc:  # whatever failed, the kiosk must not stay on a release that did not pass
+        reason = str(exc) if isinstance(exc, ControlError) else f"{type(exc).__name__}: {exc}"
+        back = releases.fallback(rid, previous)
+        if back is None:
+            releases.unset()
+        else:
+            releases.switch(back)
         _reload(sock, reload_timeout_s)
-        return {"outcome": "rolled_back", "current": previous, "reason": str(exc)}
+        return {"outcome": "rolled_back", "current": back, "reason": reason}
+    releases.mark_gated(rid)
     return {"outcome": "kept", "current": rid, "previous": previous, **gate}
 
 
@@ -114,9 +123,10 @@ def check_health(sock: Path, releases: Releases, rid: str, healthy_s: float) -> 
     ControlError says what failed."""
     question = _first_question(releases)
     first = control_calls.call(sock, {"cmd": "status"})
-    if first["release"] != rid:
-        raise ControlError(f"kioskd runs {first['site_file']}, not release {rid}: start it with "
-                           f"{releases.current_link / CONFIG} as its site file")
+    if first.get("release") != rid:
+        raise ControlError(f"kioskd runs {first.get('site_file')}, not release {rid}: start it with "
+                           f"{releases.current_link / CONFIG} as its site file (or restart a kioskd older "
+                           "than this kioskctl)")
     restarts = {w["name"]: w["restarts"] for w in first["workers"]}
     deadline = time.monotonic() + healthy_s
     while True:
@@ -129,7 +139,10 @@ def check_health(sock: Path, releases: Releases, rid: str, healthy_s: float) -> 
         if time.monotonic() >= deadline:
             break
         time.sleep(0.5)
-    answer = control_calls.ask(sock, question)
+    for _ in range(GATE_ASKS):
+        answer = control_calls.ask(sock, question)
+        if answer["source"] is not None and answer["text"].strip():
+            break  # else a visitor (or an operator) spoke over it: ask again
     if answer["source"] != "faq" or not answer["text"].strip():
         raise ControlError(f"the test question {question!r} got a {answer['source']} answer, not its FAQ answer")
     return {"healthy_s": healthy_s, "question": question, "first_sentence_ms": answer["first_sentence_ms"]}

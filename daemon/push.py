@@ -6,7 +6,8 @@ keys and agent apply), as a release (daemon/releases.py) that is kept only if th
   3. the kiosk validates the release with its own kioskctl (models included) and seals it;
   4-7. on the kiosk, in one step that finishes even if this push is killed (`kioskctl release activate`):
      switch `current` to it (one rename), reload, the health gate (healthy for --healthy-s with no worker
-     restarting, then its FAQ's first question answered from the FAQ), and keep it or switch back;
+     restarting, then its FAQ's first question answered from the FAQ), and keep it or go back to the last
+     release that passed its gate;
   8. prune old releases. The exit code says what happened (0, REFUSED, ROLLED_BACK, STUCK).
 
 With --hosts, kiosks go --batch at a time and the push stops after the first batch with a failure."""
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import posixpath
 import shlex
 import subprocess
 import sys
@@ -37,8 +39,8 @@ from daemon.portrait_check import check_portrait
 from daemon.releases import CONFIG, ROLE_KEYS, ReleaseError, file_name
 from daemon.site_check import check_faq, check_persona
 
-# Exit codes: nothing changed on the kiosk / the new release failed and was undone / it failed and the kiosk
-# could not be put back (no earlier release, or the way back failed too): someone must look.
+# Exit codes: nothing changed on the kiosk / the new release failed its gate and was undone / no good report
+# came back from the kiosk (the way back failed too, or the connection dropped): someone must look.
 REFUSED, ROLLED_BACK, STUCK = 1, 3, 4
 STEP_TIMEOUT_S = 180.0
 
@@ -156,6 +158,9 @@ def _tar(config_text: str, upload: dict[str, Path]) -> bytes:
 def push(ssh: Ssh, change: Change, healthy_s: float, reload_timeout_s: float, say: Any = print) -> int:
     """One kiosk; the exit code (0, REFUSED, ROLLED_BACK or STUCK). `say` reports each step."""
     current = ssh.release("show")
+    if current["current"] is None and change.config is None:
+        raise PushError("the kiosk has no release yet: its first push needs --config (the whole site config), "
+                        "or the kiosk's hand-written settings would be dropped")
     rid = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{token_hex(3)}"
     config_text, upload, carry = plan(change, current, ssh.root)
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", encoding="utf-8") as f:
@@ -170,17 +175,16 @@ def push(ssh: Ssh, change: Change, healthy_s: float, reload_timeout_s: float, sa
         say(f"warning: {note}")
     say(f"release {rid} sealed; activating it (switch, reload, health gate)")
     try:
+        # Two reloads (60 s each to answer, then the wait), the healthy time and up to GATE_ASKS questions.
         result = ssh.release("activate", rid, "--healthy-s", f"{healthy_s:g}", "--reload-timeout",
-                             f"{reload_timeout_s:g}", timeout=healthy_s + 2 * reload_timeout_s + 120)
+                             f"{reload_timeout_s:g}", timeout=healthy_s + 2 * (reload_timeout_s + 60) + 180)
     except PushError as exc:  # it failed and could not go back, or its report was lost on the way
         say(f"FAILED: no good report from activating {rid} ({exc}); look at that kiosk: `kioskctl status` "
             "names the release it runs")
         return STUCK
-    if result["outcome"] == "stuck":
-        say(f"FAILED the health gate: {result['reason']}; there is no earlier release to go back to")
-        return STUCK
     if result["outcome"] == "rolled_back":
-        say(f"FAILED the health gate: {result['reason']}; rolled back to {result['current']}")
+        back = result["current"] or "the kiosk's own site file (no release had passed its gate)"
+        say(f"FAILED the health gate: {result['reason']}; rolled back to {back}")
         return ROLLED_BACK
     say(f"kept {rid} (was {result['previous'] or 'none'}): healthy for {result['healthy_s']:g} s, "
         f"{result['question']!r} answered from the FAQ in {result['first_sentence_ms']} ms")
@@ -216,6 +220,9 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     change = Change(args.config, args.faq, args.persona, args.portrait)
     hosts = _hosts(args)
+    if not posixpath.isabs(args.remote_root):
+        print(f"kioskctl push: --remote-root must be an absolute path (got {args.remote_root!r})", file=sys.stderr)
+        return REFUSED
     try:
         for note in check_locally(change):
             print(f"warning: {note}")
@@ -237,7 +244,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _one(host: str, args: argparse.Namespace, change: Change) -> int:
-    ssh = Ssh(host, args.remote_root, args.remote_kioskctl, args.ssh_config, args.ssh_option)
+    ssh = Ssh(host, posixpath.normpath(args.remote_root), args.remote_kioskctl, args.ssh_config, args.ssh_option)
 
     def say(text: str) -> None:
         print(f"{host}: {text}", flush=True)
@@ -258,4 +265,7 @@ def _hosts(args: argparse.Namespace) -> list[str]:
         lines = args.hosts.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         raise SystemExit(f"kioskctl push: --hosts {args.hosts}: {exc.strerror}") from None
-    return [line.split("#")[0].strip() for line in lines if line.split("#")[0].strip()]
+    hosts = list(dict.fromkeys(h for line in lines if (h := line.split("#")[0].strip())))  # each kiosk once
+    if not hosts:
+        raise SystemExit(f"kioskctl push: --hosts {args.hosts} names no kiosk")
+    return hosts

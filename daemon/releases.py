@@ -31,6 +31,7 @@ from daemon import config as config_mod
 from daemon.site_check import check_site
 
 MANIFEST = "MANIFEST.json"
+GATED = "GATED"  # written into a release once it has passed its health gate on this kiosk
 CONFIG = "kioskd.yaml"
 # The files a release may hold: the config, and what its brain.faq, brain.persona and face.portrait name.
 ROLE_KEYS = {"faq": ("brain", "faq"), "persona": ("brain", "persona"), "portrait": ("face", "portrait")}
@@ -160,13 +161,38 @@ class Releases:
             data = yaml.safe_load((path / CONFIG).read_text(encoding="utf-8")) or {}
         except yaml.YAMLError:
             return []  # config_mod.load says what is wrong with it
-        prefix = f"{self.current_link}/"
+        prefix, others = f"{self.current_link}/", f"{self.dir}/"
         out = []
         for section, key in ROLE_KEYS.values():
             value = (data.get(section) or {}).get(key) if isinstance(data, dict) else None
-            if isinstance(value, str) and value.startswith(prefix):
+            if not isinstance(value, str):
+                continue
+            value = os.path.normpath(value)
+            if value.startswith(prefix):
                 out.append(f"{section}.{key}={json.dumps(str(path / value[len(prefix):]))}")
+            elif value.startswith(others):
+                raise config_mod.ConfigError(f"{section}.{key}: {value} is inside another release, which a prune "
+                                             f"will delete: name it through {prefix}")
         return out
+
+    def gated(self, rid: str) -> bool:
+        return (self._release(rid) / GATED).is_file()
+
+    def mark_gated(self, rid: str) -> None:
+        _write_atomic(self._release(rid) / GATED, "passed its health gate\n")
+
+    def fallback(self, failed: str, previous: str | None) -> str | None:
+        """Where a release that failed its gate goes back to: the one before it if that had passed its own
+        gate, else the newest that has; None: no release has (back to the site file written by hand)."""
+        if previous is not None and previous != failed and self.gated(previous):
+            return previous
+        ids = sorted((p.name for p in self.dir.iterdir() if RELEASE_ID.fullmatch(p.name)), reverse=True)
+        return next((r for r in ids if r != failed and self.sealed(r) and self.gated(r)), None)
+
+    def unset(self) -> None:
+        """No current release: kioskd reads the site file written by hand (or its packaged default)."""
+        self.current_link.unlink(missing_ok=True)
+        _fsync(self.root)
 
     def switch(self, rid: str) -> str | None:
         """Make a sealed release current in one rename; returns the one it replaced."""
@@ -182,13 +208,14 @@ class Releases:
 
     def prune(self, keep: int = KEEP) -> list[str]:
         """Remove unsealed releases (a push killed midway) and all but the newest `keep` sealed ones; the
-        current release always stays."""
+        current release and the newest that passed its gate always stay."""
         if not self.dir.is_dir():
             return []
         current = self.current()
         ids = sorted((p.name for p in self.dir.iterdir() if RELEASE_ID.fullmatch(p.name)), reverse=True)
         sealed = [r for r in ids if self.sealed(r)]
-        doomed = [r for r in ids if r != current and (r not in sealed or r not in sealed[:keep])]
+        last_good = next((r for r in sealed if self.gated(r)), None)  # where a failed push goes back to
+        doomed = [r for r in ids if r not in (current, last_good) and (r not in sealed or r not in sealed[:keep])]
         for rid in doomed:
             shutil.rmtree(self.dir / rid, ignore_errors=True)
         return doomed

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -55,6 +56,7 @@ def first_release(root: Path) -> str:
     releases.receive(rid, buf)
     releases.seal(rid)
     releases.switch(rid)
+    releases.mark_gated(rid)  # installed and seen working
     return rid
 
 
@@ -146,6 +148,10 @@ def status(kiosk: dict) -> dict:
     return json.loads(subprocess.run([sys.executable, "-m", "daemon.cli_kioskctl", "--runtime-dir",
                                       str(kiosk["run_dir"]), "status", "--json"], capture_output=True, text=True,
                                      cwd=ROOT_DIR, timeout=30).stdout)
+
+
+def first_faq_name_in(root: Path) -> str:
+    return next(n for n in Releases(root).show()["files"] if n.startswith("faq-"))
 
 
 def first_faq_name(kiosk: dict) -> str:
@@ -260,10 +266,13 @@ def test_an_activation_whose_push_was_killed_still_finishes_through_its_gate(kio
     new_answer = killed_at(kiosk, "activate", tmp_path)
     resume(kiosk, "activate", kill=False)
     deadline = time.monotonic() + 90
-    while ask(kiosk)["text"] != new_answer:  # switched, reloaded, health-gated on the kiosk alone
+    activation = ["pgrep", "-f", f"release --root {kiosk['root']} activate"]  # the wrapper, then kioskctl
+    while subprocess.run(activation, capture_output=True).returncode == 0:  # on the kiosk alone, to its end
         assert time.monotonic() < deadline, "the activation did not finish on the kiosk"
-        time.sleep(1)
-    assert state(kiosk)[0] not in (None, before)
+        time.sleep(0.5)
+    current = state(kiosk)[0]
+    assert current not in (None, before) and Releases(kiosk["root"]).gated(current)
+    assert ask(kiosk)["text"] == new_answer
 
 
 def test_a_fleet_push_stops_at_the_first_kiosk_it_cannot_push(kiosk: dict, tmp_path: Path) -> None:
@@ -329,6 +338,30 @@ def test_releases_refuse_unsealed_switches_and_prune_leftovers(tmp_path: Path,
         releases.carry(rid, ["faq.yaml"])
     assert releases.prune(keep=1) == [partial.name]
     assert releases.current() == rid and [p.name for p in releases.dir.iterdir()] == [rid]
+    # A release whose config names a file inside another release (which a prune would delete) is refused.
+    stray = root / "releases" / "20260105T000000Z-0004"
+    stray.mkdir()
+    (stray / "kioskd.yaml").write_text(f"brain: {{faq: {root}/releases/{rid}/{first_faq_name_in(root)}}}\n")
+    with pytest.raises(releases_mod.config_mod.ConfigError, match="inside another release"):
+        releases.seal(stray.name)
+
+
+def test_a_failed_release_goes_back_to_the_last_that_passed_its_gate(tmp_path: Path) -> None:
+    root = tmp_path / "etc"
+    good = first_release(root)
+    releases = Releases(root)
+    ungated = "20260106T000000Z-0005"
+    shutil.copytree(releases.dir / good, releases.dir / ungated)
+    (releases.dir / ungated / releases_mod.GATED).unlink()
+    failed = "20260107T000000Z-0006"
+    shutil.copytree(releases.dir / ungated, releases.dir / failed)
+    assert releases.fallback(failed, previous=ungated) == good  # the one before never passed: not there
+    assert releases.fallback(failed, previous=good) == good
+    assert releases.prune(keep=1) == [ungated]  # the newest sealed, and the last good one, stay
+    (releases.dir / good / releases_mod.GATED).unlink()
+    assert releases.fallback(failed, previous=good) is None
+    releases.unset()
+    assert releases.current() is None and releases.show()["current"] is None
 
 
 @pytest.mark.parametrize(("config", "faq_setting", "carried"), [
