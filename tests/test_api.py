@@ -59,6 +59,10 @@ def test_health_and_the_token_file(api: dict) -> None:
     assert c.get("/readyz").status_code == 200
     assert stat.S_IMODE(api["token_file"].stat().st_mode) == 0o600
     assert "/v1/ask" in c.get("/openapi.json").json()["paths"]
+    docs = c.get("/docs").text  # served from the box: a kiosk has no network for a CDN
+    assert "/docs-assets/swagger-ui-bundle.js" in docs and "cdn" not in docs
+    bundle = c.get("/docs-assets/swagger-ui-bundle.js")
+    assert bundle.status_code == 200 and len(bundle.content) > 100_000
 
 
 def test_calls_need_the_right_token(api: dict) -> None:
