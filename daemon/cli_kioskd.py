@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from daemon import config as config_mod
-from daemon import instance_lock
+from daemon import instance_lock, log_setup
 from daemon.model_check import problems as model_problems
 from daemon.paths import runtime_dir
 from daemon.portrait_check import check_portrait
@@ -35,8 +35,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    log_setup.configure("kioskd", logging.DEBUG if args.verbose else logging.INFO)
     log = logging.getLogger("kioskd")
     try:
         cfg = config_mod.load(profile=args.profile, site=args.config, overrides=args.overrides)

@@ -4,6 +4,7 @@ words are ever a label or a value."""
 
 from __future__ import annotations
 
+import logging
 import os
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -22,6 +23,7 @@ FRAME_BUCKETS = (0.002, 0.004, 0.006, 0.008, 0.010, 0.015, 0.020, 0.025, 0.033, 
 RECENT_TURNS = 10
 KEEP_TURNS = 32  # turns whose events are held until their reply starts (a few may overlap)
 _PAGE = os.sysconf("SC_PAGE_SIZE")
+log = logging.getLogger("kioskd")
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,12 @@ class Metrics:
         for stage, ms in t["stages_ms"].items():
             self.stage.labels(stage).observe(ms / 1000)
         self.recent.append({k: t[k] for k in ("turn", "source", "voice_to_voice_ms", "stages_ms")})
+        # One line per answered turn: timings and the source, never words; each a journal field of its own.
+        stages = t["stages_ms"]
+        log.info("turn %s answered (%s): %.0f ms voice to voice (%s)", t["turn"], t["source"], t["voice_to_voice_ms"],
+                 ", ".join(f"{name} {ms:.0f}" for name, ms in stages.items()),
+                 extra={"TURN": t["turn"], "SOURCE": t["source"], "LATENCY_MS": round(t["voice_to_voice_ms"]),
+                        **{f"STAGE_{name.upper()}_MS": round(ms) for name, ms in stages.items()}})
 
     def _frames(self, ev: dict[str, Any]) -> None:
         for ms in ev.get("render_ms", []):

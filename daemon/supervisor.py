@@ -348,7 +348,7 @@ class Supervisor:
     def _kill(self, w: WorkerState, reason: str, hung: bool = False) -> None:
         w.kill_reason = reason
         w.hung = hung
-        log.error("%s %s: killing it", w.name, reason)
+        log.error("%s %s: killing it", w.name, reason, extra={"WORKER": w.name})
         w.proc.kill()
 
     def _worker_exited(self, w: WorkerState, code: int, now: float) -> None:
@@ -365,7 +365,7 @@ class Supervisor:
             return
         text = (f"{w.name} failed for good: {w.life.reason}" if w.life.state is State.FATAL
                 else f"{w.name} {why}; restarting")
-        log.error("%s", text)
+        log.error("%s", text, extra={"WORKER": w.name, "RESTARTS": w.life.restarts, "STATE": w.life.state.value})
         notify(STATUS=text)
         self._tell_face(w.name, "A moment please, I'm restarting part of myself." if w.name != "face" else "", True)
         self._apply(self.turns.worker_lost(f"{w.name} {why}"))
@@ -406,7 +406,8 @@ class Supervisor:
         if isinstance(msg, cmds.Ready):
             # What a (re)start costs: the worker's setup is its models; the rest is Python and imports.
             start_ms, setup_ms = round((now - w.life.started_at) * 1000), msg.setup_ms
-            log.info("%s ready %d ms after spawn (setup %s ms)", w.name, start_ms, setup_ms)
+            log.info("%s ready %d ms after spawn (setup %s ms)", w.name, start_ms, setup_ms,
+                     extra={"WORKER": w.name, "LATENCY_MS": start_ms})
             self.events.write({"event": Event.WORKER_READY, "turn": None, "t_ns": time.monotonic_ns(), "worker": w.name,
                                "start_ms": start_ms, "setup_ms": setup_ms})
             w.life.ready(now)
@@ -427,7 +428,8 @@ class Supervisor:
         down_ms = round((now - w.exited_at) * 1000) if w.exited_at is not None else None
         self.events.write({"event": Event.WORKER_RESTART, "turn": None, "t_ns": time.monotonic_ns(), "worker": w.name,
                            "restarts": w.life.restarts, "down_ms": down_ms})
-        log.info("%s is back after %s ms (restart %d)", w.name, down_ms, w.life.restarts)
+        log.info("%s is back after %s ms (restart %d)", w.name, down_ms, w.life.restarts,
+                 extra={"WORKER": w.name, "RESTARTS": w.life.restarts, "LATENCY_MS": down_ms})
         if w.name in ("ear", "face"):  # a restarted stage starts open: tell it what the schedule says
             self._tell(w.name, cmds.Opening(*self.opening))
         self._tell_face(w.name, "", False)

@@ -7,7 +7,6 @@ import ctypes
 import faulthandler
 import importlib
 import json
-import logging
 import os
 import signal
 import sys
@@ -15,6 +14,7 @@ from pathlib import Path
 
 from setproctitle import setproctitle
 
+from daemon import log_setup
 from daemon.stage import Stage
 from daemon.worker import WorkerSpec, run_worker
 from daemon.worker_table import BY_NAME
@@ -39,9 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     die_with_parent()
     # A crash in native code (SDL, FFmpeg, onnxruntime, llama.cpp) leaves a Python stack in the journal.
     faulthandler.enable()
-    logging.basicConfig(
-        level=logging.INFO, format=f"%(asctime)s {spec.name:<5} %(levelname)s %(message)s", stream=sys.stderr
-    )
+    log_setup.configure(spec.name)
     info = BY_NAME[spec.name]
     if info.nice:
         os.nice(info.nice)
