@@ -198,8 +198,7 @@ def create_app(run_dir: Path, token: str, feed: EventFeed | None = None) -> Fast
 
     @v1.post("/ask", summary="ask as a visitor would; returns the answer once spoken: {source, text}")
     def ask(body: Text) -> dict[str, Any]:
-        answer = control_calls.ask(sock, body.text)
-        return {"source": answer["source"], "text": answer["text"], "first_sentence_ms": answer["first_sentence_ms"]}
+        return control_calls.ask(sock, body.text)
 
     @v1.post("/interrupt", summary="stop speaking and drop every turn in flight")
     def interrupt() -> dict[str, Any]:

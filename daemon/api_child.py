@@ -65,6 +65,14 @@ class ApiChild:
                 "pid": self.proc.pid if self.proc is not None and self.proc.poll() is None else None,
                 "restarts": self.life.restarts, "reason": self.life.reason}
 
+    def reconfigure(self, config: ApiConfig) -> None:
+        """A reload changed the `api` section: the API starts again on it, its restart count fresh."""
+        self.stop()
+        self.config = config
+        self.proc = None
+        self.life = Lifecycle("api")
+        self.start()
+
     def stop(self) -> None:
         if self.proc is None or self.proc.poll() is not None:
             return

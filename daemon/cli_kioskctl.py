@@ -104,8 +104,7 @@ def _say(sock: Path, text: str) -> int:
 
 
 def _ask_question(sock: Path, text: str, as_json: bool, timeout: float) -> int:
-    answer = control_calls.ask(sock, text, timeout)
-    result = {k: answer[k] for k in ("source", "text", "first_sentence_ms")}
+    result = control_calls.ask(sock, text, timeout)
     if as_json:
         print(json.dumps(result, ensure_ascii=False))
     else:

@@ -28,13 +28,13 @@ def call(sock: Path, req: dict[str, Any], timeout: float = 5.0) -> dict[str, Any
 
 def ask(sock: Path, text: str, timeout: float = 30.0) -> dict[str, Any]:
     """Ask `text` as a visitor would and wait until its answer has been spoken:
-    {"turn", "source", "text", "first_sentence_ms", ...}."""
+    {"source", "text", "first_sentence_ms"}, what `kioskctl ask --json` and POST /v1/ask give."""
     turn = call(sock, {"cmd": "ask", "text": text})["turn"]
     deadline = time.monotonic() + timeout
     while True:
         answer = call(sock, {"cmd": "answer", "turn": turn})
         if answer["done"]:
-            return {"turn": turn, **answer}
+            return {k: answer[k] for k in ("source", "text", "first_sentence_ms")}
         if time.monotonic() > deadline:
             raise ControlError(f"no complete answer after {timeout:g} s (so far: {answer['text']!r})")
         time.sleep(POLL_S)

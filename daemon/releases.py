@@ -72,6 +72,10 @@ class Releases:
             raise ReleaseError(f"{rid!r} is not a release id (like 20261203T091500Z-3fa2)")
         return self.dir / rid
 
+    def _ids(self) -> list[str]:
+        """Every release here, sealed or not, newest first."""
+        return sorted((p.name for p in self.dir.iterdir() if RELEASE_ID.fullmatch(p.name)), reverse=True)
+
     def sealed(self, rid: str) -> bool:
         return (self._release(rid) / MANIFEST).is_file()
 
@@ -186,8 +190,7 @@ class Releases:
         gate, else the newest that has; None: no release has (back to the site file written by hand)."""
         if previous is not None and previous != failed and self.gated(previous):
             return previous
-        ids = sorted((p.name for p in self.dir.iterdir() if RELEASE_ID.fullmatch(p.name)), reverse=True)
-        return next((r for r in ids if r != failed and self.sealed(r) and self.gated(r)), None)
+        return next((r for r in self._ids() if r != failed and self.sealed(r) and self.gated(r)), None)
 
     def unset(self) -> None:
         """No current release: kioskd reads the site file written by hand (or its packaged default)."""
@@ -212,13 +215,20 @@ class Releases:
         if not self.dir.is_dir():
             return []
         current = self.current()
-        ids = sorted((p.name for p in self.dir.iterdir() if RELEASE_ID.fullmatch(p.name)), reverse=True)
+        ids = self._ids()
         sealed = [r for r in ids if self.sealed(r)]
         last_good = next((r for r in sealed if self.gated(r)), None)  # where a failed push goes back to
         doomed = [r for r in ids if r not in (current, last_good) and (r not in sealed or r not in sealed[:keep])]
         for rid in doomed:
             shutil.rmtree(self.dir / rid, ignore_errors=True)
         return doomed
+
+
+def release_of(site: Path | None) -> str | None:
+    """The release a resolved site file belongs to (<root>/releases/ID/kioskd.yaml), or None."""
+    if site is None:
+        return None
+    return site.parent.name if site.parent.parent.name == "releases" else None
 
 
 def _write_atomic(path: Path, text: str) -> None:

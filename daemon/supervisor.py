@@ -30,6 +30,7 @@ from daemon.notify import monotonic_usec, notify, watchdog_interval
 from daemon.opening_hours import describe, is_open
 from daemon.paths import control_socket
 from daemon.portrait_check import check_portrait
+from daemon.releases import release_of
 from daemon.ring import Ring
 from daemon.spawner import Spawner, WorkerProcess
 from daemon.turn_tracker import Command, Finish, Interrupt, Tell, TurnClosed, TurnTracker
@@ -209,7 +210,7 @@ class Supervisor:
         self.api.watch()
         if self._api_changed:
             self._api_changed = False
-            self._restart_api()
+            self.api.reconfigure(self.config.api)
         if self._reload_requested:
             self._reload_requested = False
             self.reload()
@@ -325,13 +326,6 @@ class Supervisor:
     def _site(self) -> Path | None:
         site = self.options.site or site_file()
         return site.resolve() if site is not None else None
-
-    def _restart_api(self) -> None:
-        self.api.stop()
-        self.events.listeners.remove(self.api.forward)
-        self.api = ApiChild(self.run_dir, self.config.api, self.bus)
-        self.events.listeners.append(self.api.forward)
-        self.api.start()
 
     def _restart_planned(self, name: str) -> None:
         w = self.workers[name]
@@ -524,9 +518,3 @@ class Supervisor:
         self._tell("face", cmds.Screenshot(str(path)))
         return {"ok": True, "path": str(path)}
 
-
-def release_of(site: Path | None) -> str | None:
-    """The release a resolved site file belongs to (<root>/releases/ID/kioskd.yaml), or None."""
-    if site is None:
-        return None
-    return site.parent.name if site.parent.parent.name == "releases" else None
