@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from daemon import cli_release, control_calls, push
+from daemon import cli_install, cli_release, control_calls, push
 from daemon import config as config_mod
 from daemon.control import ControlError, request
 from daemon.events import read_jsonl, turns
@@ -45,6 +45,7 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("bench", add_help=False, help="run a headless kioskd on recorded questions and measure it "
                    "(kioskctl bench --help)")
     cli_release.add_parser(sub)
+    cli_install.add_parsers(sub)
     push.add_parser(sub)
     r = sub.add_parser("report", help="per-turn transcript, reply and latency from a kioskd --events file")
     r.add_argument("events", type=Path)
@@ -172,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
         return _report(args.events)
     if args.command == "push":
         return push.run(args)
+    if args.command in ("install", "uninstall"):
+        return cli_install.run(args)
     sock = control_socket(args.runtime_dir or runtime_dir())
     if args.command == "release":
         return cli_release.run(args, sock)

@@ -115,3 +115,14 @@ fi
 step "models: checking the embedded default"
 "$VENV/bin/python" -m models.prepare
 "$VENV/bin/python" -m daemon.model_check --full
+
+# What the workers derive from their models (embeddings, the LLM's prefix, the voice's graph and cached
+# answers), built now so that the first boot is as quick as the later ones (~3 s instead of ~25 s).
+cache_hash=$(cat "$STAMPS/python" configs/default.yaml configs/*/* | sha256sum | cut -d' ' -f1)
+if ! stamp_ok caches "$cache_hash"; then
+  step "caches: building the start-up caches"
+  "$VENV/bin/python" -m daemon.warm_caches
+  stamp_set caches "$cache_hash"
+else
+  step "caches: up to date"
+fi
