@@ -1,6 +1,11 @@
 """Install kioskd's packages, its C ring core and its two console scripts."""
 
+import os
+
 from setuptools import Extension, find_packages, setup
+
+# An offline bundle ships the ring core compiled (scripts/bundle.sh): building it again would need a compiler.
+PREBUILT = os.environ.get("KIOSKD_PREBUILT_RINGCORE") == "1"
 
 setup(
     name="kioskd",
@@ -10,7 +15,8 @@ setup(
     packages=find_packages(include=["daemon*", "models*", "accel*", "kiosk*", "bench*"]),
     package_data={"bench": ["turn_clips.yaml"]},  # the end-of-turn set's clip table
     # The ring's per-record hot path (see daemon/ring.py).
-    ext_modules=[Extension("daemon._ringcore", ["daemon/_ringcore.c"], extra_compile_args=["-O2", "-std=gnu11"])],
+    ext_modules=[] if PREBUILT else [Extension("daemon._ringcore", ["daemon/_ringcore.c"],
+                                               extra_compile_args=["-O2", "-std=gnu11"])],
     entry_points={
         "console_scripts": [
             "kioskd=daemon.cli_kioskd:main",

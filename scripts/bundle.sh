@@ -30,7 +30,7 @@ t0=$SECONDS
 
 step "source of $commit"
 git archive HEAD | tar -x -C "$APP"
-# Compiled here, so the kiosk needs no compiler: newer than its source, setup's editable install keeps it.
+# Compiled here, so the kiosk needs no compiler (setup.sh tells setup.py it is there).
 (cd "$APP" && "$VENV/bin/python" setup.py -q build_ext --inplace >/dev/null && rm -rf build)
 
 step "wheels (pip's cache holds the slow builds after the first set-up)"

@@ -81,7 +81,7 @@ if ! stamp_ok python "$req_hash"; then
   # Model-carrying packages whose Python code we do not use (silero wants torch).
   "${PIP[@]}" --no-deps --require-hashes -r "$LOCKS/requirements-nodeps.lock"
   # A bundle's ring core is compiled already (scripts/bundle.sh): no compiler is needed there.
-  "${PIP[@]}" --no-deps --no-build-isolation -e .
+  KIOSKD_PREBUILT_RINGCORE=$BUNDLE "${PIP[@]}" --no-deps --no-build-isolation -e .
   stamp_set python "$req_hash"
 else
   step "pip: runtime packages up to date"
