@@ -18,7 +18,8 @@ case "$cmd" in
     fi
     echo "==> no display: answering the bundled question offscreen (configs/samples/opening-hours.wav)"
     mkdir -p out
-    SDL_AUDIODRIVER="${SDL_AUDIODRIVER:-dummy}" .venv/bin/kioskd --display offscreen \
+    # The question is the project's own recording, not a visitor's: its words may be shown.
+    SDL_AUDIODRIVER="${SDL_AUDIODRIVER:-dummy}" .venv/bin/kioskd --display offscreen -o privacy.log_transcripts=true \
       --audio-in configs/samples/opening-hours.wav --record out/demo.mp4 --events out/demo.events.jsonl "$@"
     .venv/bin/kioskctl report out/demo.events.jsonl
     echo "recording: $ROOT/out/demo.mp4"

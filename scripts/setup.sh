@@ -73,7 +73,8 @@ fi
 # Every package pinned with its hashes (scripts/lock.sh writes the locks from requirements*.txt).
 req_hash=$(cat "$LOCKS/requirements.lock" "$LOCKS/requirements-nodeps.lock" setup.py daemon/*.c | sha256sum | cut -d' ' -f1)
 if ! stamp_ok python "$req_hash"; then
-  step "pip: runtime packages (first run builds llama-cpp-python from source: ~10 min on 2 cores)"
+  if ((BUNDLE)); then step "pip: runtime packages from the bundle"
+  else step "pip: runtime packages (first run builds llama-cpp-python from source: ~10 min on 2 cores)"; fi
   # pygame-ce replaced pygame: both install the `pygame` module, so an older venv's pygame goes first.
   "$VENV/bin/pip" uninstall -y -q pygame 2>/dev/null || true
   # Portable build: the wheel lands in pip's cache and is reused by later runs and CI.
