@@ -10,10 +10,11 @@ from collections.abc import Iterator
 
 import pytest
 
+os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # before pygame is first imported
+
 from kiosk.renderer import Screen
 
-os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
-os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 # The API's token and other state of every kioskd a test starts: never /var/lib/kioskd or the user's own.
 os.environ["KIOSKD_STATE_DIR"] = tempfile.mkdtemp(prefix="kioskd-state-")
 atexit.register(shutil.rmtree, os.environ["KIOSKD_STATE_DIR"], ignore_errors=True)
