@@ -30,6 +30,7 @@ CONFIG_HOME = "/etc/kioskd"
 SITE = f"{CONFIG_HOME}/kioskd.yaml"
 STATE, CACHE = "/var/lib/kioskd", "/var/cache/kioskd"
 SHIPPED_APP = "/opt/kioskd"  # where the units in systemd/ expect the checkout
+HIDDEN = ("/home", "/root", "/run/user")  # ProtectHome= hides these from the service
 
 Say = Callable[[str], None]
 
@@ -45,6 +46,11 @@ class Target:
 
     def at(self, path: str) -> Path:
         return self.root / path.lstrip("/")
+
+    @property
+    def root_flag(self) -> list[str]:
+        """systemctl's and systemd-sysusers' way of being told to work on this tree."""
+        return [] if self.root == Path("/") else [f"--root={self.root}"]
 
     @property
     def live(self) -> bool:
@@ -85,7 +91,7 @@ def _run(*cmd: str) -> str:
 
 
 def _systemctl(target: Target, *args: str) -> str:
-    return _run("systemctl", *([] if target.root == Path("/") else [f"--root={target.root}"]), *args)
+    return _run("systemctl", *target.root_flag, *args)
 
 
 def user_ids(root: Path) -> tuple[int, int]:
@@ -97,10 +103,28 @@ def user_ids(root: Path) -> tuple[int, int]:
     raise InstallError(f"systemd-sysusers did not create the {USER} user in {root / 'etc' / 'passwd'}")
 
 
-def _own(path: Path, uid: int, gid: int, mode: int) -> None:
-    path.chmod(mode)
-    if os.geteuid() == 0:  # a tree built without root keeps its builder as owner
-        os.chown(path, uid, gid)
+def _own_tree(top: Path, uid: int, gid: int) -> None:
+    """The folder and all in it to the kiosk's user: a set-up run as root (./kiosk.sh run) may have left
+    files of root's there, and systemd fixes a StateDirectory's owner only when the folder's own is wrong."""
+    top.chmod(0o750)
+    if os.geteuid() != 0:  # a tree built without root keeps its builder as owner
+        return
+    for path in [top, *top.rglob("*")]:
+        os.lchown(path, uid, gid)
+
+
+def _reachable(app: Path) -> None:
+    """The service runs as the kiosk's user with ProtectHome=: it must see the checkout."""
+    hidden = next((h for h in HIDDEN if app == Path(h) or Path(h) in app.parents), None)
+    if hidden:
+        why = f"{hidden} is hidden from the service (ProtectHome=)"
+    else:
+        closed = next((p for p in [app, *app.parents] if not p.stat().st_mode & 0o001), None)
+        if closed is None:
+            return
+        why = f"{closed} is closed to other users"
+    raise InstallError(f"the kiosk's user could not run {app}: {why}; move the checkout to {SHIPPED_APP} "
+                       f"(or another folder open to all) and run install from there; nothing was changed")
 
 
 def _preflight(target: Target) -> None:
@@ -116,10 +140,10 @@ def install(target: Target, session: str, say: Say, warm: Callable[[Path, Path],
     """Everything above, in an order where a failure part-way leaves what was done consistent: the user
     before the files it owns, the files before the units are enabled, the caches last."""
     _preflight(target)
+    _reachable(target.app)
     target.at("/etc").mkdir(parents=True, exist_ok=True)  # where sysusers writes passwd and group
     _put(target.at(SYSUSERS), (REPO / "systemd" / "kioskd.sysusers.conf").read_bytes(), 0o644, say)
-    _run("systemd-sysusers", *([] if target.root == Path("/") else [f"--root={target.root}"]),
-         str(target.at(SYSUSERS)))
+    _run("systemd-sysusers", *target.root_flag, str(target.at(SYSUSERS)))
     uid, gid = user_ids(target.root)
     for name in SESSIONS.values():
         _put(target.at(UNIT_DIR) / name, unit_text(name, target.app).encode(), 0o644, say)
@@ -133,19 +157,19 @@ def install(target: Target, session: str, say: Say, warm: Callable[[Path, Path],
             os.chown(site, 0, gid)  # readable by the kiosk, writable only by root
     for folder in (STATE, CACHE):
         target.at(folder).mkdir(parents=True, exist_ok=True)
-        _own(target.at(folder), uid, gid, 0o750)
+        _own_tree(target.at(folder), uid, gid)
     if target.live:
         _systemctl(target, "daemon-reload")
     for name in SESSIONS.values():
-        if name != SESSIONS[session]:
-            _systemctl(target, "disable", "--quiet", name)
+        if name != SESSIONS[session]:  # the two conflict: the other one stops too
+            _systemctl(target, "disable", "--quiet", *(["--now"] if target.live else []), name)
     _systemctl(target, "enable", "--quiet", SESSIONS[session])
     say(f"enabled   {SESSIONS[session]}")
     if warm is not None:
-        warm(site, target.at(CACHE))
-        for path in [target.at(CACHE), *target.at(CACHE).rglob("*")]:
-            if os.geteuid() == 0:
-                os.chown(path, uid, gid)
+        try:
+            warm(site, target.at(CACHE))
+        finally:
+            _own_tree(target.at(CACHE), uid, gid)
         say(f"built     start-up caches in {target.at(CACHE)}")
 
 
@@ -154,6 +178,9 @@ def uninstall(target: Target, purge: bool, say: Say) -> None:
     present = [name for name in SESSIONS.values() if (target.at(UNIT_DIR) / name).exists()]
     if target.live and present:
         _systemctl(target, "stop", *present)
+        if SESSIONS["console"] in present:
+            # The console's login prompt again (best effort: a site may have masked it).
+            subprocess.run(["systemctl", "start", "getty@tty1.service"], capture_output=True, timeout=60)
     for name in present:
         _systemctl(target, "disable", "--quiet", name)
         (target.at(UNIT_DIR) / name).unlink()

@@ -20,10 +20,12 @@ def notify(**fields: str) -> bool:
 
 
 def watchdog_interval() -> float | None:
-    """Seconds between WATCHDOG=1 pings (half of WatchdogSec=), or None when systemd is not watching us."""
+    """Seconds between WATCHDOG=1 pings (half of WatchdogSec=), or None when systemd is not watching us.
+    systemd watches the service's main process: kioskd itself, or in the console session the cage
+    compositor that started it, whose health is kioskd's to report (the unit has NotifyAccess=all)."""
     usec = os.environ.get("WATCHDOG_USEC")
     pid = os.environ.get("WATCHDOG_PID")
-    if not usec or (pid and int(pid) != os.getpid()):
+    if not usec or (pid and int(pid) not in (os.getpid(), os.getppid())):
         return None
     return int(usec) / 2e6
 

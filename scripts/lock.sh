@@ -30,5 +30,6 @@ echo "==> requirements-nodeps.lock"
   grep -E '^[A-Za-z0-9_.-]+==' requirements-nodeps.txt | while read -r spec _; do
     "$TOOLS/venv/bin/python" scripts/pypi_hashes.py "${spec%%==*}" "${spec#*==}"
   done
-} > requirements-nodeps.lock
+} > requirements-nodeps.lock.new  # a failed lookup leaves the old lock whole
+mv requirements-nodeps.lock.new requirements-nodeps.lock
 echo "pinned: $(grep -c '==' requirements.lock) runtime, $(grep -c '==' requirements-nodeps.lock) no-deps, $(grep -c '==' requirements-test.lock) test packages"

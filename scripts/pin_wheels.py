@@ -13,9 +13,7 @@ import re
 import sys
 from pathlib import Path
 
-
-def norm(name: str) -> str:
-    return re.sub(r"[-_.]+", "_", name).lower()
+from pypi_hashes import norm  # scripts/ is this script's import path
 
 
 def main(lock: str, wheel_dir: str) -> int:

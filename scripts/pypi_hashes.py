@@ -12,13 +12,27 @@ import sys
 import urllib.request
 
 
+def norm(name: str) -> str:
+    """A distribution's name as wheel and sdist file names spell it (PEP 503 normalisation, with "_")."""
+    return re.sub(r"[-_.]+", "_", name).lower()
+
+
+def release_of(filename: str) -> str:
+    """NAME-VERSION of a wheel or sdist file, normalised; "" for any other file."""
+    if filename.endswith(".whl"):
+        return norm("-".join(filename.split("-")[:2]))
+    for ext in (".tar.gz", ".zip"):
+        if filename.endswith(ext):
+            return norm(filename.removesuffix(ext))
+    return ""
+
+
 def main(name: str, version: str) -> int:
     req = urllib.request.Request(f"https://pypi.org/simple/{name}/",
                                  headers={"Accept": "application/vnd.pypi.simple.v1+json"})  # PEP 691
     with urllib.request.urlopen(req, timeout=60) as reply:
         files = json.load(reply)["files"]
-    stem = re.sub(r"[-_.]+", "_", name).lower()
-    mine = [f for f in files if re.match(rf"{stem}-{re.escape(version)}(-|\.tar\.gz$)", f["filename"].lower())]
+    mine = [f for f in files if release_of(f["filename"]) == norm(f"{name}-{version}")]
     if not mine:
         print(f"{name}=={version}: PyPI has no such release", file=sys.stderr)
         return 1

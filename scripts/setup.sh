@@ -17,7 +17,7 @@ mkdir -p "$STAMPS"
 source scripts/apt-packages.sh
 # A bundle (scripts/bundle.sh) carries its wheels and Debian packages: nothing is downloaded or built.
 BUNDLE=0
-[[ -d "$ROOT/wheels" ]] && BUNDLE=1
+[[ -f "$ROOT/wheels/requirements.lock" ]] && BUNDLE=1
 if ((BUNDLE)); then APT_PACKAGES=("${APT_RUNTIME[@]}"); else APT_PACKAGES=("${APT_RUNTIME[@]}" "${APT_BUILD[@]}" "${APT_DEV[@]}"); fi
 
 step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
@@ -35,6 +35,7 @@ if ((${#missing[@]})) && [[ -f "$ROOT/debs/Packages" ]]; then
   step "apt: installing ${missing[*]} from the bundle's packages"
   # Only the bundle's own folder as a source, with lists of its own: no network, the system's lists untouched.
   LISTS="$(mktemp -d)"
+  trap 'rm -rf "$LISTS"' EXIT
   echo "deb [trusted=yes] file:$ROOT/debs ./" > "$LISTS/bundle.list"
   APT_LOCAL=(-o "Dir::Etc::sourcelist=$LISTS/bundle.list" -o "Dir::Etc::sourceparts=-" -o "Dir::State::Lists=$LISTS"
              -o "Dir::Cache::pkgcache=" -o "Dir::Cache::srcpkgcache=")  # not the system lists' cached index
@@ -128,8 +129,13 @@ step "models: checking the embedded default"
 cache_hash=$(cat "$STAMPS/python" configs/default.yaml configs/*/* | sha256sum | cut -d' ' -f1)
 if ! stamp_ok caches "$cache_hash"; then
   step "caches: building the start-up caches"
-  "$VENV/bin/python" -m daemon.warm_caches
-  stamp_set caches "$cache_hash"
+  # Not fatal: a kiosk whose caches are not built builds them on its first boot (a site config that only
+  # the kiosk's user may read, after kioskctl install, is one reason).
+  if "$VENV/bin/python" -m daemon.warm_caches; then
+    stamp_set caches "$cache_hash"
+  else
+    step "caches: not built (above); the first boot builds them"
+  fi
 else
   step "caches: up to date"
 fi

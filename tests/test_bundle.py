@@ -49,29 +49,29 @@ def test_the_bundle_installs_offline_and_answers(tmp_path: Path) -> None:
     if shutil.which("dpkg-scanpackages") is None:
         pytest.skip("dpkg-scanpackages is not installed (Debian package dpkg-dev; scripts/setup.sh installs it)")
     cut_off = network_off()
-    out = tmp_path / "kioskd-bundle.tar"
-    built = subprocess.run(["scripts/bundle.sh", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=1200)
-    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
-    print(built.stdout.splitlines()[-1])
-    with tarfile.open(out) as tar:
-        tar.extractall(tmp_path, filter="tar")
-    app = tmp_path / "kioskd"
-    assert not (app / ".venv").exists() and any(app.glob("daemon/_ringcore*.so"))
-
-    packages = runtime_packages()
-    plan = apt_can_install_from(app / "debs", tmp_path / "apt", packages)
-    assert plan.returncode == 0, plan.stdout[-2000:] + plan.stderr[-2000:]
-    installed = {line.split()[1] for line in plan.stdout.splitlines() if line.startswith("Inst ")}
-    assert set(packages) <= installed
-
-    # Set up and run as a kiosk operator would, with no network at all and no compiler in reach.
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("KIOSKD_", "PIP_", "VIRTUAL_ENV"))}
-    env.update(KIOSKD_CACHE_DIR=str(tmp_path / "cache"), KIOSKD_STATE_DIR=str(tmp_path / "state"),
-               KIOSKD_RUNTIME_DIR=str(tmp_path / "run"), CC="/bin/false", PIP_CONFIG_FILE="/dev/null")
-    env.pop("DISPLAY", None)
-    env.pop("WAYLAND_DISPLAY", None)
-    t0 = time.monotonic()
+    out, app = tmp_path / "kioskd-bundle.tar", tmp_path / "kioskd"
     try:
+        built = subprocess.run(["scripts/bundle.sh", str(out)], cwd=ROOT, capture_output=True, text=True,
+                               timeout=1200)
+        assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
+        print(built.stdout.splitlines()[-1])
+        with tarfile.open(out) as tar:
+            tar.extractall(tmp_path, filter="tar")
+        assert not (app / ".venv").exists() and any(app.glob("daemon/_ringcore*.so"))
+
+        packages = runtime_packages()
+        plan = apt_can_install_from(app / "debs", tmp_path / "apt", packages)
+        assert plan.returncode == 0, plan.stdout[-2000:] + plan.stderr[-2000:]
+        installed = {line.split()[1] for line in plan.stdout.splitlines() if line.startswith("Inst ")}
+        assert set(packages) <= installed
+
+        # Set up and run as a kiosk operator would, with no network at all and no compiler in reach.
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("KIOSKD_", "PIP_", "VIRTUAL_ENV"))}
+        env.update(KIOSKD_CACHE_DIR=str(tmp_path / "cache"), KIOSKD_STATE_DIR=str(tmp_path / "state"),
+                   KIOSKD_RUNTIME_DIR=str(tmp_path / "run"), CC="/bin/false", PIP_CONFIG_FILE="/dev/null")
+        env.pop("DISPLAY", None)
+        env.pop("WAYLAND_DISPLAY", None)
+        t0 = time.monotonic()
         ran = subprocess.run([*cut_off, "./kiosk.sh", "run"], cwd=app, env=env, capture_output=True, text=True,
                              timeout=1200)
         took = time.monotonic() - t0
@@ -81,4 +81,4 @@ def test_the_bundle_installs_offline_and_answers(tmp_path: Path) -> None:
         assert (app / "out" / "demo.mp4").stat().st_size > 10_000
     finally:
         shutil.rmtree(app, ignore_errors=True)  # 2.5 GB with its virtualenv: pytest keeps its last runs' folders
-        out.unlink()
+        out.unlink(missing_ok=True)

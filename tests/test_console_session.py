@@ -1,9 +1,12 @@
-"""Boot-to-kiosk for real: the console unit's own command line (cage, then kioskd) runs in a headless cage,
+"""Boot-to-kiosk: the console unit's own command line (cage, then kioskd) runs in a real headless cage,
 kioskd draws through SDL's Wayland driver, and a screenshot of the compositor (grim) shows the face,
-fullscreen. The screenshot is kept in out/test-artefacts/ to be looked at."""
+fullscreen. The screenshot is kept in out/test-artefacts/ to be looked at. Not exercised here: systemd
+itself, the login session (PAM, logind) and the watchdog through cage (tests/test_service_unit.py holds
+the rule kioskd feeds it by)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import shutil
@@ -17,8 +20,9 @@ import cv2
 import numpy as np
 import pytest
 
+from daemon.control import request
+from daemon.paths import control_socket
 from kiosk.portrait import PortraitError, load
-from tests.test_end_to_end import wait_ready
 
 ROOT = Path(__file__).resolve().parent.parent
 UNIT = ROOT / "systemd" / "kioskd-console.service"
@@ -68,15 +72,37 @@ def grab(xdg: Path, out: Path) -> np.ndarray | None:
     return cv2.imread(str(out)) if done.returncode == 0 else None
 
 
+def wait_ready(proc: subprocess.Popen, run_dir: Path, log: Path, timeout: float) -> None:
+    """Until kioskd says it is ready; a session that dies first fails at once, with its log."""
+    sock, deadline = control_socket(run_dir), time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, f"the session exited with {proc.returncode}: {log.read_text()[-3000:]}"
+        if sock.exists() and request(sock, {"cmd": "status"})["ready"]:
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"kioskd not ready after {timeout} s: {log.read_text()[-3000:]}")
+
+
+def gone(pid: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    return False
+
+
 def stop(proc: subprocess.Popen, run_dir: Path) -> None:
-    """kioskd first (its pid is in its lock), so that it stops its workers; then whatever is left."""
+    """kioskd first (its pid is in its lock), so that it stops its workers, and until it has; then whatever is
+    left of the session."""
     lock = run_dir / "kioskd.lock"
     if lock.exists() and lock.read_text().strip():
-        try:
-            os.kill(int(lock.read_text()), signal.SIGTERM)
-            proc.wait(timeout=30)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            pass
+        pid = int(lock.read_text())
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+        assert gone(pid, 30), "kioskd did not stop within 30 s of SIGTERM"
     for sig in (signal.SIGTERM, signal.SIGKILL):
         try:
             os.killpg(proc.pid, sig)
@@ -99,7 +125,7 @@ def test_cage_shows_the_face_fullscreen(tmp_path: Path) -> None:
         proc = subprocess.Popen([*prefix, *session_command(run_dir)], env=session_env(xdg), stdout=out,
                                 stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        wait_ready(run_dir, timeout=180)
+        wait_ready(proc, run_dir, log, timeout=180)
         shot = tmp_path / "console.png"
         face = None
         deadline = time.monotonic() + 30

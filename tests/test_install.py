@@ -34,6 +34,12 @@ def tree(root: Path) -> dict[str, tuple[int, int, int, str]]:
     return out
 
 
+def entries(cache: Path) -> dict[str, tuple[int, int, int]]:
+    """Every cache file with its inode, size and time: rewritten in place or replaced, it reads differently."""
+    return {str(p.relative_to(cache)): (p.stat().st_ino, p.stat().st_size, p.stat().st_mtime_ns)
+            for p in cache.rglob("*") if p.is_file()}
+
+
 def test_install_writes_the_appliance_and_uninstall_takes_it_away(tmp_path: Path) -> None:
     done = kioskctl("install", "--root", str(tmp_path), "--no-warm")
     assert done.returncode == 0, done.stderr
@@ -80,6 +86,15 @@ def test_install_writes_the_appliance_and_uninstall_takes_it_away(tmp_path: Path
     assert not any((tmp_path / p).exists() for p in ("etc/kioskd", "var/lib/kioskd", "var/cache/kioskd"))
 
 
+def test_a_checkout_the_service_cannot_see_is_refused(tmp_path: Path) -> None:
+    from daemon.install import InstallError, Target, install
+
+    for app in (Path("/root/kioskd"), Path("/home/someone/kioskd")):
+        with pytest.raises(InstallError, match=r"move the checkout to /opt/kioskd.*nothing was changed"):
+            install(Target(tmp_path, app), "console", print, None)
+    assert not any(tmp_path.iterdir())
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="shows what an ordinary user is told; needs root to become one")
 def test_an_ordinary_user_cannot_install_onto_the_machine() -> None:
     done = kioskctl("install", "--no-warm", user=["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"])
@@ -96,11 +111,11 @@ def test_the_first_boot_finds_every_start_up_cache_built(tmp_path: Path, monkeyp
     done = kioskctl("install", "--root", str(tmp_path))
     assert done.returncode == 0, done.stdout + done.stderr
     cache = tmp_path / "var/cache/kioskd"
-    built = {p for p in cache.rglob("*") if p.is_file()}
-    assert {p.parent.name for p in built} == {"verified", "embeddings", "llm", "onnx", "speech"}
+    built = entries(cache)
+    assert {Path(p).parent.name for p in built} == {"verified", "embeddings", "llm", "onnx", "speech"}
     if os.geteuid() == 0:
         uid, gid = user_ids(tmp_path)
-        assert {(p.stat().st_uid, p.stat().st_gid) for p in built} == {(uid, gid)}
+        assert {(p.stat().st_uid, p.stat().st_gid) for p in cache.rglob("*")} == {(uid, gid)}
 
     # The workers' own start-up, on that cache: everything they look for is there, so they write nothing.
     monkeypatch.setenv("KIOSKD_CACHE_DIR", str(cache))
@@ -109,4 +124,4 @@ def test_the_first_boot_finds_every_start_up_cache_built(tmp_path: Path, monkeyp
     brain.setup()
     assert brain.llm.result(timeout=300) is not None
     Voice(config, LocalPort()).setup()
-    assert {p for p in cache.rglob("*") if p.is_file()} == built
+    assert entries(cache) == built

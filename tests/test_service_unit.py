@@ -4,6 +4,7 @@ sysusers creates the kiosk's user in the device groups."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -70,3 +71,16 @@ def test_sysusers_makes_the_kiosk_user_in_the_device_groups(tmp_path: Path) -> N
     members = {f[0]: f[3].split(",") for f in read_colon_file(tmp_path / "etc" / "group")}
     for group in ("audio", "video", "render"):
         assert "kioskd" in members[group]
+
+
+def test_the_watchdog_is_fed_by_the_watched_process_or_its_child() -> None:
+    """In the console unit systemd watches cage, its main process, and kioskd (cage's child) feeds it."""
+    code = "from daemon.notify import watchdog_interval; print(watchdog_interval())"
+
+    def interval(watched: int) -> str:
+        env = {**os.environ, "WATCHDOG_USEC": "15000000", "WATCHDOG_PID": str(watched)}
+        return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=ROOT,
+                              timeout=60).stdout.strip()
+
+    assert interval(os.getpid()) == "7.5"  # this test is the child's parent, as cage is kioskd's
+    assert interval(os.getppid()) == "None"  # a grandparent's watchdog is not the child's to feed
