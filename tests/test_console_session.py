@@ -20,9 +20,8 @@ import cv2
 import numpy as np
 import pytest
 
-from daemon.control import request
-from daemon.paths import control_socket
 from kiosk.portrait import PortraitError, load
+from tests.test_end_to_end import wait_ready
 
 ROOT = Path(__file__).resolve().parent.parent
 UNIT = ROOT / "systemd" / "kioskd-console.service"
@@ -72,17 +71,6 @@ def grab(xdg: Path, out: Path) -> np.ndarray | None:
     return cv2.imread(str(out)) if done.returncode == 0 else None
 
 
-def wait_ready(proc: subprocess.Popen, run_dir: Path, log: Path, timeout: float) -> None:
-    """Until kioskd says it is ready; a session that dies first fails at once, with its log."""
-    sock, deadline = control_socket(run_dir), time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, f"the session exited with {proc.returncode}: {log.read_text()[-3000:]}"
-        if sock.exists() and request(sock, {"cmd": "status"})["ready"]:
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"kioskd not ready after {timeout} s: {log.read_text()[-3000:]}")
-
-
 def gone(pid: int, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -125,7 +113,7 @@ def test_cage_shows_the_face_fullscreen(tmp_path: Path) -> None:
         proc = subprocess.Popen([*prefix, *session_command(run_dir)], env=session_env(xdg), stdout=out,
                                 stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        wait_ready(proc, run_dir, log, timeout=180)
+        wait_ready(run_dir, timeout=180, proc=proc, log=log)
         shot = tmp_path / "console.png"
         face = None
         deadline = time.monotonic() + 30

@@ -53,11 +53,15 @@ def run_to_end(*args: str, run_dir: Path, stderr: IO[bytes] | None = None, words
             proc.kill()
 
 
-def wait_ready(run_dir: Path, timeout: float = 120) -> dict:
+def wait_ready(run_dir: Path, timeout: float = 120, proc: subprocess.Popen | None = None,
+               log: Path | None = None) -> dict:
+    """kioskd's status once it is ready; given its process, one that exits first fails at once (with its log)."""
     sock = control_socket(run_dir)
     deadline = time.monotonic() + timeout
     status: dict = {}
     while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"exited with {proc.returncode} before ready: {log.read_text()[-3000:] if log else ''}")
         if sock.exists():
             status = request(sock, {"cmd": "status"})
             if status["ready"]:
