@@ -21,7 +21,10 @@ No judge is always right, and a visitor who only paused sometimes finds the turn
 again within `rejoin_ms` of the last voiced sample of an ended utterance carries that utterance on (START
 with `rejoins`). Once it has been speech for `barge_in_ms` it is RESUME: the reply to the fragment gives
 way, and the two are one utterance from then on, never discarded; a shorter burst (a click) is discarded
-and leaves the ended utterance as it was.
+and leaves the ended utterance as it was. The window is measured to the start of the sound that speech
+comes in (chunks above the level floor that WebRTC VAD hears as voice), not to Silero's confirmation:
+after a silent pause Silero can take a few hundred milliseconds of a loud word to agree that it is speech,
+and a visitor who went on well within the window would otherwise count as someone new.
 """
 
 from __future__ import annotations
@@ -31,6 +34,9 @@ from enum import Enum
 from typing import Protocol
 
 MS = 1_000_000
+# A sound counts as the start of the speech it runs into only if Silero confirms it within this long:
+# a steady noise (a fan WebRTC hears as voice) must not make every later utterance a carried-on one.
+ONSET_LEAD_MS = 480
 
 
 class ListeningSettings(Protocol):
@@ -85,10 +91,12 @@ class Endpointer:
         self._audio: float | None = None  # smart-turn's probability that the current pause ends the turn
         self._words: bool | None = None  # the current pause's transcript sounds finished
         self._end_silence_ns = cfg.end_silence_ms * MS
+        self._sound_ns: int | None = None  # start of the sound the current silence chunk belongs to
 
     def can_carry_on(self, t_ns: int) -> bool:
         """Speech starting in the chunk that ends at `t_ns` would carry the last utterance on."""
-        return self._ended_ns is not None and t_ns - self.chunk_ns - self._ended_ns <= self.cfg.rejoin_ms * MS
+        onset = self._sound_ns if self._sound_ns is not None and t_ns - self._sound_ns <= ONSET_LEAD_MS * MS else t_ns
+        return self._ended_ns is not None and onset - self.chunk_ns - self._ended_ns <= self.cfg.rejoin_ms * MS
 
     def audio(self, probability: float, pause_ns: int) -> None:
         """smart-turn's verdict on the pause whose last voiced sample was at `pause_ns`."""
@@ -126,14 +134,17 @@ class Endpointer:
         self._audio = self._words = None
         self._end_silence_ns = self.cfg.end_silence_ms * MS
 
-    def feed(self, prob: float, t_ns: int) -> Endpoint | None:
-        """One chunk whose last sample was captured at `t_ns`, with the VAD's speech probability."""
+    def feed(self, prob: float, t_ns: int, sound: bool = False) -> Endpoint | None:
+        """One chunk whose last sample was captured at `t_ns`, with the VAD's speech probability; `sound`: it
+        is loud enough and voice-like enough to be the start of speech that Silero has not confirmed yet."""
         cfg = self.cfg
         if not self.in_speech:
+            self._sound_ns = (self._sound_ns or t_ns) if sound or prob >= cfg.threshold else None
             if prob >= cfg.threshold:
                 self.in_speech = True
                 self._start_ns = t_ns - self.chunk_ns
                 rejoins = self.can_carry_on(t_ns)
+                self._sound_ns = None
                 self._carries = self._ended_ns if rejoins else None
                 self._resumed = False
                 if not rejoins:

@@ -55,19 +55,26 @@ class UtteranceDetector:
         voice coming back (`echo_dbfs`: the level the speaker just played) by the echo margin, or when
         WebRTC VAD disagrees. Silero runs on every chunk regardless: its recurrent state must see the
         whole stream."""
+        return self._judge(chunk, echo_dbfs)[0]
+
+    def _judge(self, chunk: np.ndarray, echo_dbfs: float | None) -> tuple[float, bool]:
+        """(probability, sound): sound is a chunk that passes the level, echo and WebRTC gates, whatever Silero
+        says of it: the start of speech that Silero may confirm only later."""
         p = self.silero(chunk)
         level = level_dbfs(chunk - int(chunk.mean()))
         if level < self.cfg.min_level_dbfs:
-            return 0.0
+            return 0.0, False
         if echo_dbfs is not None and level < echo_dbfs - self.cfg.echo_margin_db:
-            return 0.0
-        if self.webrtc is not None and p >= self.cfg.neg_threshold and not self.webrtc(chunk):
-            return 0.0
-        return p
+            return 0.0, False
+        voiced = self.webrtc is None or self.webrtc(chunk)
+        if p >= self.cfg.neg_threshold and not voiced:
+            return 0.0, False
+        return p, voiced
 
     def feed(self, chunk: np.ndarray, t_ns: int, echo_dbfs: float | None = None) -> Detected | None:
         """One chunk of CHUNK samples whose last sample was captured at `t_ns`."""
-        ep = self.endpointer.feed(self.probability(chunk, echo_dbfs), t_ns)
+        p, sound = self._judge(chunk, echo_dbfs)
+        ep = self.endpointer.feed(p, t_ns, sound)
         if self.endpointer.in_speech or (ep and ep.kind is not Kind.START):
             self.utterance.append(chunk)
         if ep is None:

@@ -13,10 +13,11 @@ CHUNK_NS = 32_000_000  # 512 samples at 16 kHz
 Verdicts = dict[int, tuple[str, float]]  # chunk index -> ("audio", p) or ("words", 1.0 / 0.0), given before it
 
 
-def feed_all(probs: list[float], cfg: VadConfig | None = None, verdicts: Verdicts | None = None
-             ) -> list[tuple[int, Endpoint]]:
+def feed_all(probs: list[float], cfg: VadConfig | None = None, verdicts: Verdicts | None = None,
+             sound: range = range(0)) -> list[tuple[int, Endpoint]]:
     """Feed probabilities chunk by chunk; each verdict is about the latest pause reported (or, with
-    `pause_ns` in the tuple's place of a stale one, whatever the test says)."""
+    `pause_ns` in the tuple's place of a stale one, whatever the test says). Chunks in `sound` pass the
+    level and WebRTC gates whatever Silero says of them."""
     ep = Endpointer(cfg or VadConfig(), CHUNK_NS)
     out: list[tuple[int, Endpoint]] = []
     pause = -1
@@ -27,7 +28,7 @@ def feed_all(probs: list[float], cfg: VadConfig | None = None, verdicts: Verdict
                 ep.audio(value, pause)
             else:
                 ep.words(bool(value), pause)
-        e = ep.feed(p, (i + 1) * CHUNK_NS)
+        e = ep.feed(p, (i + 1) * CHUNK_NS, i in sound)
         if e:
             out.append((i, e))
             if e.kind is Kind.PAUSE:
@@ -160,6 +161,18 @@ def test_speech_soon_after_the_end_carries_the_utterance_on(gap_chunks: int, rej
     assert kinds(events)[:4] == [Kind.START, Kind.PAUSE, Kind.END, Kind.START]
     assert events[2][0] == 23
     assert events[3][1].rejoins is rejoins and events[0][1].rejoins is False
+
+
+@pytest.mark.parametrize(("sound_from", "rejoins"), [(48, True), (40, False), (56, False)])
+def test_the_rejoin_window_counts_from_the_sound_silero_confirms_late(sound_from: int, rejoins: bool) -> None:
+    """After a silent pause Silero may take a few hundred ms of a loud word to call it speech (seen on a
+    real recording: 350 ms at -13 dBFS, p < 0.15): the window runs to the start of the sound it confirms
+    (chunk 48, 28 chunks after the last voiced one), unless that sound went on longer than ONSET_LEAD_MS
+    (15 chunks) before it, like a fan WebRTC hears as voice; without a sound it runs to Silero's start (56)."""
+    probs = [0.9] * 20 + [0.0] * 28 + [0.1] * 8 + [0.9] * 20 + [0.0] * 60
+    events = feed_all(probs, verdicts=FINISHED_AT_22, sound=range(sound_from, 56))
+    assert kinds(events)[:4] == [Kind.START, Kind.PAUSE, Kind.END, Kind.START]
+    assert events[3][0] == 56 and events[3][1].rejoins is rejoins
 
 
 def test_carrying_on_is_reported_once_it_is_speech_and_never_discarded_after() -> None:
