@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from accel.providers import session
+from accel.selection import Choice
 from models.registry import package_dir
 
 SAMPLE_RATE = 16000
@@ -19,8 +20,8 @@ def embedded_model() -> Path:
 
 
 class SileroVad:
-    def __init__(self, model: Path | None = None) -> None:
-        self._session = session(str(model or embedded_model()))
+    def __init__(self, model: Path | None = None, choice: Choice | None = None) -> None:
+        self._session = session(str(model or embedded_model()), choice=choice)
         self._sr = np.array(SAMPLE_RATE, dtype=np.int64)
         self.reset()
 
