@@ -110,17 +110,22 @@ def ct2_cuda_devices() -> Found[int]:
 
 
 @cache
-def llama_gpu_offload() -> Found[bool]:
-    """Whether this llama-cpp-python was built with a GPU backend that found a device."""
+def llama_gpu_backends() -> Found[tuple[str, ...]]:
+    """The GPU backends ("CUDA", "CANN", ...) this llama-cpp-python offloads through: none unless it was built
+    with one and that found a device. Its system info names the backends ("CUDA : ARCHS = 890 | ... | CPU : ...")."""
     try:
         import llama_cpp
 
         offload = bool(llama_cpp.llama_supports_gpu_offload())
+        info = llama_cpp.llama_print_system_info().decode(errors="replace") if offload else ""
     except Exception as exc:
-        return Found(False, f"llama_cpp not importable ({type(exc).__name__}: {exc})")
-    if offload:
-        return Found(True, "llama.cpp can offload layers to the GPU (llama_supports_gpu_offload() true)")
-    return Found(False, "llama.cpp built without GPU offload (llama_supports_gpu_offload() false)")
+        return Found((), f"llama_cpp not importable ({type(exc).__name__}: {exc})")
+    if not offload:
+        return Found((), "llama.cpp built without GPU offload (llama_supports_gpu_offload() false)")
+    names = tuple(part.split(" : ")[0].strip() for part in info.split("|") if " : " in part)
+    gpus = tuple(n for n in names if n != "CPU")
+    return Found(gpus, f"llama.cpp offloads through {', '.join(gpus) or 'an unnamed backend'} "
+                       "(llama_supports_gpu_offload() true)")
 
 
 @cache

@@ -67,13 +67,12 @@ def _check(runtime: Runtime, backend: Backend, model: str, settings: AccelSettin
         return True, f"CTranslate2 on cuda:{settings.device_id} ({gpus.note})"
     if backend == "tensorrt":
         return False, f"llama.cpp has no {_NAMES[backend]} backend"
-    offload = probe.llama_gpu_offload()
+    offload, wanted = probe.llama_gpu_backends(), backend.upper()
     if not offload.value:
         return False, offload.note
-    device = _device(backend, settings)
-    if isinstance(device, str):
-        return False, device
-    return True, f"llama.cpp offloads n_gpu_layers={settings.llm_gpu_layers} to {device[1]}"
+    if wanted not in offload.value:
+        return False, f"this llama.cpp has no {wanted} backend ({offload.note})"
+    return True, f"llama.cpp offloads n_gpu_layers={settings.llm_gpu_layers} through its {wanted} backend"
 
 
 def _onnx(backend: Backend, model: str, settings: AccelSettings) -> tuple[bool, str]:
@@ -86,27 +85,27 @@ def _onnx(backend: Backend, model: str, settings: AccelSettings) -> tuple[bool, 
             # A torch driver could use an NPU that onnxruntime cannot: say whether one is there.
             why += f"; {probe.torch_npu_devices().note}"
         return False, why
-    device = _device(backend, settings)
-    if isinstance(device, str):
+    ok, device = _device(backend, settings)
+    if not ok:
         return False, f"{ep}: {device}"
     if backend == "tensorrt":
         trt = probe.tensorrt_version()
         if not trt.value:
             return False, f"{ep}: {trt.note}"
-        return True, f"{ep} on {device[1]}, TensorRT {trt.value}, {settings.tensorrt_precision}"
-    return True, f"{ep} on {device[1]}"
+        return True, f"{ep} on {device}, TensorRT {trt.value}, {settings.tensorrt_precision}"
+    return True, f"{ep} on {device}"
 
 
-def _device(backend: Backend, settings: AccelSettings) -> tuple[int, str] | str:
-    """(index, description) of the configured device a GPU or NPU backend would use, or why there is none."""
+def _device(backend: Backend, settings: AccelSettings) -> tuple[bool, str]:
+    """(True, the configured GPU or NPU a backend would use) or (False, why there is none)."""
     index = settings.device_id
     if backend == "cann":
         npus = probe.ascend_devices()
         if npus.value <= index:
-            return npus.note if npus.value == 0 else f"no NPU {index} ({npus.note})"
-        return index, f"Ascend NPU {index}"
+            return False, npus.note if npus.value == 0 else f"no NPU {index} ({npus.note})"
+        return True, f"Ascend NPU {index}"
     gpus = probe.cuda_devices()
     if len(gpus.value) <= index:
-        return gpus.note if not gpus.value else f"no GPU {index} ({gpus.note})"
+        return False, gpus.note if not gpus.value else f"no GPU {index} ({gpus.note})"
     gpu = gpus.value[index]
-    return index, f"GPU {index} {gpu.name} (compute capability {gpu.compute_capability})"
+    return True, f"GPU {index} {gpu.name} (compute capability {gpu.compute_capability})"
