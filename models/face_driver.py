@@ -90,6 +90,11 @@ class FaceDriver:
                 f"[1, 6, 96, 96] (face) and one output [1, 3, 96, 96]")
         self._mel, self._face = inputs[mel], inputs[face]
 
+    @property
+    def provider(self) -> str:
+        """The execution provider onnxruntime runs it on (what was asked for, unless that failed to load)."""
+        return self._session.get_providers()[0]
+
     def __call__(self, window: np.ndarray, crop: np.ndarray) -> np.ndarray:
         """The 96×96 RGB crop (uint8) with the mouth `window` (80×16 mel steps) asks for."""
         ref = crop[:, :, ::-1].astype(np.float32).transpose(2, 0, 1) / 255.0  # the model's BGR

@@ -53,6 +53,11 @@ class PiperTts:
         self._syn = SynthesisConfig(length_scale=length_scale, volume=0.9)
         self.rate: int = self._voice.config.sample_rate
 
+    @property
+    def provider(self) -> str:
+        """The execution provider onnxruntime runs it on (what was asked for, unless that failed to load)."""
+        return self._voice.session.get_providers()[0]
+
     def synthesize(self, text: str) -> Speech:
         pcm: list[np.ndarray] = []
         phonemes: list[tuple[str, int]] = []

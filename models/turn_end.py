@@ -37,6 +37,11 @@ class SmartTurn:
                              f"(inputs {[(i.name, i.shape) for i in inputs]})")
         self._features = FeatureExtractor(feature_size=80)
 
+    @property
+    def provider(self) -> str:
+        """The execution provider onnxruntime runs it on (what was asked for, unless that failed to load)."""
+        return self._session.get_providers()[0]
+
     def __call__(self, pcm: np.ndarray) -> float:
         """Probability that the turn in `pcm` (16 kHz mono int16 or float, ending now) is complete."""
         audio = pcm.astype(np.float32) / 32768.0 if pcm.dtype == np.int16 else pcm.astype(np.float32)

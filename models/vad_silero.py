@@ -25,6 +25,11 @@ class SileroVad:
         self._sr = np.array(SAMPLE_RATE, dtype=np.int64)
         self.reset()
 
+    @property
+    def provider(self) -> str:
+        """The execution provider onnxruntime runs it on (what was asked for, unless that failed to load)."""
+        return self._session.get_providers()[0]
+
     def reset(self) -> None:
         self._state = np.zeros((2, 1, 128), np.float32)
         self._context = np.zeros((1, _CONTEXT), np.float32)

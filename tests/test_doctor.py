@@ -14,6 +14,9 @@ import pytest
 
 from accel import probe
 from accel.backends import MODELS
+from accel.selection import choose
+from accel.settings import AccelSettings
+from daemon.accel_report import asr_upgrade
 from models.disk_cache import DiskCache
 from models.prepare import piper_voice_path
 from models.tts_piper import PiperTts
@@ -100,3 +103,29 @@ def test_doctor_sees_the_voice_graph_the_voice_keeps(tmp_path: Path) -> None:
     assert after["cpu_graph_present"] is True
     assert Path(after["cpu_optimised_graph"]).is_file()
     assert after["cpu_optimised_graph"] == before["cpu_optimised_graph"]
+
+
+def test_a_bigger_whisper_is_offered_only_on_cuda_and_only_when_installed(monkeypatch: pytest.MonkeyPatch,
+                                                                           tmp_path: Path) -> None:
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
+    monkeypatch.setattr(probe, "ct2_cuda_devices", lambda: probe.Found(0, "ctranslate2.get_cuda_device_count() is 0"))
+    on_cpu = choose("asr", AccelSettings())
+    monkeypatch.setattr(probe, "ct2_cuda_devices", lambda: probe.Found(1, "ctranslate2.get_cuda_device_count() is 1"))
+    on_gpu = choose("asr", AccelSettings())
+    assert (on_cpu.backend, on_gpu.backend) == ("cpu", "cuda")
+
+    def snapshot(name: str) -> Path:
+        folder = tmp_path / f"models--Systran--faster-whisper-{name}" / "snapshots" / "0123abc"
+        folder.mkdir(parents=True)
+        (folder / "model.bin").write_bytes(b"weights")
+        return folder
+
+    snapshot("tiny.en")  # no bigger than the default
+    nothing = asr_upgrade("embedded:tiny.en", on_gpu)
+    assert nothing["available"] is False and f"looked in {tmp_path}" in nothing["why"]
+    small = snapshot("small.en")
+    assert asr_upgrade("embedded:tiny.en", on_gpu) == {
+        "available": True, "why": "the asr runs on CUDA and 1 bigger Whisper model(s) are installed: set asr.model "
+        "to one", "models": [str(small)]}
+    assert asr_upgrade("embedded:tiny.en", on_cpu)["available"] is False
+    assert asr_upgrade(str(small), on_gpu)["why"].startswith(f"asr.model is {small}, not the embedded default")
