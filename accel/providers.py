@@ -70,9 +70,12 @@ def _accelerated(choice: Choice, source: str | bytes) -> list[Provider]:
     trt: dict[str, object] = {"device_id": s.device_id, "trt_fp16_enable": s.tensorrt_precision == "fp16",
                               "trt_int8_enable": s.tensorrt_precision == "int8"}
     folder = engine_folder(source, s)
-    if folder is not None:
-        folder.mkdir(parents=True, exist_ok=True)
-        trt |= {"trt_engine_cache_enable": True, "trt_engine_cache_path": str(folder)}
+    try:
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+            trt |= {"trt_engine_cache_enable": True, "trt_engine_cache_path": str(folder)}
+    except OSError as exc:  # as with the other caches: slower starts, never a kiosk that cannot start
+        log.warning("%s: no TensorRT engine cache (%s): the engine is built at every start", choice.model, exc)
     # What TensorRT cannot build runs on CUDA rather than the CPU.
     return [(EXECUTION_PROVIDER["tensorrt"], trt), cuda, CPU]
 

@@ -11,12 +11,7 @@ import json
 import sys
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
-
 from daemon import config_options
-from daemon.accel_report import report
 from daemon.config import ConfigError
 
 
@@ -32,6 +27,8 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"kioskctl doctor: bad config:\n{exc}", file=sys.stderr)
         return 1
+    from daemon.accel_report import report  # here: every other kioskctl command would pay for its imports
+
     found = report(cfg)
     if args.json:
         print(json.dumps(found, indent=2))
@@ -41,6 +38,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print(found: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
     # Wide enough not to fold the reasons when piped into a log or a file; a terminal keeps its own width.
     console = Console(width=None if sys.stdout.isatty() else 140, highlight=False)
     models = Table(title="Models", title_justify="left")

@@ -316,3 +316,13 @@ def test_a_bad_backend_in_the_config_names_its_key(override: str, key: str) -> N
     with pytest.raises(ConfigError) as err:
         load(overrides=[override])
     assert f": {key}: " in str(err.value)
+
+
+def test_an_unwritable_engine_cache_only_costs_the_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                         fake_ort: type[FakeSession]) -> None:
+    simulate(monkeypatch, trt=True)
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be")
+    session(str(build(tmp_path / "driver.onnx")), choice=choose("vad", AccelSettings(engine_cache=blocker)))
+    (trt, options), *_ = fake_ort.made[-1].providers
+    assert trt == "TensorrtExecutionProvider" and "trt_engine_cache_path" not in options
