@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import Literal
 
 Backend = Literal["tensorrt", "cuda", "cann", "cpu"]
-BACKENDS: tuple[Backend, ...] = get_args(Backend)
 DEFAULT_ORDER: tuple[Backend, ...] = ("tensorrt", "cuda", "cann", "cpu")
 
 Runtime = Literal["onnxruntime", "ctranslate2", "llama.cpp"]
