@@ -17,6 +17,13 @@ setup(
     # The ring's per-record hot path (see daemon/ring.py).
     ext_modules=[] if PREBUILT else [Extension("daemon._ringcore", ["daemon/_ringcore.c"],
                                                extra_compile_args=["-O2", "-std=gnu11"])],
+    # Accelerators (README "Accelerators"); a CPU kiosk needs none of them. onnxruntime-gpu replaces onnxruntime
+    # (the same module): uninstall that first.
+    extras_require={
+        "cuda": ["onnxruntime-gpu>=1.18"],
+        "tensorrt": ["onnxruntime-gpu>=1.18", "tensorrt>=10"],
+        "ascend": ["torch", "torch-npu"],
+    },
     entry_points={
         "console_scripts": [
             "kioskd=daemon.cli_kioskd:main",

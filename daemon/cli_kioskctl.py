@@ -1,4 +1,5 @@
-"""`kioskctl`: validate a config file, and talk to a running kioskd over its control socket."""
+"""`kioskctl`: validate a config file, say where each model will run, and talk to a running kioskd over its control
+socket."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from daemon import cli_install, cli_release, control_calls, push
+from daemon import cli_doctor, cli_install, cli_release, control_calls, push
 from daemon import config as config_mod
 from daemon.control import ControlError, request
 from daemon.events import read_jsonl, turns
@@ -24,6 +25,7 @@ def parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="check a site config file layered on the default")
     v.add_argument("file", type=Path)
     v.add_argument("--profile", help="profile the file is layered on")
+    cli_doctor.add_parser(sub)
     st = sub.add_parser("status", help="each worker's state and pid")
     st.add_argument("--json", action="store_true", help="print kioskd's whole status as JSON (health, release, "
                     "recent turn timings)")
@@ -169,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command == "validate":
         return _validate(args)
+    if args.command == "doctor":
+        return cli_doctor.run(args)
     if args.command == "report":
         return _report(args.events)
     if args.command == "push":

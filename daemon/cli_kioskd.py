@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from daemon import config as config_mod
-from daemon import instance_lock, log_setup
+from daemon import config_options, instance_lock, log_setup
 from daemon.model_check import problems as model_problems
 from daemon.paths import runtime_dir
 from daemon.portrait_check import check_portrait
@@ -18,10 +18,7 @@ from kiosk.audio_sources import AudioInputError, decode_file
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="kioskd", description="Offline talking-head kiosk supervisor.")
-    p.add_argument("--profile", help="configs/profiles/NAME.yaml layered on the default (bank-lobby, exhibition)")
-    p.add_argument("--config", type=Path, help="site config file (default: $KIOSKD_CONFIG or /etc/kioskd/kioskd.yaml)")
-    p.add_argument("-o", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",
-                   help="override one config value (repeatable)")
+    config_options.add_options(p)
     p.add_argument("--audio-in", metavar="FILE.wav|mic|none",
                    help="audio input: a file fed at real-time pace as if it were the microphone, the mic, or none")
     p.add_argument("--display", choices=["offscreen", "window", "fullscreen"], help="where the face is shown")
@@ -38,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     log_setup.configure("kioskd", logging.DEBUG if args.verbose else logging.INFO)
     log = logging.getLogger("kioskd")
     try:
-        cfg = config_mod.load(profile=args.profile, site=args.config, overrides=args.overrides)
+        cfg = config_options.load(args)
         for note in check_portrait(cfg.face.portrait):
             log.warning("%s", note)
     except config_mod.ConfigError as exc:
@@ -69,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         events=args.events,
         turns=args.turns,
         site=args.config,
-        reload=lambda: config_mod.load(profile=args.profile, site=args.config, overrides=args.overrides),
+        reload=lambda: config_options.load(args),
     )
     try:
         with instance_lock.hold(options.runtime_dir):

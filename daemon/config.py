@@ -13,8 +13,11 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
 
+from accel.backends import DEFAULT_ORDER, Backend
+from accel.selection import Choice, choose
+from accel.settings import AccelSettings, CannOptions, Precision
 from daemon.opening_hours import Rule, parse
-from daemon.paths import state_dir
+from daemon.paths import cache_dir, state_dir
 from models.routing import Thresholds
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
@@ -203,6 +206,60 @@ class ApiConfig(_Strict):
         return self.token_file or state_dir() / "api-token"
 
 
+Order = Annotated[list[Backend], Field(min_length=1)]
+
+
+def _distinct(order: list[Backend] | None) -> list[Backend] | None:
+    if order is not None and len(set(order)) != len(order):
+        raise ValueError("a backend is named twice")
+    return order
+
+
+class AccelModelsConfig(_Strict):
+    """Per-model orders that replace accel.order for that model (README "Accelerators")."""
+
+    vad: Order | None = None
+    turn_end: Order | None = None
+    voice: Order | None = None
+    face_driver: Order | None = None
+    asr: Order | None = None
+    llm: Order | None = None
+
+    _distinct_orders = field_validator("*")(_distinct)
+
+
+class CannConfig(_Strict):
+    """onnxruntime's CANN execution provider options, by their own names."""
+
+    arena_extend_strategy: Literal["kNextPowerOfTwo", "kSameAsRequested"] = "kNextPowerOfTwo"
+    npu_mem_limit: int | None = Field(None, gt=0, description="bytes of NPU memory its arena may take; null: all")
+    precision_mode: Literal["force_fp32", "force_fp16", "allow_fp32_to_fp16", "must_keep_origin_dtype",
+                            "allow_mix_precision"] = "force_fp16"
+    op_select_impl_mode: Literal["high_performance", "high_precision"] = "high_performance"
+
+
+class AccelConfig(_Strict):
+    order: Order = Field(list(DEFAULT_ORDER), description="backends each model tries, best first: the first usable "
+                         "one runs it (`kioskctl doctor` says which and why)")
+    models: AccelModelsConfig = AccelModelsConfig()
+    device_id: int = Field(0, ge=0, description="the GPU or NPU the accelerated models use")
+    tensorrt_precision: Precision = Field("fp16", description="fp16, fp32, or int8 (a QDQ-quantised model)")
+    cann: CannConfig = CannConfig()
+    llm_gpu_layers: int = Field(-1, ge=-1, description="llama.cpp layers offloaded to the GPU or NPU (-1: all)")
+
+    _distinct_order = field_validator("order")(_distinct)
+
+    def settings(self) -> AccelSettings:
+        """The accel package's view: plain data, with the TensorRT engine cache in the kiosk's cache folder."""
+        models = {name: tuple(order) for name, order in self.models.model_dump().items() if order is not None}
+        return AccelSettings(tuple(self.order), models, self.device_id, self.tensorrt_precision,
+                             CannOptions(**self.cann.model_dump()), self.llm_gpu_layers, cache_dir() / "tensorrt")
+
+    def choose(self, model: str) -> Choice:
+        """The backend `model` (a name of accel.backends.MODELS) runs on here, probed now."""
+        return choose(model, self.settings())
+
+
 class Config(_Strict):
     site: str = "Example Bank, main branch"
     audio_in: AudioInConfig = AudioInConfig()
@@ -215,6 +272,7 @@ class Config(_Strict):
     privacy: PrivacyConfig = PrivacyConfig()
     schedule: ScheduleConfig = ScheduleConfig()
     api: ApiConfig = ApiConfig()
+    accel: AccelConfig = AccelConfig()
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

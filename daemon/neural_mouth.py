@@ -21,6 +21,7 @@ from typing import IO
 
 import numpy as np
 
+from accel.settings import AccelSettings
 from daemon.face_driver_process import ANSWER, FRAME
 from daemon.mailbox import Mailbox
 
@@ -39,8 +40,9 @@ class Change:
 
 
 class NeuralMouth:
-    def __init__(self, model: str, max_lag: int) -> None:
+    def __init__(self, model: str, max_lag: int, accel: AccelSettings) -> None:
         self.model, self.max_lag = model, max_lag
+        self.accel = accel.to_json()  # the driver's process chooses its backend itself (onnxruntime is imported there)
         prefix = f"kioskd.{os.getpid()}.driver{next(_names)}"
         self.requests = Mailbox.create(f"{prefix}.ask", FRAME.itemsize)
         self.answers = Mailbox.create(f"{prefix}.answer", ANSWER.itemsize)
@@ -74,7 +76,7 @@ class NeuralMouth:
         if self.proc is None and now_s >= self.restart_at:
             self.stderr = tempfile.TemporaryFile()  # noqa: SIM115 (kept open for the driver's life, closed on its exit)
             self.proc = subprocess.Popen([sys.executable, "-m", "daemon.face_driver_process", self.model,
-                                          self.requests.name, self.answers.name], stderr=self.stderr)
+                                          self.requests.name, self.answers.name, self.accel], stderr=self.stderr)
             self.started_s = now_s
             return Change("running")
         return None

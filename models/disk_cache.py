@@ -39,6 +39,11 @@ def machine_key() -> str:
     return f"{os.uname().machine}|" + "|".join(v.strip() for v in seen.values())
 
 
+def entry_name(key: str, suffix: str) -> str:
+    """The file name of `key`'s entry in its kind's folder."""
+    return hashlib.sha256(key.encode()).hexdigest()[:32] + suffix
+
+
 class DiskCache:
     """One kind of entry (a subfolder) of the cache folder."""
 
@@ -55,7 +60,7 @@ class DiskCache:
         """Where the entry for `key` lives (None when caching is off)."""
         if self.folder is None:
             return None
-        return self.folder / (hashlib.sha256(key.encode()).hexdigest()[:32] + suffix)
+        return self.folder / entry_name(key, suffix)
 
     def get(self, key: str) -> dict[str, np.ndarray] | None:
         path = self.path(key, ".npz")

@@ -11,6 +11,10 @@ The contract is Wav2Lip's, so that an ONNX export of Wav2Lip (or a TensorRT engi
 
 Inputs are told apart by their shapes, not their names (exports name them differently). No such weights
 are installable here (no model hub): the path is exercised with a stand-in model the tests build.
+
+The model runs on the backend accel/ chooses for `face_driver` (TensorRT, CUDA, CANN through onnxruntime, or
+the CPU). A torch Wav2Lip on an Ascend NPU (torch_npu) would be another class with this one's call,
+`(mel window, crop) -> crop`; `kioskctl doctor` says whether torch_npu sees an NPU, but only ONNX is loaded.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from accel.providers import session
+from accel.selection import Choice
 from models.registry import ModelError, resolve
 
 SAMPLE_RATE = 16000
@@ -65,10 +70,10 @@ def _dims(shape: list[object]) -> list[object]:
 
 
 class FaceDriver:
-    def __init__(self, path: Path | str, threads: int = 1) -> None:
+    def __init__(self, path: Path | str, threads: int = 1, choice: Choice | None = None) -> None:
         path = resolve(str(path), "face.driver")
         try:
-            self._session = session(str(path), threads=threads)
+            self._session = session(str(path), threads=threads, choice=choice)
         except Exception as exc:  # onnxruntime raises several unrelated types for a bad file
             raise ModelError(f"face.driver: cannot load {path}: {exc}") from None
         floats = all(t.type == "tensor(float)" for t in [*self._session.get_inputs(), *self._session.get_outputs()])
@@ -84,6 +89,11 @@ class FaceDriver:
                 f"{[list(s) for s in inputs]} and gives {outputs}; expected inputs [1, 1, 80, 16] (mel) and "
                 f"[1, 6, 96, 96] (face) and one output [1, 3, 96, 96]")
         self._mel, self._face = inputs[mel], inputs[face]
+
+    @property
+    def provider(self) -> str:
+        """The execution provider onnxruntime runs it on (what was asked for, unless that failed to load)."""
+        return self._session.get_providers()[0]
 
     def __call__(self, window: np.ndarray, crop: np.ndarray) -> np.ndarray:
         """The 96×96 RGB crop (uint8) with the mouth `window` (80×16 mel steps) asks for."""

@@ -4,7 +4,8 @@ A GGUF that carries a chat template (instruct models) is prompted through it; on
 model such as Gemma 3 270M) gets the conversation as a plain document. The system message comes
 first and never changes, so llama.cpp reuses its evaluated prefix between turns; `warm` evaluates it
 at start-up, or restores it from the disk cache (a few MB of KV state, restored in milliseconds
-instead of seconds of prompt evaluation on two cores).
+instead of seconds of prompt evaluation on two cores). `gpu_layers` offloads that many layers (-1: all) to
+a GPU when llama-cpp-python was built with one (README "Accelerators").
 """
 
 from __future__ import annotations
@@ -25,15 +26,22 @@ Chat = list[dict[str, str]]
 
 
 class LlamaLlm:
-    def __init__(self, path: Path, context: int, threads: int) -> None:
+    def __init__(self, path: Path, context: int, threads: int, gpu_layers: int = 0) -> None:
         from llama_cpp import Llama
 
-        self._key = f"{file_key(path)}|n_ctx={context}"
+        # An offloaded model's evaluated state is kept apart from the CPU's (whose key is as it always was).
+        self._key = f"{file_key(path)}|n_ctx={context}" + (f"|n_gpu_layers={gpu_layers}" if gpu_layers else "")
         try:
-            self._llm = Llama(model_path=str(path), n_ctx=context, n_threads=threads, n_batch=256, verbose=False)
+            self._llm = Llama(model_path=str(path), n_ctx=context, n_threads=threads, n_batch=256,
+                              n_gpu_layers=gpu_layers, verbose=False)
         except ValueError as exc:  # llama-cpp-python reports unreadable GGUF files as ValueError
             raise ModelError(f"LLM {path}: cannot load ({exc})") from None
         self.chat = bool(self._llm.metadata.get("tokenizer.chat_template"))
+
+    @property
+    def gpu_layers(self) -> int:
+        """The layers llama.cpp was asked to offload (-1: all), as it holds them."""
+        return int(self._llm.model_params.n_gpu_layers)
 
     def stream(self, chat: Chat, max_tokens: int, temperature: float) -> Iterator[str]:
         """Text pieces of the reply as they are generated; ReplyCut when the token limit ended it."""

@@ -7,7 +7,7 @@ phoneme timing, which is what the mouth follows.
 The onnxruntime session runs lean (no CPU arena, no memory patterns): both keep the high-water mark
 of the longest sentence so far, which grew the voice worker steadily over a long soak; without them
 memory goes back after each sentence, for a few percent of speed. Its optimised graph is cached on
-disk when a cache is given (see accel.providers).
+disk when a cache is given and it runs on the CPU (see accel.providers).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from accel.selection import Choice
 from models.disk_cache import DiskCache, file_key, machine_key
 from models.registry import ModelError
 
@@ -36,7 +37,7 @@ class Speech:
 
 class PiperTts:
     def __init__(self, model: Path, length_scale: float = 1.0, patched: bool = False,
-                 cache: DiskCache | None = None) -> None:
+                 cache: DiskCache | None = None, choice: Choice | None = None) -> None:
         from piper import PiperVoice, SynthesisConfig
         from piper.config import PiperConfig
 
@@ -45,12 +46,17 @@ class PiperTts:
             raise ModelError(f"voice {model}: its config {config.name} is missing (Piper voices come as .onnx + .onnx.json)")
         try:
             settings = PiperConfig.from_dict(json.loads(config.read_text(encoding="utf-8")))
-            self._voice = PiperVoice(config=settings, session=_session(model, patched, cache))
+            self._voice = PiperVoice(config=settings, session=_session(model, patched, cache, choice))
         except Exception as exc:  # onnxruntime, onnx and json raise many types for a broken file
             raise ModelError(f"voice {model}: cannot load ({type(exc).__name__}: {exc})") from None
         # Sentences are peak-normalised by Piper; a little headroom keeps the AAC encoder from clipping.
         self._syn = SynthesisConfig(length_scale=length_scale, volume=0.9)
         self.rate: int = self._voice.config.sample_rate
+
+    @property
+    def provider(self) -> str:
+        """The execution provider onnxruntime runs it on (what was asked for, unless that failed to load)."""
+        return self._voice.session.get_providers()[0]
 
     def synthesize(self, text: str) -> Speech:
         pcm: list[np.ndarray] = []
@@ -74,22 +80,31 @@ class PiperTts:
 
 
 
-def _session(model: Path, patched: bool, cache: DiskCache | None) -> onnxruntime.InferenceSession:
+def optimised_graph_key(model: Path, patched: bool) -> str:
+    """The disk cache key of the voice's optimised CPU graph: the model file, how it was patched, onnxruntime, the CPU."""
     import onnxruntime
 
+    return f"{file_key(model)}|patched={patched}|onnxruntime {onnxruntime.__version__}|{machine_key()}"
+
+
+def voice_source(model: Path, patched: bool) -> str | bytes:
+    """What onnxruntime loads: the file when it is patched already, else the graph patched in memory."""
+    if patched:
+        return str(model)
+    import onnx
+    from piper.patch_voice_with_alignment import add_alignment_output
+
+    graph = onnx.load(str(model))
+    try:
+        add_alignment_output(graph)
+    except ValueError:
+        return str(model)  # already patched, or no duration tensor: synthesize() then says alignments are missing
+    return graph.SerializeToString()
+
+
+def _session(model: Path, patched: bool, cache: DiskCache | None, choice: Choice | None) -> onnxruntime.InferenceSession:
     from accel.providers import session
 
-    source: str | bytes = str(model)
-    if not patched:
-        import onnx
-        from piper.patch_voice_with_alignment import add_alignment_output
-
-        graph = onnx.load(str(model))
-        try:
-            add_alignment_output(graph)
-            source = graph.SerializeToString()
-        except ValueError:
-            pass  # already patched, or no duration tensor: synthesize() then says alignments are missing
-    key = f"{file_key(model)}|patched={patched}|onnxruntime {onnxruntime.__version__}|{machine_key()}"
-    optimised = cache.path(key, ".onnx") if cache is not None else None
-    return session(source, threads=0, optimised=optimised, lean=True)
+    source = voice_source(model, patched)
+    optimised = cache.path(optimised_graph_key(model, patched), ".onnx") if cache is not None else None
+    return session(source, threads=0, choice=choice, optimised=optimised, lean=True)

@@ -16,6 +16,7 @@ import numpy as np
 from faster_whisper.feature_extractor import FeatureExtractor
 
 from accel.providers import session
+from accel.selection import Choice
 from models.registry import ModelError, resolve
 
 SAMPLE_RATE = 16000
@@ -24,10 +25,10 @@ _NORM_EPS = 1e-7
 
 
 class SmartTurn:
-    def __init__(self, model: str = "embedded:smart-turn-v3.2", threads: int = 1) -> None:
+    def __init__(self, model: str = "embedded:smart-turn-v3.2", threads: int = 1, choice: Choice | None = None) -> None:
         path = resolve(model, "vad.turn_model")
         try:
-            self._session = session(str(path), threads=threads)
+            self._session = session(str(path), threads=threads, choice=choice)
         except Exception as exc:  # onnxruntime raises several unrelated types for a bad file
             raise ModelError(f"vad.turn_model: cannot load {path}: {exc}") from None
         inputs = self._session.get_inputs()
@@ -35,6 +36,11 @@ class SmartTurn:
             raise ModelError(f"vad.turn_model: {path} is not a smart-turn v3 model "
                              f"(inputs {[(i.name, i.shape) for i in inputs]})")
         self._features = FeatureExtractor(feature_size=80)
+
+    @property
+    def provider(self) -> str:
+        """The execution provider onnxruntime runs it on (what was asked for, unless that failed to load)."""
+        return self._session.get_providers()[0]
 
     def __call__(self, pcm: np.ndarray) -> float:
         """Probability that the turn in `pcm` (16 kHz mono int16 or float, ending now) is complete."""

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from accel.providers import session
+from accel.selection import Choice
 from models.registry import package_dir
 
 SAMPLE_RATE = 16000
@@ -19,10 +20,15 @@ def embedded_model() -> Path:
 
 
 class SileroVad:
-    def __init__(self, model: Path | None = None) -> None:
-        self._session = session(str(model or embedded_model()))
+    def __init__(self, model: Path | None = None, choice: Choice | None = None) -> None:
+        self._session = session(str(model or embedded_model()), choice=choice)
         self._sr = np.array(SAMPLE_RATE, dtype=np.int64)
         self.reset()
+
+    @property
+    def provider(self) -> str:
+        """The execution provider onnxruntime runs it on (what was asked for, unless that failed to load)."""
+        return self._session.get_providers()[0]
 
     def reset(self) -> None:
         self._state = np.zeros((2, 1, 128), np.float32)

@@ -13,6 +13,7 @@ import librosa
 import numpy as np
 import pytest
 
+from accel.settings import AccelSettings
 from daemon.cli_kioskctl import main as kioskctl
 from daemon.config import load
 from daemon.mailbox import Mailbox
@@ -105,7 +106,7 @@ def test_the_driver_process_answers_falls_behind_and_comes_back(standin: Path) -
     """Its own process: answers; stopped, its answers age out and the face is told to use the rig; killed, it
     is reported and started again after a pause."""
     loud = mel_window(mel_spectrogram(tone(300.0)), 0.2)
-    mouth = NeuralMouth(str(standin), max_lag=3)
+    mouth = NeuralMouth(str(standin), max_lag=3, accel=AccelSettings())
     try:
         assert mouth.poll(time.monotonic()).state == "running"
         frame, drawn = _answered(mouth, 0, loud, timeout_s=30)
@@ -142,7 +143,7 @@ def test_the_driver_process_answers_falls_behind_and_comes_back(standin: Path) -
 
 
 def test_a_model_the_driver_cannot_use_is_reported_once_and_not_retried(tmp_path: Path) -> None:
-    mouth = NeuralMouth(str(build(tmp_path / "other.onnx", mel_shape=(1, 1, 80, 32))), max_lag=3)
+    mouth = NeuralMouth(str(build(tmp_path / "other.onnx", mel_shape=(1, 1, 80, 32))), max_lag=3, accel=AccelSettings())
     try:
         changes = []
         deadline = time.monotonic() + 30

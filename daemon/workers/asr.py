@@ -17,7 +17,8 @@ from models.vad_silero import SAMPLE_RATE
 class Asr(Stage):
     def setup(self) -> None:
         c = self.config.asr
-        self.asr = WhisperAsr(c.model, c.language, c.beam_size, c.compute_type, c.threads)
+        self.asr = WhisperAsr(c.model, c.language, c.beam_size, c.compute_type, c.threads,
+                              choice=self.config.accel.choose("asr"))
         # Warm-up, behind ready on a thread: the first decode allocates, and is slower than the next ones;
         # and an asr restarted after a hang must be back within 4 s, 3 of them spent detecting the hang.
         # CTranslate2 queues an utterance's decode that comes meanwhile behind it.

@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from concurrent.futures import Future
 from pathlib import Path
 
+from accel.placement import llama_gpu_layers
 from daemon.commands import Ask, Command, Say
 from daemon.config import resolve
 from daemon.events import Event
@@ -74,7 +75,7 @@ class Brain(Stage):
     def _load_llm(self, path: Path) -> None:
         c = self.config.brain.llm
         try:
-            llm = LlamaLlm(path, c.context, c.threads)
+            llm = LlamaLlm(path, c.context, c.threads, llama_gpu_layers(self.config.accel.choose("llm")))
             # The system message (persona and facts) is evaluated now, so the first visitor who needs the
             # LLM does not pay for it; after the first boot it comes from the disk cache.
             llm.warm(messages(self.persona, self.facts, [], "Hello", []), DiskCache("llm", cache_dir()))

@@ -27,7 +27,7 @@ from kiosk.endpointing import Kind
 from kiosk.utterances import Detected, UtteranceDetector
 from models.aec_speex import SpeexAec
 from models.turn_end import SmartTurn
-from models.vad_silero import CHUNK, SAMPLE_RATE
+from models.vad_silero import CHUNK, SAMPLE_RATE, SileroVad
 
 ECHO_PATH_NS = 150_000_000
 # The face reports what it played once per frame, so the newest ~35 ms of reference may not be here yet;
@@ -44,11 +44,12 @@ class Ear(Stage):
         source = self.options["audio_in"]
         self.file = None if source in ("mic", "none") else FileSource(Path(source))
         self.mode = "file" if self.file else source
-        self.detector = UtteranceDetector(self.config.vad)
+        self.silero = SileroVad(choice=self.config.accel.choose("vad"))
+        self.detector = UtteranceDetector(self.config.vad, self.silero)
         self.echo = EchoReference()
         self.aec = SpeexAec(SAMPLE_RATE) if self.config.audio_in.aec else None
         model = self.config.vad.turn_model
-        self.turn_model = SmartTurn(model) if model else None
+        self.turn_model = SmartTurn(model, choice=self.config.accel.choose("turn_end")) if model else None
         # Niced: at a pause the ASR is transcribing on both cores, and the transcript is what the reply
         # waits for; smart-turn takes what it leaves (its verdict is only needed by the time the words').
         self.judge = ThreadPoolExecutor(1, thread_name_prefix="smart-turn",
@@ -79,7 +80,8 @@ class Ear(Stage):
                 self._inject(Path(path))
             case Opening(open=is_open):
                 if not is_open and not self.closed:  # a visitor's turn cut by the closing is not kept
-                    self.detector = UtteranceDetector(self.config.vad)
+                    self.silero.reset()  # the model stays loaded on its backend; only its state goes
+                    self.detector = UtteranceDetector(self.config.vad, self.silero)
                 self.closed = not is_open
 
     def _inject(self, path: Path) -> None:

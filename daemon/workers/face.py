@@ -52,7 +52,8 @@ class Face(Stage):
         record = self.options.get("record")
         self.recorder = Recorder(Path(record), self.screen.size, c.fps, PLAYBACK_RATE) if record else None
         self.behaviour = Behaviour(self.options.get("seed"))  # a seed makes an offline render repeatable
-        self.driver = (NeuralMouth(c.driver, max_lag=c.driver_max_lag_ms * c.fps // 1000) if c.driver else None)
+        self.driver = (NeuralMouth(c.driver, max_lag=c.driver_max_lag_ms * c.fps // 1000,
+                                   accel=self.config.accel.settings()) if c.driver else None)
         self.mels: dict[tuple[int, int], np.ndarray] = {}  # each queued clip's mel spectrogram, for the driver
         self.mouths = {"driver": 0, "rig": 0}  # speaking frames whose mouth each drew, since the last stats
         if self.driver is not None:

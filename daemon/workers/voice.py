@@ -34,7 +34,7 @@ class Voice(Stage):
         c = self.config.voice
         path = resolve_model(c.model, "voice.model")
         self.tts = PiperTts(path, c.length_scale, patched=c.model.startswith(EMBEDDED_PREFIX),
-                            cache=DiskCache("onnx", cache_dir()))
+                            cache=DiskCache("onnx", cache_dir()), choice=self.config.accel.choose("voice"))
         self.tts.synthesize("Hello.")  # warm-up: the first run initialises espeak and onnxruntime's kernels
         answers = [e.answer for e in load_faq(resolve(self.config.brain.faq))] if c.cache_faq else []
         dialogue = load_dialogue(resolve(self.config.brain.dialogue))
