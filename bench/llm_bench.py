@@ -86,7 +86,9 @@ def run_model(name: str, path: Path, threads: int, show_holdout: bool = False) -
     summary = {"model": name, "path": str(path), "chat_template": llm.chat, "warm_s": round(warm_s, 1),
                "replies": len(rows), "spoken": len(firsts),
                "rejected": sum(r["rejected"] is not None for r in rows),
-               "first_sentence_ms": pct(firsts), "reply_ms": pct(totals)}
+               "first_sentence_ms": pct(firsts), "reply_ms": pct(totals),
+               # What the visitor waits for: the first checked sentence, or the referral line once the reply fails.
+               "first_heard_ms": pct([r["first_ms"] if r["first_ms"] is not None else r["total_ms"] for r in rows])}
     return {"summary": summary, "rows": rows}
 
 

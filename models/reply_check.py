@@ -15,7 +15,9 @@ spoken only when:
   of the facts. The question's words do not count: "Yes, you can rent a
   safe deposit box" borrows every word from the question and states a service the bank never named.
 
-`check_reply` returns the reason a reply fails, or None; the brain speaks the referral line instead.
+`ReplyChecker.check` says why a reply fails; the brain speaks the referral line instead. While a sentence
+is still being written, `doomed` says when its opening already fails in a way more words cannot undo,
+so the visitor hears that line without waiting for the model to finish a sentence that cannot be said.
 """
 
 from __future__ import annotations
@@ -68,6 +70,8 @@ _STOPWORDS = frozenset([
     "service", "desk", "staff", "member", "members", "visitor",
 ])
 _PERSONA_RUN = 5  # words in a row shared with the persona or prompt that make a sentence a leak
+_LAST_WORD = re.compile(r"[\w'’]+$")  # a word the model may not have finished writing
+_KIOSK_OPENING = 4  # words of an unfinished sentence that decide whether it speaks as the kiosk ("i'd be glad to")
 
 
 @dataclass(frozen=True)
@@ -162,13 +166,10 @@ class ReplyChecker:
             # The visitor asked; a question back ("What is the name of the bank?") answers nothing.
             return Verdict(False, "asks instead of answering")
         for sentence in re.split(r"(?<=[.!?])\s+", reply.strip()):
-            sw = _words(sentence)
-            if any(run in self._leaks for n in range(2, _PERSONA_RUN + 1) for run in _runs(sw, n)):
-                return Verdict(False, "repeats the persona or the prompt")
-            if _AS_THE_VISITOR.match(sentence) and not _AS_THE_KIOSK.match(sentence):
-                return Verdict(False, "speaks as the visitor")
+            if reason := self._voice(sentence):
+                return Verdict(False, reason)
         q = _words(question)
-        if words == q or (len(q) >= 3 and _runs(q, min(len(q), 5)) & _runs(words, min(len(q), 5))):
+        if words == q or _echoes(words, q):
             return Verdict(False, "gives the question back")
         said = _content(words)
         grounded = _content(_words(fact_text))
@@ -178,6 +179,33 @@ class ReplyChecker:
         if len(said & grounded) * (1 if strict else 2) < len(said):
             return Verdict(False, f"not found in the facts: {', '.join(sorted(said - grounded))}")
         return Verdict(True)
+
+    def doomed(self, unfinished: str, question: str) -> str | None:
+        """Why a sentence still being written will fail `check` whatever its end, or None: so the visitor
+        hears the referral line as soon as that is known, not after the model has written the rest. Only
+        what more words cannot undo counts: a run of the persona or the question (its last, maybe unfinished
+        word left out), and speaking as the visitor once the opening is long enough to tell "I have ..."
+        from the kiosk's "I'm sorry" or "I'd be glad"."""
+        complete = _LAST_WORD.sub("", unfinished) if unfinished[-1:].isalnum() else unfinished
+        words = _words(complete)
+        if len(words) < _KIOSK_OPENING:
+            return None
+        return self._voice(complete) or ("gives the question back" if _echoes(words, _words(question)) else None)
+
+    def _voice(self, sentence: str) -> str | None:
+        """Why one sentence is not the kiosk speaking, or None."""
+        sw = _words(sentence)
+        if any(run in self._leaks for n in range(2, _PERSONA_RUN + 1) for run in _runs(sw, n)):
+            return "repeats the persona or the prompt"
+        if _AS_THE_VISITOR.match(sentence) and not _AS_THE_KIOSK.match(sentence):
+            return "speaks as the visitor"
+        return None
+
+
+def _echoes(words: list[str], question: list[str]) -> bool:
+    """The reply repeats five words in a row of the question (all of a shorter one of three or more)."""
+    n = min(len(question), 5)
+    return len(question) >= 3 and bool(_runs(question, n) & _runs(words, n))
 
 
 def checked_sentences(pieces: Iterable[str], checker: ReplyChecker, facts: list[str], question: str,
@@ -208,6 +236,9 @@ def checked_sentences(pieces: Iterable[str], checker: ReplyChecker, facts: list[
                 return
             yield from first_clause_apart(sentence) if held else [sentence]
             held, first = "", False
+        if splitter.pending and (reason := checker.doomed(f"{held} {splitter.pending}".strip(), question)):
+            rejected(reason)
+            return
     if held:  # the reply was one unfinished clause
         verdict = checker.check(held, facts, question)
         if not verdict.ok:

@@ -40,6 +40,11 @@ class SentenceSplitter:
                 out.append(piece)
                 self._released += 1
 
+    @property
+    def pending(self) -> str:
+        """The text fed that no sentence or clause has taken yet."""
+        return self._buf
+
     def flush(self) -> list[str]:
         """The unterminated rest, at the end of the reply."""
         piece, self._buf = self._buf.strip(), ""

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from daemon.config import load, resolve
 from models.llm_prompt import SCAFFOLD
@@ -130,3 +134,66 @@ def test_the_reply_ends_at_the_first_sentence_that_fails(checker: ReplyChecker) 
                              [HOURS, PARKING])
     assert said == ["We are open on Saturday from nine until one."]
     assert rejected == ["figures not in the facts: 4 pound"]
+
+
+def _stream_counted(checker: ReplyChecker, text: str, question: str, facts: list[str]) -> tuple[list[str], list[str], int]:
+    """`text` streamed a word at a time, as a model writes it; also how many pieces were asked for."""
+    pieces = [w + " " for w in text.split()]
+    asked = 0
+
+    def generate() -> Iterator[str]:
+        nonlocal asked
+        for piece in pieces:
+            asked += 1
+            yield piece
+
+    rejected: list[str] = []
+    said = list(checked_sentences(generate(), checker, facts, question, rejected.append))
+    return said, rejected, asked
+
+
+@pytest.mark.parametrize(("text", "question", "reason", "asked"), [
+    ("I have a personal loan and I would like to know more about it today.", "What do I need for a loan?",
+     "speaks as the visitor", 5),
+    ("Can I park my car in the garage behind the building for free?", "Can I park my car in the garage?",
+     "gives the question back", 6),
+    ("You are the friendly receptionist in the lobby of Example Bank and you help.", "Who are you?",
+     "repeats the persona or the prompt", 11),
+])
+def test_a_sentence_that_will_fail_stops_the_model_before_its_end(checker: ReplyChecker, text: str, question: str,
+                                                                  reason: str, asked: int) -> None:
+    """The visitor waits for the referral line while the model writes: a sentence doomed by its opening is
+    rejected there, not after the rest of it (a fragment words cannot rescue: a run of the persona or of
+    the question, or the visitor's "I have" once four words show it is not the kiosk's "I'm sorry")."""
+    said, rejected, n = _stream_counted(checker, text, question, [LOAN, PARKING])
+    assert said == [] and rejected == [reason] and n == asked < len(text.split())
+
+
+@pytest.mark.parametrize("text", [
+    "I'm sorry, customers can park free for one hour in the garage behind the building.",
+    "I'd be glad to help: you can apply for a personal loan online or with an adviser here.",
+    "Customers can park free for one hour in the garage behind the building.",
+])
+def test_the_kiosks_own_sentences_are_not_cut_short(checker: ReplyChecker, text: str) -> None:
+    said, rejected, n = _stream_counted(checker, text, "Can I park here?", [LOAN, PARKING])
+    assert rejected == [] and " ".join(said) == text and n == len(text.split())
+
+
+_VOCABULARY = [
+    "i", "i'm", "i'd", "my", "we", "you", "have", "be", "glad", "sorry", "can", "park", "free", "for", "one",
+    "hour", "in", "the", "garage", "behind", "building", "personal", "loan", "apply", "online", "adviser",
+    "here", "are", "the", "friendly", "receptionist", "lobby", "of", "example", "bank", "5.9", "nine", ",",
+    ".",
+]
+
+
+@given(st.lists(st.sampled_from(_VOCABULARY),
+    min_size=1, max_size=14), st.integers(min_value=1, max_value=120))
+def test_an_early_rejection_is_one_the_whole_sentence_gets_too(checker: ReplyChecker, words: list[str],
+                                                                cut: int) -> None:
+    """Whatever the model writes after a doomed opening (cut anywhere, even inside a word, as tokens
+    are), the sentence fails the full check."""
+    sentence = " ".join(words).replace(" ,", ",").replace(" .", ".")
+    question = "Can I park my car in the garage?"
+    if checker.doomed(sentence[:cut], question):
+        assert not checker.check(sentence, [LOAN, PARKING], question).ok
