@@ -20,9 +20,10 @@ setup(
     # Accelerators (README "Accelerators"); a CPU kiosk needs none of them. onnxruntime-gpu replaces onnxruntime
     # (the same module): uninstall that first.
     extras_require={
-        "cuda": ["onnxruntime-gpu>=1.18"],
-        "tensorrt": ["onnxruntime-gpu>=1.18", "tensorrt>=10"],
-        "ascend": ["torch", "torch-npu"],
+        # onnxruntime-gpu and CTranslate2 on CUDA 12 load cuBLAS 12 and cuDNN 9: NVIDIA's wheels carry them.
+        "cuda": ["onnxruntime-gpu>=1.18", "nvidia-cublas-cu12", "nvidia-cudnn-cu12>=9,<10"],
+        "tensorrt": ["onnxruntime-gpu>=1.18", "nvidia-cublas-cu12", "nvidia-cudnn-cu12>=9,<10", "tensorrt>=10"],
+        "ascend": ["onnxruntime-cann", "torch", "torch-npu"],
     },
     entry_points={
         "console_scripts": [

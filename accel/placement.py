@@ -19,10 +19,10 @@ def whisper_device(choice: Choice | None, compute_type: str) -> tuple[str, int, 
 
 
 def cuda_compute_type(cpu_type: str, supported: Collection[str]) -> str:
-    """The GPU counterpart of a CPU compute type: int8 weights keep int8 with float16 arithmetic, the rest float16
-    (float32 on a GPU that has neither)."""
-    wanted = "int8_float16" if cpu_type.startswith("int8") else "float16"
-    return wanted if wanted in supported else "float32"
+    """The GPU counterpart of a CPU compute type: int8 weights keep int8 with float16 arithmetic (else float16,
+    else int8 with float32 on a GPU without fast float16), the rest float16; float32 when the GPU has none of them."""
+    wanted = ("int8_float16", "float16", "int8_float32") if cpu_type.startswith("int8") else ("float16",)
+    return next((t for t in wanted if t in supported), "float32")
 
 
 def llama_gpu_layers(choice: Choice | None) -> int:

@@ -18,6 +18,8 @@ from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
+# What CTranslate2's CUDA build loads at its first GPU call, and the NVIDIA pip package that ships each.
+_CT2_CUDA_LIBRARIES = (("libcublas.so.12", "nvidia.cublas.lib"), ("libcudnn_ops.so.9", "nvidia.cudnn.lib"))
 # cuDeviceGetAttribute's codes for the compute capability (cuda.h, CUdevice_attribute).
 _CC_MAJOR, _CC_MINOR = 75, 76
 
@@ -75,13 +77,37 @@ def cuda_devices() -> Found[tuple[Gpu, ...]]:
 
 @cache
 def tensorrt_version() -> Found[str]:
-    """TensorRT's version, from its Python package (the `[tensorrt]` extra), without importing it."""
-    for dist in ("tensorrt", "tensorrt-cu12", "tensorrt-cu11"):
-        try:
-            return Found(importlib.metadata.version(dist), f"TensorRT from the {dist} package")
-        except importlib.metadata.PackageNotFoundError:
+    """The version of the TensorRT library onnxruntime's provider would load (libnvinfer, from the library path
+    or the `tensorrt` package's own folder), asked of the library itself: a pip package and a system TensorRT
+    can differ, and the engine cache's key must name the one that builds the engines."""
+    for soname, major in (("libnvinfer.so.10", 10), ("libnvinfer.so.8", 8)):
+        lib = _load(soname, "tensorrt_libs")
+        if lib is None:
             continue
-    return Found("", "TensorRT not installed (no tensorrt package: pip install '.[tensorrt]')")
+        code = int(lib.getInferLibVersion())
+        # NV_TENSORRT_VERSION: major*10000 + minor*100 + patch from TensorRT 10, major*1000 + minor*100 + patch before
+        minor, patch = (code % 10000 // 100, code % 100) if major >= 10 else (code % 1000 // 100, code % 100)
+        return Found(f"{major}.{minor}.{patch}", f"TensorRT {major}.{minor}.{patch} ({soname})")
+    return Found("", "TensorRT not found (no libnvinfer.so.10 or .8 on the library path; pip install '.[tensorrt]' "
+                     "and put its tensorrt_libs folder on LD_LIBRARY_PATH)")
+
+
+def _load(soname: str, *packages: str) -> ctypes.CDLL | None:
+    """A shared library from the library path, or else from the folders of pip packages that ship it (NVIDIA's
+    wheels put theirs inside the package); None when neither has it."""
+    folders = [""]
+    for package in packages:
+        try:
+            spec = importlib.util.find_spec(package)
+        except ImportError:  # a parent package ("nvidia") is not installed
+            spec = None
+        folders += list(spec.submodule_search_locations or []) if spec else []
+    for folder in folders:
+        try:
+            return ctypes.CDLL(f"{folder}/{soname}" if folder else soname)
+        except OSError:
+            continue
+    return None
 
 
 @cache
@@ -99,20 +125,28 @@ def ascend_devices() -> Found[int]:
 
 @cache
 def ct2_cuda_devices() -> Found[int]:
-    """GPUs CTranslate2 (faster-whisper's engine) can use."""
+    """GPUs CTranslate2 (faster-whisper's engine) can use: its PyPI build has CUDA compiled in, so it counts the
+    GPUs of any machine with a driver, but without cuBLAS 12 and cuDNN 9 its first encode aborts the process."""
     try:
         import ctranslate2
 
         count = ctranslate2.get_cuda_device_count()
     except Exception as exc:  # an install without its CUDA libraries can fail on any call
         return Found(0, f"ctranslate2 cannot count GPUs ({type(exc).__name__}: {exc})")
-    return Found(count, f"ctranslate2.get_cuda_device_count() is {count}")
+    if count == 0:
+        return Found(0, f"ctranslate2.get_cuda_device_count() is {count}")
+    missing = [so for so, package in _CT2_CUDA_LIBRARIES if _load(so, package) is None]
+    if missing:
+        return Found(0, f"ctranslate2 sees {count} GPU(s) but cannot run on them without {', '.join(missing)} "
+                        "(pip install '.[cuda]', or the system's CUDA 12 and cuDNN 9)")
+    return Found(count, f"ctranslate2.get_cuda_device_count() is {count}, with cuBLAS 12 and cuDNN 9")
 
 
 @cache
 def llama_gpu_backends() -> Found[tuple[str, ...]]:
     """The GPU backends ("CUDA", "CANN", ...) this llama-cpp-python offloads through: none unless it was built
-    with one and that found a device. Its system info names the backends ("CUDA : ARCHS = 890 | ... | CPU : ...")."""
+    with one. CUDA names itself in llama.cpp's system info; CANN's backend does not, so an offloading build on a
+    machine whose CANN runtime sees an NPU is taken to be a CANN build."""
     try:
         import llama_cpp
 
@@ -122,10 +156,17 @@ def llama_gpu_backends() -> Found[tuple[str, ...]]:
         return Found((), f"llama_cpp not importable ({type(exc).__name__}: {exc})")
     if not offload:
         return Found((), "llama.cpp built without GPU offload (llama_supports_gpu_offload() false)")
-    names = tuple(part.split(" : ")[0].strip() for part in info.split("|") if " : " in part)
-    gpus = tuple(n for n in names if n != "CPU")
-    return Found(gpus, f"llama.cpp offloads through {', '.join(gpus) or 'an unnamed backend'} "
+    gpus = system_info_backends(info)
+    if not gpus and ascend_devices().value:
+        gpus = ("CANN",)
+    return Found(gpus, f"llama.cpp offloads through {', '.join(gpus) or 'a backend it does not name'} "
                        "(llama_supports_gpu_offload() true)")
+
+
+def system_info_backends(info: str) -> tuple[str, ...]:
+    """The GPU backends named in llama.cpp's system info ("CUDA : ARCHS = 890 | USE_GRAPHS = 1 | CPU : SSE3 = 1 |")."""
+    names = [part.split(" : ")[0].strip() for part in info.split("|") if " : " in part]
+    return tuple(n for n in dict.fromkeys(names) if n and n != "CPU")
 
 
 @cache

@@ -41,7 +41,7 @@ def choose(model: str, settings: AccelSettings) -> Choice:
     order, key = settings.order_for(model)
     skipped: list[tuple[Backend, str]] = []
     for backend in order:
-        usable, detail = _check(MODELS[model], backend, model, settings)
+        usable, detail = _check(MODELS[model], backend, settings)
         if usable:
             return Choice(model, backend, f"first usable of {key} [{', '.join(order)}]: {detail}", tuple(skipped),
                           settings)
@@ -51,13 +51,13 @@ def choose(model: str, settings: AccelSettings) -> Choice:
                   tuple(skipped), settings)
 
 
-def _check(runtime: Runtime, backend: Backend, model: str, settings: AccelSettings) -> tuple[bool, str]:
+def _check(runtime: Runtime, backend: Backend, settings: AccelSettings) -> tuple[bool, str]:
     """(True, what it will run on) or (False, why not)."""
     if backend == "cpu":
         return True, {"onnxruntime": "CPUExecutionProvider", "ctranslate2": "CTranslate2 on the CPU",
                       "llama.cpp": "llama.cpp on the CPU"}[runtime]
     if runtime == "onnxruntime":
-        return _onnx(backend, model, settings)
+        return _onnx(backend, settings)
     if runtime == "ctranslate2":
         if backend != "cuda":
             return False, f"CTranslate2 has no {_NAMES[backend]} backend"
@@ -75,16 +75,12 @@ def _check(runtime: Runtime, backend: Backend, model: str, settings: AccelSettin
     return True, f"llama.cpp offloads n_gpu_layers={settings.llm_gpu_layers} through its {wanted} backend"
 
 
-def _onnx(backend: Backend, model: str, settings: AccelSettings) -> tuple[bool, str]:
+def _onnx(backend: Backend, settings: AccelSettings) -> tuple[bool, str]:
     ep = EXECUTION_PROVIDER[backend]
     providers = probe.ort_providers()
     if ep not in providers.value:
         built = ", ".join(providers.value) or providers.note
-        why = f"{ep}: not in this onnxruntime build (providers: {built})"
-        if backend == "cann" and model == "face_driver":
-            # A torch driver could use an NPU that onnxruntime cannot: say whether one is there.
-            why += f"; {probe.torch_npu_devices().note}"
-        return False, why
+        return False, f"{ep}: not in this onnxruntime build (providers: {built})"
     ok, device = _device(backend, settings)
     if not ok:
         return False, f"{ep}: {device}"

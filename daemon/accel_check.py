@@ -6,17 +6,22 @@ usable (exit 0). Exit 1 when a model asked for an accelerator runs elsewhere.
 
 Each model is loaded through its own adapter with the backend the config chooses, as the workers do, and
 again with `accel.models.NAME: [cpu]`; what the runtime itself reports decides "really used": onnxruntime's
-first provider, CTranslate2's device, the layers llama.cpp was given to offload.
+first provider, CTranslate2's device, the layers llama.cpp says (as it loads) it put on the GPU.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import re
 import statistics
 import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 
@@ -54,10 +59,10 @@ def _turn_end(cfg: Config, choice: Choice) -> Loaded | None:
 
 
 def _voice(cfg: Config, choice: Choice) -> Loaded | None:
-    from models.registry import EMBEDDED_PREFIX, resolve
-    from models.tts_piper import PiperTts
+    from models.registry import resolve
+    from models.tts_piper import PiperTts, patched_on_disk
 
-    tts = PiperTts(resolve(cfg.voice.model, "voice.model"), patched=cfg.voice.model.startswith(EMBEDDED_PREFIX),
+    tts = PiperTts(resolve(cfg.voice.model, "voice.model"), patched=patched_on_disk(cfg.voice.model),
                    choice=choice)
     return Loaded(lambda: tts.synthesize("We are open from nine to five, Monday to Friday."), tts.provider)
 
@@ -89,10 +94,29 @@ def _llm(cfg: Config, choice: Choice) -> Loaded | None:
     c = cfg.brain.llm
     if c.model is None:
         return None
-    llm = LlamaLlm(resolve(c.model, "brain.llm.model"), c.context, c.threads, llama_gpu_layers(choice))
+    with _stderr_captured() as log:  # llama.cpp says how many layers it really put on the GPU as it loads
+        llm = LlamaLlm(resolve(c.model, "brain.llm.model"), c.context, c.threads, llama_gpu_layers(choice),
+                       verbose=True)
+    offloaded = re.search(r"offloaded (\d+)/(\d+) layers to GPU", log.read_text(errors="replace"))
     chat = [{"role": "user", "content": "When is the branch open?"}]
     return Loaded(lambda: "".join(llm.stream(chat, max_tokens=16, temperature=0.0)),
-                  "gpu" if llm.gpu_layers else "cpu")
+                  "gpu" if offloaded and int(offloaded.group(1)) > 0 else "cpu")
+
+
+@contextlib.contextmanager
+def _stderr_captured() -> Iterator[Path]:
+    """What native code writes to file descriptor 2 meanwhile, in a file (llama.cpp logs there, not to Python)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "stderr"
+        sys.stderr.flush()
+        saved = os.dup(2)
+        try:
+            with path.open("wb") as out:
+                os.dup2(out.fileno(), 2)
+                yield path
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 LOADERS: dict[str, Callable[[Config, Choice], Loaded | None]] = {
@@ -143,21 +167,28 @@ def check(cfg: Config, runs: int) -> int:
         if model not in accelerated:
             print(f"{model:12} stays on {choice.backend or 'nothing'}: {choice.why}")
             continue
-        on_accel = LOADERS[model](cfg, choice)
-        if on_accel is None:
-            print(f"{model:12} {choice.backend}: not used by this config, not run")
-            continue
-        if on_accel.placed != expected_placement(choice):
-            print(f"{model:12} FAIL: chose {choice.backend} but runs on {on_accel.placed}")
-            failed += 1
-            continue
-        settings = replace(choice.settings, models=choice.settings.models | {model: ("cpu",)})
-        on_cpu = LOADERS[model](cfg, choose(model, settings))
-        assert on_cpu is not None  # the same config that loaded it on the accelerator
-        accel_ms, cpu_ms = _median_ms(on_accel.run, runs), _median_ms(on_cpu.run, runs)
-        print(f"{model:12} {choice.backend:8} {accel_ms:9.1f} ms   cpu {cpu_ms:9.1f} ms   speedup x{cpu_ms / accel_ms:.1f}"
-              f"   (runs on {on_accel.placed})")
+        try:
+            line = _compare(cfg, model, choice, runs)
+        except Exception as exc:  # a model that fails on its accelerator is this check's finding, not its end
+            line = f"FAIL: {type(exc).__name__}: {exc}"
+        failed += line.startswith("FAIL")
+        print(f"{model:12} {line}")
     return 1 if failed else 0
+
+
+def _compare(cfg: Config, model: str, choice: Choice, runs: int) -> str:
+    """One line on `model`: its time on the accelerator and on the CPU, or why it failed."""
+    on_accel = LOADERS[model](cfg, choice)
+    if on_accel is None:
+        return f"{choice.backend}: not used by this config, not run"
+    if on_accel.placed != expected_placement(choice):
+        return f"FAIL: chose {choice.backend} but runs on {on_accel.placed}"
+    settings = replace(choice.settings, models=choice.settings.models | {model: ("cpu",)})
+    on_cpu = LOADERS[model](cfg, choose(model, settings))
+    assert on_cpu is not None  # the same config that loaded it on the accelerator
+    accel_ms, cpu_ms = _median_ms(on_accel.run, runs), _median_ms(on_cpu.run, runs)
+    return (f"{choice.backend:8} {accel_ms:9.1f} ms   cpu {cpu_ms:9.1f} ms   speedup x{cpu_ms / accel_ms:.1f}"
+            f"   (runs on {on_accel.placed})")
 
 
 def main(argv: list[str] | None = None) -> int:

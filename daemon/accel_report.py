@@ -15,8 +15,8 @@ from accel.selection import Choice
 from daemon.config import AsrConfig, Config
 from daemon.paths import cache_dir
 from models.disk_cache import entry_name
-from models.registry import EMBEDDED_PREFIX, ModelError, resolve
-from models.tts_piper import optimised_graph_key, voice_source
+from models.registry import ModelError, resolve
+from models.tts_piper import optimised_graph_key, patched_on_disk, voice_source
 from models.vad_silero import embedded_model
 from models.whisper_installed import bigger_whispers, hub_cache
 
@@ -57,27 +57,26 @@ def _cache(cfg: Config, choice: Choice, key: str, setting: str | None) -> dict[s
     except ModelError as exc:
         return out | {"note": str(exc)}
     if choice.backend == "tensorrt":
-        folder = engine_folder(_source(choice.model, path, setting), settings)
+        try:
+            folder = engine_folder(_source(choice.model, path, setting), settings)
+        except Exception as exc:  # onnx raises many types for a file it cannot read
+            return out | {"note": f"cannot read {path}: {type(exc).__name__}: {exc}"}
         out |= {"tensorrt_engine": folder and str(folder), "engine_present": folder is not None and has_engine(folder)}
     else:
         out["tensorrt_engine"] = None  # keyed by the GPU it is built for: nothing to look for without one
     if choice.model == "voice":
-        graph = cache_dir() / "onnx" / entry_name(optimised_graph_key(path, _patched(setting)), ".onnx")
+        graph = cache_dir() / "onnx" / entry_name(optimised_graph_key(path, patched_on_disk(setting)), ".onnx")
         out |= {"cpu_optimised_graph": str(graph), "cpu_graph_present": graph.is_file()}
     else:
         out["cpu_optimised_graph"] = None  # only the voice's is worth keeping: the others load in milliseconds
     return out
 
 
-def _patched(setting: str) -> bool:
-    return setting.startswith(EMBEDDED_PREFIX)  # the embedded voice is patched on disk at set-up
-
-
 def _source(model: str, path: Path, setting: str) -> str | bytes:
     """What the model's session loads, which is what its engine is keyed by."""
     if model != "voice":
         return str(path)
-    return voice_source(path, _patched(setting))
+    return voice_source(path, patched_on_disk(setting))
 
 
 def devices() -> list[dict[str, Any]]:

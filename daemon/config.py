@@ -245,7 +245,15 @@ class AccelConfig(_Strict):
     device_id: int = Field(0, ge=0, description="the GPU or NPU the accelerated models use")
     tensorrt_precision: Precision = Field("fp16", description="fp16, fp32, or int8 (a QDQ-quantised model)")
     cann: CannConfig = CannConfig()
-    llm_gpu_layers: int = Field(-1, ge=-1, description="llama.cpp layers offloaded to the GPU or NPU (-1: all)")
+    llm_gpu_layers: int = Field(-1, ge=-1, description="llama.cpp layers offloaded to the GPU or NPU (-1: all); to "
+                                "keep the LLM on the CPU, set accel.models.llm: [cpu]")
+
+    @field_validator("llm_gpu_layers")
+    @classmethod
+    def _offloads_something(cls, value: int) -> int:
+        if value == 0:
+            raise ValueError("0 offloads nothing: use -1 (all) or a number of layers, or accel.models.llm: [cpu]")
+        return value
 
     _distinct_order = field_validator("order")(_distinct)
 

@@ -1,7 +1,8 @@
 """Everything a config refers to, checked before a kiosk is asked to use it (`kioskctl validate`, and each
 side of `kioskctl push`): the FAQ and dialogue load, the persona reads, the portrait has a face, the model
-files exist and the embedded ones are intact. The schema alone would accept a config whose FAQ is not
-YAML; this makes such a push fail on the operator's screen instead of in a lobby."""
+files exist and the embedded ones are intact, and each model has a backend it can run on here. The schema
+alone would accept a config whose FAQ is not YAML; this makes such a push fail on the operator's screen
+instead of in a lobby."""
 
 from __future__ import annotations
 
@@ -61,3 +62,14 @@ def _check_models(cfg: Config) -> None:
     damaged = model_problems(cfg)
     if damaged:
         raise ConfigError("embedded model files are damaged: " + "; ".join(damaged))
+    _check_backends(cfg)
+
+
+def _check_backends(cfg: Config) -> None:
+    """Every model the config uses has a usable backend in its `accel` order (one without `cpu` may have none)."""
+    in_use = {"vad": True, "turn_end": cfg.vad.turn_model is not None, "voice": True, "asr": True,
+              "llm": cfg.brain.llm.model is not None, "face_driver": cfg.face.driver is not None}
+    for model, used in in_use.items():
+        choice = cfg.accel.choose(model)
+        if used and choice.backend is None:
+            raise ConfigError(choice.why)

@@ -32,11 +32,11 @@ class WhisperAsr:
     def __init__(self, model: str, language: str | None = "en", beam_size: int = 1,
                  compute_type: str = "int8", threads: int = 2, choice: Choice | None = None) -> None:
         path = resolve(model, "asr.model")
-        device, index, compute_type = whisper_device(choice, compute_type)
         try:
+            device, index, compute_type = whisper_device(choice, compute_type)
             self.model = WhisperModel(str(path), device=device, device_index=index, compute_type=compute_type,
                                       cpu_threads=threads, num_workers=1)
-        except (RuntimeError, ValueError, OSError) as exc:
+        except (RuntimeError, ValueError, OSError) as exc:  # AccelUnavailable is a RuntimeError too
             raise ModelError(f"asr.model: cannot load a Whisper model from {path}: {exc}") from None
         self.language = language if self.model.model.is_multilingual else "en"
         self.beam_size = beam_size

@@ -26,22 +26,17 @@ Chat = list[dict[str, str]]
 
 
 class LlamaLlm:
-    def __init__(self, path: Path, context: int, threads: int, gpu_layers: int = 0) -> None:
+    def __init__(self, path: Path, context: int, threads: int, gpu_layers: int = 0, verbose: bool = False) -> None:
         from llama_cpp import Llama
 
         # An offloaded model's evaluated state is kept apart from the CPU's (whose key is as it always was).
         self._key = f"{file_key(path)}|n_ctx={context}" + (f"|n_gpu_layers={gpu_layers}" if gpu_layers else "")
         try:
             self._llm = Llama(model_path=str(path), n_ctx=context, n_threads=threads, n_batch=256,
-                              n_gpu_layers=gpu_layers, verbose=False)
+                              n_gpu_layers=gpu_layers, verbose=verbose)
         except ValueError as exc:  # llama-cpp-python reports unreadable GGUF files as ValueError
             raise ModelError(f"LLM {path}: cannot load ({exc})") from None
         self.chat = bool(self._llm.metadata.get("tokenizer.chat_template"))
-
-    @property
-    def gpu_layers(self) -> int:
-        """The layers llama.cpp was asked to offload (-1: all), as it holds them."""
-        return int(self._llm.model_params.n_gpu_layers)
 
     def stream(self, chat: Chat, max_tokens: int, temperature: float) -> Iterator[str]:
         """Text pieces of the reply as they are generated; ReplyCut when the token limit ended it."""

@@ -21,7 +21,7 @@ import numpy as np
 
 from accel.selection import Choice
 from models.disk_cache import DiskCache, file_key, machine_key
-from models.registry import ModelError
+from models.registry import EMBEDDED_PREFIX, ModelError
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -33,6 +33,12 @@ class Speech:
     rate: int
     phonemes: list[tuple[str, int]]  # (IPA phoneme, samples), in order, covering the whole clip
     drift: int = 0  # samples the model's own alignment was short of the audio (given to the last phoneme)
+
+
+def patched_on_disk(setting: str) -> bool:
+    """Whether the voice a `voice.model` setting names already carries phoneme alignments: the embedded voice is
+    patched at set-up; a user's voice file is patched in memory when loaded."""
+    return setting.startswith(EMBEDDED_PREFIX)
 
 
 class PiperTts:

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 
 from accel.providers import session
-from accel.selection import Choice
-from models.registry import package_dir
+from accel.selection import AccelUnavailable, Choice
+from models.registry import ModelError, package_dir
 
 SAMPLE_RATE = 16000
 CHUNK = 512
@@ -21,7 +21,10 @@ def embedded_model() -> Path:
 
 class SileroVad:
     def __init__(self, model: Path | None = None, choice: Choice | None = None) -> None:
-        self._session = session(str(model or embedded_model()), choice=choice)
+        try:
+            self._session = session(str(model or embedded_model()), choice=choice)
+        except AccelUnavailable as exc:
+            raise ModelError(f"vad: {exc}") from None
         self._sr = np.array(SAMPLE_RATE, dtype=np.int64)
         self.reset()
 

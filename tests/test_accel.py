@@ -83,7 +83,7 @@ def test_a_cpu_only_machine_says_why_each_accelerator_was_skipped(monkeypatch: p
     assert reasons["vad"]["tensorrt"] == ("TensorrtExecutionProvider: not in this onnxruntime build "
                                           "(providers: AzureExecutionProvider, CPUExecutionProvider)")
     assert reasons["voice"]["cann"].startswith("CANNExecutionProvider: not in this onnxruntime build")
-    assert reasons["face_driver"]["cann"].endswith("; torch_npu not installed")  # what a torch driver could use
+    assert reasons["face_driver"]["cann"] == reasons["voice"]["cann"]  # torch_npu is doctor's to report, not probed here
     assert reasons["asr"] == {"tensorrt": "CTranslate2 has no TensorRT backend",
                               "cuda": "ctranslate2.get_cuda_device_count() is 0",
                               "cann": "CTranslate2 has no CANN backend"}
@@ -239,6 +239,8 @@ def test_gpu_placements_for_whisper_and_llama(monkeypatch: pytest.MonkeyPatch) -
     assert cuda_compute_type("int8", {"int8_float16", "float16", "float32"}) == "int8_float16"
     assert cuda_compute_type("float32", {"int8_float16", "float16", "float32"}) == "float16"
     assert cuda_compute_type("int8", {"float32"}) == "float32"
+    assert cuda_compute_type("int8", {"int8_float32", "float32"}) == "int8_float32"  # a GPU without fast float16
+    assert cuda_compute_type("int8", {"float16", "int8_float32", "float32"}) == "float16"
     simulate(monkeypatch)
     assert whisper_device(choose("asr", AccelSettings()), "int8") == ("cpu", 0, "int8")
     assert whisper_device(None, "int8") == ("cpu", 0, "int8")
@@ -311,6 +313,7 @@ def test_the_config_names_every_model_and_defaults_to_the_full_order(tmp_path: P
     ("accel.models.voice=[cuda, cuda]", "accel.models.voice"),
     ("accel.order=[]", "accel.order"),
     ("accel.models.whisper=[cpu]", "accel.models.whisper"),
+    ("accel.llm_gpu_layers=0", "accel.llm_gpu_layers"),
 ])
 def test_a_bad_backend_in_the_config_names_its_key(override: str, key: str) -> None:
     with pytest.raises(ConfigError) as err:
@@ -326,3 +329,68 @@ def test_an_unwritable_engine_cache_only_costs_the_cache(monkeypatch: pytest.Mon
     session(str(build(tmp_path / "driver.onnx")), choice=choose("vad", AccelSettings(engine_cache=blocker)))
     (trt, options), *_ = fake_ort.made[-1].providers
     assert trt == "TensorrtExecutionProvider" and "trt_engine_cache_path" not in options
+
+
+@pytest.mark.parametrize(("info", "backends"), [
+    ("CUDA : ARCHS = 890 | USE_GRAPHS = 1 | PEER_MAX_BATCH_SIZE = 128 | CPU : SSE3 = 1 | SSSE3 = 1 | AVX = 1 | "
+     "AVX2 = 1 | F16C = 1 | FMA = 1 | OPENMP = 1 | REPACK = 1 | ", ("CUDA",)),
+    ("CPU : SSE3 = 1 | SSSE3 = 1 | AVX = 1 | AVX2 = 1 | F16C = 1 | FMA = 1 | LLAMAFILE = 1 | OPENMP = 1 | ", ()),
+    ("", ()),
+])
+def test_llama_cpp_names_its_gpu_backends_in_its_system_info(info: str, backends: tuple[str, ...]) -> None:
+    """Strings as llama.cpp 0.3.x prints them (a CUDA build and this machine's CPU build)."""
+    assert probe.system_info_backends(info) == backends
+
+
+def test_an_offloading_llama_cpp_on_an_npu_machine_is_a_cann_build(monkeypatch: pytest.MonkeyPatch) -> None:
+    """llama.cpp's CANN backend does not name itself in the system info: the NPU the CANN runtime sees does."""
+    import llama_cpp
+
+    monkeypatch.setattr(llama_cpp, "llama_supports_gpu_offload", lambda: True)
+    monkeypatch.setattr(llama_cpp, "llama_print_system_info", lambda: b"CPU : NEON = 1 | ARM_FMA = 1 | ")
+    for npus, backends in ((1, ("CANN",)), (0, ())):
+        monkeypatch.setattr(probe, "ascend_devices", lambda n=npus: probe.Found(n, f"{n} Ascend NPU(s)"))
+        probe.llama_gpu_backends.cache_clear()
+        try:
+            assert probe.llama_gpu_backends().value == backends
+        finally:
+            probe.llama_gpu_backends.cache_clear()
+
+
+def test_ctranslate2_counting_a_gpu_without_cublas_and_cudnn_leaves_the_asr_on_the_cpu(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The PyPI CTranslate2 has CUDA compiled in and counts the GPUs of any box with a driver; its first encode
+    then aborts the process if cuBLAS 12 or cuDNN 9 is missing (neither is here), so that is no GPU to use."""
+    import ctranslate2
+
+    monkeypatch.setattr(ctranslate2, "get_cuda_device_count", lambda: 1)
+    probe.ct2_cuda_devices.cache_clear()
+    try:
+        found = probe.ct2_cuda_devices()
+    finally:
+        probe.ct2_cuda_devices.cache_clear()
+    assert found.value == 0
+    assert "sees 1 GPU(s) but cannot run on them without libcublas.so.12, libcudnn_ops.so.9" in found.note
+
+
+def test_tensorrt_is_found_by_its_library_not_its_package() -> None:
+    probe.tensorrt_version.cache_clear()
+    try:
+        found = probe.tensorrt_version()
+    finally:
+        probe.tensorrt_version.cache_clear()
+    assert found == probe.Found("", found.note) and "no libnvinfer.so.10 or .8 on the library path" in found.note
+
+
+def test_validate_refuses_an_order_nothing_here_can_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`accel.models.asr: [cuda]` on this CPU machine: refused before a kiosk crash-loops on it, naming the key and
+    why cuda was skipped; the same model on [cuda, cpu] is fine."""
+    from daemon.cli_kioskctl import main as kioskctl
+
+    site = tmp_path / "site.yaml"
+    site.write_text("accel:\n  models:\n    asr: [cuda]\n")
+    assert kioskctl(["validate", str(site)]) == 1
+    err = capsys.readouterr().err
+    assert "accel.models.asr: none of [cuda] is usable for asr" in err and "get_cuda_device_count() is 0" in err
+    site.write_text("accel:\n  models:\n    asr: [cuda, cpu]\n")
+    assert kioskctl(["validate", str(site)]) == 0

@@ -19,12 +19,11 @@ from daemon.paths import cache_dir
 from daemon.stage import Stage
 from models.disk_cache import DiskCache
 from models.faq import load_dialogue, load_faq
-from models.registry import EMBEDDED_PREFIX
 from models.registry import resolve as resolve_model
 from models.sentences import split
 from models.speech_cache import SpeechCache
 from models.speech_text import speakable
-from models.tts_piper import PiperTts
+from models.tts_piper import PiperTts, patched_on_disk
 from models.tts_piper import Speech as Synthesised
 from models.visemes import timeline
 
@@ -33,7 +32,7 @@ class Voice(Stage):
     def setup(self) -> None:
         c = self.config.voice
         path = resolve_model(c.model, "voice.model")
-        self.tts = PiperTts(path, c.length_scale, patched=c.model.startswith(EMBEDDED_PREFIX),
+        self.tts = PiperTts(path, c.length_scale, patched=patched_on_disk(c.model),
                             cache=DiskCache("onnx", cache_dir()), choice=self.config.accel.choose("voice"))
         self.tts.synthesize("Hello.")  # warm-up: the first run initialises espeak and onnxruntime's kernels
         answers = [e.answer for e in load_faq(resolve(self.config.brain.faq))] if c.cache_faq else []
