@@ -18,7 +18,7 @@ from models.disk_cache import entry_name
 from models.registry import ModelError, resolve
 from models.tts_piper import optimised_graph_key, patched_on_disk, voice_source
 from models.vad_silero import embedded_model
-from models.whisper_installed import bigger_whispers, hub_cache
+from models.whisper_installed import upgrade
 
 
 def report(cfg: Config) -> dict[str, Any]:
@@ -96,16 +96,6 @@ def devices() -> list[dict[str, Any]]:
 
 
 def asr_upgrade(setting: str, choice: Choice) -> dict[str, Any]:
-    """Whether a bigger Whisper than the embedded default is installed and would pay (only on a GPU)."""
-    default = AsrConfig.model_fields["model"].default
-    if setting != default:
-        return {"available": False, "why": f"asr.model is {setting}, not the embedded default {default}"}
-    if choice.backend != "cuda":
-        return {"available": False, "why": f"the asr runs on {choice.backend}: a bigger Whisper than tiny.en is "
-                "too slow there (it pays on a GPU only)"}
-    found = bigger_whispers()
-    if not found:
-        return {"available": False, "why": f"the asr runs on CUDA, but no bigger CTranslate2 Whisper is installed "
-                f"(looked in {hub_cache()}; nothing is downloaded: install one and set asr.model to its folder)"}
-    return {"available": True, "why": f"the asr runs on CUDA and {len(found)} bigger Whisper model(s) are "
-            f"installed: set asr.model to one", "models": [str(p) for p in found]}
+    """Whether a bigger installed Whisper replaces the embedded default (only on a GPU), and why."""
+    folder, why = upgrade(setting, AsrConfig.model_fields["model"].default, choice.backend)
+    return {"available": folder is not None, "why": why} | ({"model": str(folder)} if folder else {})

@@ -62,7 +62,7 @@ def _print(found: dict[str, Any]) -> None:
         devices.add_row(d["what"], Text(_found(d["found"])), Text(d["note"]))
     console.print(devices)
     upgrade = found["asr_upgrade"]
-    console.print(Text(f"ASR upgrade: {'available' if upgrade['available'] else 'not available'}: {upgrade['why']}"),
+    console.print(Text(f"ASR upgrade: {'in use' if upgrade['available'] else 'none'}: {upgrade['why']}"),
                   soft_wrap=True)
 
 

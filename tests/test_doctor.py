@@ -70,7 +70,7 @@ def test_doctor_prints_a_table_and_every_skipped_accelerator(tmp_path: Path) -> 
         for backend in ACCELERATORS:
             assert any(line.startswith(f"    skipped {backend}: ") for line in out.stdout.splitlines()
                        if line), backend
-    assert "ASR upgrade: not available" in out.stdout
+    assert "ASR upgrade: none: the asr runs on cpu" in out.stdout
     assert "Devices and libraries" in out.stdout
 
 
@@ -105,7 +105,7 @@ def test_doctor_sees_the_voice_graph_the_voice_keeps(tmp_path: Path) -> None:
     assert after["cpu_optimised_graph"] == before["cpu_optimised_graph"]
 
 
-def test_a_bigger_whisper_is_offered_only_on_cuda_and_only_when_installed(monkeypatch: pytest.MonkeyPatch,
+def test_a_bigger_installed_whisper_replaces_tiny_en_only_on_cuda(monkeypatch: pytest.MonkeyPatch,
                                                                            tmp_path: Path) -> None:
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
     monkeypatch.setattr(probe, "ct2_cuda_devices", lambda: probe.Found(0, "ctranslate2.get_cuda_device_count() is 0"))
@@ -123,9 +123,14 @@ def test_a_bigger_whisper_is_offered_only_on_cuda_and_only_when_installed(monkey
     snapshot("tiny.en")  # no bigger than the default
     nothing = asr_upgrade("embedded:tiny.en", on_gpu)
     assert nothing["available"] is False and f"looked in {tmp_path}" in nothing["why"]
+    large = snapshot("large-v3")  # bigger, but its decode may not fit the reply budget on a small GPU
+    assert asr_upgrade("embedded:tiny.en", on_gpu)["available"] is False
+    base = snapshot("base")
+    assert asr_upgrade("embedded:tiny.en", on_gpu)["model"] == str(base)
     small = snapshot("small.en")
     assert asr_upgrade("embedded:tiny.en", on_gpu) == {
-        "available": True, "why": "the asr runs on CUDA and 1 bigger Whisper model(s) are installed: set asr.model "
-        "to one", "models": [str(small)]}
+        "available": True, "why": "the asr runs on CUDA: the installed Whisper small.en replaces tiny.en",
+        "model": str(small)}
+    assert str(large) not in str(asr_upgrade("embedded:tiny.en", on_gpu))
     assert asr_upgrade("embedded:tiny.en", on_cpu)["available"] is False
     assert asr_upgrade(str(small), on_gpu)["why"].startswith(f"asr.model is {small}, not the embedded default")

@@ -6,19 +6,25 @@ import threading
 
 import numpy as np
 
+from daemon.config import AsrConfig
 from daemon.events import Event
 from daemon.messages import Message, Text, Utterance
 from daemon.stage import Stage
 from models.asr_whisper import WhisperAsr
 from models.completeness import sounds_finished
 from models.vad_silero import SAMPLE_RATE
+from models.whisper_installed import upgrade
 
 
 class Asr(Stage):
     def setup(self) -> None:
         c = self.config.asr
-        self.asr = WhisperAsr(c.model, c.language, c.beam_size, c.compute_type, c.threads,
-                              choice=self.config.accel.choose("asr"))
+        choice = self.config.accel.choose("asr")
+        bigger, why = upgrade(c.model, AsrConfig.model_fields["model"].default, choice.backend)
+        if bigger is not None:
+            self.log.info("%s", why)
+        self.asr = WhisperAsr(str(bigger or c.model), c.language, c.beam_size, c.compute_type, c.threads,
+                              choice=choice)
         # Warm-up, behind ready on a thread: the first decode allocates, and is slower than the next ones;
         # and an asr restarted after a hang must be back within 4 s, 3 of them spent detecting the hang.
         # CTranslate2 queues an utterance's decode that comes meanwhile behind it.
