@@ -5,15 +5,19 @@ text streams from the LLM it is also cut at its first clause boundary (comma, se
 or "Of course," is generated and synthesised in a fraction of the time of the whole sentence and plays
 while the rest is, and a comma is where a speaker pauses anyway. Text known in full (an FAQ answer,
 whose first sentence is synthesised ahead) is split into whole sentences only; later sentences are
-always kept whole, for their intonation.
+always kept whole, for their intonation. Chinese text is cut the same way at 。！？ and at ，；：、 (mixed
+text such as "请到ATM机取款。" included).
 """
 
 from __future__ import annotations
 
 import re
 
-_END = re.compile(r"(?<=[.!?…])[\"')\]]*\s+")
-_CLAUSE = re.compile(r"(?<=[,;:])\s+")
+# Latin punctuation ends a sentence or clause only once a space follows ("5.9", "1,000", "9:30" stay whole);
+# Chinese full-width punctuation is never inside a number and is followed by no space, so it ends one at once.
+# A match runs from the punctuation through its closing quotes and the space after: the piece is what it ends.
+_END = re.compile(r"[.!?…][\"')\]]*\s+|[。！？][”’」』）]*\s*")
+_CLAUSE = re.compile(r"[,;:]\s+|[，；：、]\s*")
 
 
 class SentenceSplitter:
@@ -35,7 +39,7 @@ class SentenceSplitter:
                     m = clause
             if m is None:
                 return out
-            piece, self._buf = self._buf[: m.start()].strip(), self._buf[m.end() :]
+            piece, self._buf = self._buf[: m.end()].strip(), self._buf[m.end() :]
             if piece:
                 out.append(piece)
                 self._released += 1

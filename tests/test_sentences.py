@@ -13,6 +13,10 @@ def test_split_sentences() -> None:
         "We open at nine.", "We close at five!", "Any questions?"]
 
 
+def test_closing_quotes_and_brackets_stay_with_their_sentence() -> None:
+    assert split('Press "help." Then wait (a moment.) Done.') == ['Press "help."', "Then wait (a moment.)", "Done."]
+
+
 def test_streaming_releases_a_sentence_when_it_ends() -> None:
     s = SentenceSplitter()
     assert s.feed("We open") == []
@@ -49,3 +53,30 @@ def test_streaming_loses_no_words(pieces: list[str], first_clause: bool) -> None
     s = SentenceSplitter(first_clause)
     out = [x for p in pieces for x in s.feed(p)] + s.flush()
     assert " ".join(out).split() == "".join(pieces).split()
+
+
+def test_chinese_and_mixed_text_split_at_full_width_punctuation() -> None:
+    assert split("我们周一到周五九点开门。请到ATM机取款！利率是5.9%吗？") == [
+        "我们周一到周五九点开门。", "请到ATM机取款！", "利率是5.9%吗？"]
+    assert split("他说：“好的。”然后走了。") == ["他说：“好的。”", "然后走了。"]
+    assert split("Open at 9:30. 我们9:30开门。") == ["Open at 9:30.", "我们9:30开门。"]
+
+
+def test_a_streamed_chinese_reply_releases_its_first_clause_at_once() -> None:
+    """No space follows Chinese punctuation: the first clause goes to the voice as soon as its comma arrives,
+    as early as an English one does."""
+    s = SentenceSplitter()
+    assert s.feed("您好") == []
+    assert s.feed("，我们") == ["您好，"]
+    assert s.feed("有人民币、美元") == []  # later clauses stay with their sentence
+    assert s.feed("和欧元。请到") == ["我们有人民币、美元和欧元。"]
+    assert s.flush() == ["请到"]
+    first = SentenceSplitter()
+    assert first.feed("人民币、美元") == ["人民币、"]
+
+
+@given(st.lists(st.text(alphabet="ab1.,。，、！", max_size=12), max_size=30), st.booleans())
+def test_streaming_chinese_loses_no_characters(pieces: list[str], first_clause: bool) -> None:
+    s = SentenceSplitter(first_clause)
+    out = [x for p in pieces for x in s.feed(p)] + s.flush()
+    assert "".join(out).replace(" ", "") == "".join(pieces).replace(" ", "")
