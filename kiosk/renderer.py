@@ -11,6 +11,8 @@ import cv2
 import numpy as np
 import pygame
 
+from kiosk.captions import CaptionFont, wrap
+
 log = logging.getLogger("kioskd.face")
 BACKGROUND = (18, 22, 30)
 CAPTION_BG = (0, 0, 0, 150)
@@ -46,7 +48,7 @@ class Screen:
         self.mode = mode
         self.size = self.surface.get_size()
         pygame.font.init()
-        self._caption_font = pygame.font.Font(None, max(18, self.size[1] // 18))
+        self._caption_font = CaptionFont(max(18, self.size[1] // 18))
         self._status_font = pygame.font.Font(None, max(14, self.size[1] // 30))
         self._texts: tuple[str, str] | None = None  # the caption and status on screen
         self._dirty = self.surface.get_rect()  # what the next present sends
@@ -99,13 +101,13 @@ class Screen:
         self._dirty = self.surface.get_rect()
 
     def _draw_caption(self, caption: str) -> None:
-        lines = _wrap(caption, self._caption_font, int(self.size[0] * 0.9))
-        line_h = self._caption_font.get_linesize()
+        width_of, render, line_h = self._caption_font.for_text(caption)
+        lines = wrap(caption, width_of, int(self.size[0] * 0.9))
         band_h = line_h * len(lines) + line_h // 2
         top = self.size[1] - band_h
         self._band(top, band_h)
         for i, line in enumerate(lines):
-            img = self._caption_font.render(line, True, (250, 250, 250))
+            img = render(line)
             self.surface.blit(img, ((self.size[0] - img.get_width()) // 2, top + line_h // 4 + i * line_h))
 
     def _band(self, top: int, height: int) -> None:
@@ -151,13 +153,3 @@ def _write_png(bgr: np.ndarray, path: Path) -> None:
         os.replace(part, path)
     except OSError as exc:
         log.error("screenshot to %s failed: %s", path, exc)
-
-
-def _wrap(text: str, font: pygame.font.Font, width: int) -> list[str]:
-    lines: list[str] = []
-    for word in text.split():
-        if lines and font.size(f"{lines[-1]} {word}")[0] <= width:
-            lines[-1] = f"{lines[-1]} {word}"
-        else:
-            lines.append(word)
-    return lines[-3:]  # the latest three lines: a caption is read as it is spoken

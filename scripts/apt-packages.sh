@@ -4,6 +4,7 @@ APT_RUNTIME=(
   python3 python3-venv                           # the virtualenv
   libportaudio2 libspeexdsp1 libgomp1            # what the pyaudio, speexdsp and llama.cpp wheels link to
   systemd                                        # the service; systemd-sysusers for kioskctl install
+  fonts-noto-cjk                                 # captions in Chinese (pygame's own font has no CJK glyphs)
   cage libwayland-egl1 libwayland-cursor0 libgl1-mesa-dri  # boot-to-kiosk: the cage compositor; SDL's
                                                  # Wayland driver loads these (EGL, software GL without a GPU)
 )
