@@ -61,7 +61,8 @@ def read_image(setting: str) -> np.ndarray:
     if bgr is None:
         raise PortraitError(f"portrait {path}: not a readable image (PNG, JPEG, BMP, TIFF or WebP expected)")
     if max(bgr.shape[:2]) > MAX_SIDE:
-        raise PortraitError(f"portrait {path}: {bgr.shape[1]}x{bgr.shape[0]} pixels is too large (at most {MAX_SIDE})")
+        raise PortraitError(f"portrait {path}: {bgr.shape[1]}x{bgr.shape[0]} pixels is too large "
+                            f"(at most {MAX_SIDE} pixels a side)")
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 

@@ -13,7 +13,9 @@ AAC_PRIMING = 1024
 
 
 class Recorder:
-    def __init__(self, path: Path, size: tuple[int, int], fps: int, audio_rate: int) -> None:
+    def __init__(self, path: Path, size: tuple[int, int], fps: int, audio_rate: int, threads: int = 1) -> None:
+        """`threads`: the video encoder's; the live kiosk gives it one (the renderer shares two cores with four
+        workers), an offline render, alone on the machine, more."""
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         # Fragmented MP4 (a fragment per one-second keyframe interval): if the face is killed, the file
@@ -24,9 +26,9 @@ class Recorder:
         self._w, self._h = size[0] & ~1, size[1] & ~1
         self._video.width, self._video.height = self._w, self._h
         self._video.pix_fmt = "yuv420p"
-        # One encoder thread and the fastest preset: the renderer shares two cores with four workers.
+        # The fastest preset: the renderer shares two cores with four workers.
         self._video.codec_context.options = {"preset": "ultrafast", "crf": "23", "g": str(fps)}
-        self._video.codec_context.thread_count = 1
+        self._video.codec_context.thread_count = threads
         self._audio = self._out.add_stream("aac", rate=audio_rate, layout="mono")
         self._audio_rate = audio_rate
         # FFmpeg's AAC encoder puts 1024 samples of priming in front of the audio. A fragmented MP4 has no
@@ -71,6 +73,12 @@ class Recorder:
             self._out.mux(packet)
 
     def close(self) -> None:
+        # The sound so far ends where the last frame began: fill that frame's span with silence, so the
+        # two tracks end together.
+        heard = self._samples + AAC_PRIMING - self._skip  # clock samples handed to `audio`
+        missing = self._frames * self._audio_rate // int(self._video.average_rate) - heard
+        if missing > 0:
+            self.audio(np.zeros(missing, np.int16))
         for stream in (self._video, self._audio):
             for packet in stream.encode(None):
                 self._out.mux(packet)

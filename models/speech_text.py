@@ -1,4 +1,5 @@
-"""English text as it is said: figures written out in words before synthesis.
+"""English text as it is said: figures written out in words before synthesis; and the letters a voice
+cannot read at all.
 
 Piper's phonemiser reads "9:30" as "nine colon thirty" or "$3.50" as "dollar three point five zero";
 a receptionist says "nine thirty" and "three dollars fifty". Times, amounts, percentages, "24/7",
@@ -9,6 +10,7 @@ them right and the same sentence always sounds the same. Captions keep the writt
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 
 from num2words import num2words
@@ -104,3 +106,30 @@ def speakable(text: str) -> str:
     for pattern, say in _RULES:
         text = pattern.sub(say, text)
     return text
+
+
+# The languages whose voices read each script, by espeak-ng language (the part before any "-"). espeak-ng
+# reads a letter of another script as its name ("Chinese letter", over and over, for a line of Chinese), or
+# spells it. Every voice reads Latin letters.
+_READ_BY: dict[str, set[str]] = {script: set(languages.split()) for script, languages in {
+    "LATIN": "en fr de es it pt nl pl cs sk sl hr ro hu fi sv da nb no is ca eu tr vi sw lb lv lt et cy ga id ms",
+    "CJK": "zh cmn yue ja ko", "HIRAGANA": "ja", "KATAKANA": "ja", "HANGUL": "ko",
+    "CYRILLIC": "ru uk bg sr mk be kk ky", "GREEK": "el", "ARABIC": "ar fa ur", "HEBREW": "he",
+    "DEVANAGARI": "hi ne mr", "GEORGIAN": "ka",
+}.items()}
+_KNOWN = set().union(*_READ_BY.values())
+
+
+def unreadable(text: str, language: str) -> list[str]:
+    """The letters of `text`, each once and in order, written in a script a voice of this espeak-ng language
+    ("en-us", "zh") does not read. A language not known here is not judged (nothing is returned)."""
+    lang = language.lower().split("-")[0]
+    if lang not in _KNOWN:
+        return []
+    found: dict[str, None] = {}
+    for ch in text:
+        if ch.isalpha():
+            script = unicodedata.name(unicodedata.normalize("NFKC", ch)[0], "").split(" ")[0]  # "Ａ" is a Latin A
+            if script != "LATIN" and lang not in _READ_BY.get(script, ()):
+                found[ch] = None
+    return list(found)

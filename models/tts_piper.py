@@ -85,6 +85,15 @@ class PiperTts:
         return Speech(audio, self.rate, phonemes, total_drift)
 
 
+def voice_language(model: Path) -> str:
+    """The espeak-ng language a Piper voice reads its text in ("en-us"), from its config beside it, without
+    loading the model; ModelError when the config is missing or unreadable."""
+    config = Path(f"{model}.json")
+    try:
+        return str(json.loads(config.read_text(encoding="utf-8"))["espeak"]["voice"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ModelError(f"voice {model}: cannot read its language from {config.name} ({type(exc).__name__}: {exc})") from None
+
 
 def optimised_graph_key(model: Path, patched: bool) -> str:
     """The disk cache key of the voice's optimised CPU graph: the model file, how it was patched, onnxruntime, the CPU."""

@@ -48,9 +48,11 @@ class Face(Stage):
         self.screen = Screen(self.options["display"], c.size)
         self.view = FaceView(load_portrait(c.portrait), self.screen)
         self.frame_ns = 1_000_000_000 // c.fps
-        self.speaker = open_speaker(PLAYBACK_RATE)
+        # An offline render has no one listening: it must not play its reply through the machine's speaker.
+        self.speaker = open_speaker(PLAYBACK_RATE) if self.options.get("speaker", True) else None
         record = self.options.get("record")
-        self.recorder = Recorder(Path(record), self.screen.size, c.fps, PLAYBACK_RATE) if record else None
+        self.recorder = (Recorder(Path(record), self.screen.size, c.fps, PLAYBACK_RATE,
+                                  threads=self.options.get("record_threads", 1)) if record else None)
         self.behaviour = Behaviour(self.options.get("seed"))  # a seed makes an offline render repeatable
         self.driver = (NeuralMouth(c.driver, max_lag=c.driver_max_lag_ms * c.fps // 1000,
                                    accel=self.config.accel.settings()) if c.driver else None)
@@ -253,7 +255,7 @@ class Face(Stage):
         self.stats_at = self.clock.now_ns() + int(STATS_EVERY_S * 1e9)
 
     def teardown(self) -> None:
-        if self.render_ms:
+        if getattr(self, "render_ms", None):  # None: setup failed before the first frame
             self._stats()
         if getattr(self, "recorder", None) is not None:
             self.recorder.close()

@@ -11,6 +11,7 @@ synthesis ("9:30" -> "nine thirty", models/speech_text.py); the caption keeps th
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from daemon.config import resolve
 from daemon.events import Event
@@ -35,11 +36,17 @@ class Voice(Stage):
         self.tts = PiperTts(path, c.length_scale, patched=patched_on_disk(c.model),
                             cache=DiskCache("onnx", cache_dir()), choice=self.config.accel.choose("voice"))
         self.tts.synthesize("Hello.")  # warm-up: the first run initialises espeak and onnxruntime's kernels
+        self.cache: dict[str, Synthesised] = {}
+        if self.options.get("ready_answers", True):  # an offline render says only its own text
+            self._ready_answers(path)
+
+    def _ready_answers(self, path: Path) -> None:
+        """The sentences a reply often starts with, synthesised now (or read from the disk cache)."""
+        c = self.config.voice
         answers = [e.answer for e in load_faq(resolve(self.config.brain.faq))] if c.cache_faq else []
         dialogue = load_dialogue(resolve(self.config.brain.dialogue))
         answers += [dialogue.referral, *(i.answer for i in dialogue.smalltalk), *(g.answer for g in dialogue.never_llm)]
         ready = [split(a)[0] for a in answers] + list(c.openers)
-        self.cache: dict[str, Synthesised] = {}
         disk = SpeechCache(path, f"length_scale={c.length_scale}", cache_dir())
         for text in dict.fromkeys(ready):
             said = speakable(text)  # the key is what is synthesised: audio kept from before figures were written out is not it

@@ -1,0 +1,174 @@
+"""What `kioskctl render` is asked to do, checked before anything is written: the text (or recording), the
+size, frame rate, voice and output file. Each refusal is a `RenderInputError` whose message names the
+option and the limit; the portrait itself is checked when the face loads it (kiosk/portrait.py)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from daemon import config_options
+from daemon.config import Config
+from models.mood import Mood, mood_of
+from models.registry import resolve as resolve_model
+from models.sentences import split
+from models.speech_text import unreadable
+from models.tts_piper import voice_language
+
+MAX_TEXT_CHARS = 5000  # about five minutes of speech
+MAX_SENTENCE_CHARS = 400  # a longer run without a full stop is said in pieces cut at commas, else between words
+MAX_AUDIO_S = 600.0
+SIDE = (160, 3840)  # pixels, each side of --size
+FPS = (10, 60)
+
+
+class RenderInputError(ValueError):
+    """A request `kioskctl render` refuses; the message names the option and why."""
+
+
+@dataclass(frozen=True)
+class RenderJob:
+    config: Config  # the layered config, the face and voice set as the options ask
+    out: Path
+    sentences: list[tuple[str, Mood]]  # what is said, one sentence at a time (empty with a recording)
+    audio: np.ndarray | None  # a recording at `audio_rate`, int16 mono, or None
+    audio_rate: int
+    seed: int | None
+    notes: list[str]  # what was changed to make the request work (an odd size made even)
+
+
+def job(args: argparse.Namespace) -> RenderJob:
+    """The render the options ask for; RenderInputError, ConfigError or ModelError when it cannot be done."""
+    config = config_options.load(args)
+    notes: list[str] = []
+    out = check_output(args.out)
+    size = parse_size(args.size, notes) if args.size else parse_size("{}x{}".format(*config.face.size), notes)
+    fps = check_fps(config.face.fps if args.fps is None else args.fps)
+    portrait = args.portrait or config.face.portrait
+    if not portrait.startswith("embedded:") and not Path(portrait).expanduser().is_file():
+        raise RenderInputError(f"--portrait {portrait}: no such file")
+    voice = args.voice or config.voice.model
+    sentences: list[tuple[str, Mood]] = []
+    audio, rate = None, 0
+    if args.audio is not None:
+        audio, rate = read_audio(args.audio)
+    else:
+        text = args.text if args.text is not None else read_text_file(args.text_file)
+        check_text(text, voice_language(resolve_model(voice, "--voice")), voice)
+        sentences = [(s, Mood(args.expression) if args.expression else mood_of(s)) for s in pieces(text)]
+    face = config.face.model_copy(update={"portrait": portrait, "size": size, "fps": fps, "display": "offscreen",
+                                          "captions": args.captions, "driver": None})
+    config = config.model_copy(update={"face": face, "voice": config.voice.model_copy(update={"model": voice})})
+    return RenderJob(config, out, sentences, audio, rate, args.seed, notes)
+
+
+def check_output(out: Path) -> Path:
+    if out.suffix.lower() != ".mp4":
+        raise RenderInputError(f"--out {out}: must end in .mp4 (H.264 video with AAC sound)")
+    folder = out.parent
+    if not folder.is_dir():
+        raise RenderInputError(f"--out {out}: the folder {folder} does not exist")
+    if out.is_dir():
+        raise RenderInputError(f"--out {out}: is a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise RenderInputError(f"--out {out}: cannot write in {folder}")
+    return out
+
+
+def parse_size(text: str, notes: list[str]) -> tuple[int, int]:
+    """WIDTHxHEIGHT within SIDE; an odd side is made even (H.264's 4:2:0 colour needs even sides), with a note."""
+    m = re.fullmatch(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*", text)
+    if m is None:
+        raise RenderInputError(f"--size {text!r}: expected WIDTHxHEIGHT, e.g. 960x540")
+    w, h = int(m[1]), int(m[2])
+    if not (SIDE[0] <= w <= SIDE[1] and SIDE[0] <= h <= SIDE[1]):
+        raise RenderInputError(f"--size {w}x{h}: each side must be {SIDE[0]} to {SIDE[1]} pixels")
+    if w % 2 or h % 2:
+        notes.append(f"--size {w}x{h}: H.264 needs even sides, rendering {w & ~1}x{h & ~1}")
+    return w & ~1, h & ~1
+
+
+def check_fps(fps: int) -> int:
+    if not FPS[0] <= fps <= FPS[1]:
+        raise RenderInputError(f"--fps {fps}: must be {FPS[0]} to {FPS[1]} frames a second")
+    return fps
+
+
+def read_text_file(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RenderInputError(f"--text-file {path}: no such file") from None
+    except UnicodeDecodeError:
+        raise RenderInputError(f"--text-file {path}: not UTF-8 text") from None
+    except OSError as exc:
+        raise RenderInputError(f"--text-file {path}: cannot read ({exc.strerror})") from None
+
+
+def check_text(text: str, language: str, voice: str) -> None:
+    if not text.strip():
+        raise RenderInputError("the text is empty: nothing to say")
+    if len(text.strip()) > MAX_TEXT_CHARS:
+        raise RenderInputError(f"the text is {len(text.strip()):,} characters long: at most {MAX_TEXT_CHARS:,} "
+                               "(about five minutes of speech; render a longer text in parts)")
+    letters = unreadable(text, language)
+    if letters:
+        shown = "".join(letters[:12]) + ("…" if len(letters) > 12 else "")
+        raise RenderInputError(f"the voice {voice} reads {language} and cannot say {shown!r}: give a voice "
+                               "for that language with --voice, or text it can read")
+    if not any(ch.isalnum() for ch in text):
+        raise RenderInputError("the text has no words to say (punctuation or symbols only)")
+
+
+def pieces(text: str) -> list[str]:
+    """The text as the voice says it, one sentence at a time: a blank line ends a sentence too (a heading),
+    and a sentence longer than MAX_SENTENCE_CHARS is cut at its commas, else between its words."""
+    out: list[str] = []
+    for paragraph in re.split(r"\n\s*\n", text):
+        for sentence in split(" ".join(paragraph.split())):
+            out += _cut(sentence)
+    return out
+
+
+def _cut(sentence: str) -> list[str]:
+    if len(sentence) <= MAX_SENTENCE_CHARS:
+        return [sentence]
+    units: list[str] = []
+    for clause in re.split(r"(?<=[,;:])\s+", sentence):
+        units += [clause] if len(clause) <= MAX_SENTENCE_CHARS else clause.split()
+    out: list[str] = []
+    for unit in units:  # packed again up to the limit: a comma is no full stop
+        if out and len(out[-1]) + 1 + len(unit) <= MAX_SENTENCE_CHARS:
+            out[-1] = f"{out[-1]} {unit}"
+        else:
+            out.append(unit)
+    return out
+
+
+def read_audio(path: Path) -> tuple[np.ndarray, int]:
+    """A recording any FFmpeg reads, mono int16 at the face's playback rate, at most MAX_AUDIO_S long."""
+    import av
+
+    from daemon.workers.face import PLAYBACK_RATE
+    from kiosk.audio_sources import AudioInputError, decode_file
+
+    try:
+        with av.open(str(path)) as c:
+            if c.duration is not None and c.duration / av.time_base > MAX_AUDIO_S:
+                raise RenderInputError(f"--audio {path}: {c.duration / av.time_base:.0f} s long, at most "
+                                       f"{MAX_AUDIO_S:.0f} s (render a longer recording in parts)")
+    except (av.error.FFmpegError, OSError):
+        pass  # decode_file names what is wrong with it
+    try:
+        pcm = decode_file(path, PLAYBACK_RATE)
+    except AudioInputError as exc:
+        raise RenderInputError(str(exc).replace("audio input", "--audio", 1)) from None
+    if len(pcm) > MAX_AUDIO_S * PLAYBACK_RATE:
+        raise RenderInputError(f"--audio {path}: {len(pcm) / PLAYBACK_RATE:.0f} s long, at most {MAX_AUDIO_S:.0f} s")
+    return pcm, PLAYBACK_RATE
+
