@@ -48,7 +48,7 @@ class NaivePipeline:
         c = self.config.brain
         reply = d.answer or self.dialogue.referral
         if d.route is Route.LLM and self.llm is not None:
-            chat = messages(self.persona, [e.answer for e in self.faq], [], d.question, d.nearest)
+            chat = messages(self.persona, [e.answer for e in self.faq], d.question, d.nearest)
             reply = "".join(self.llm.stream(chat, c.llm.max_tokens, c.llm.temperature)).strip() or reply
         self.tts.synthesize(reply)
         return (time.perf_counter() - t0) * 1000

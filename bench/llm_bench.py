@@ -25,7 +25,7 @@ from bench.routing_bench import build_router, load_items
 from bench.stats import pct
 from daemon.config import load, resolve
 from models.llm_llama import LlamaLlm
-from models.llm_prompt import SCAFFOLD, Exchange, messages
+from models.llm_prompt import SCAFFOLD, messages
 from models.registry import resolve as resolve_model
 from models.reply_check import ReplyChecker, checked_sentences
 
@@ -51,20 +51,19 @@ def run_model(name: str, path: Path, threads: int, show_holdout: bool = False) -
     checker = ReplyChecker(persona, SCAFFOLD)
     t0 = time.monotonic()
     llm = LlamaLlm(path, c.llm.context, threads)
-    llm.warm(messages(persona, facts, [], "Hello", []))
+    llm.warm(messages(persona, facts, "Hello", []))
     warm_s = time.monotonic() - t0
     rows = []
     for item in load_items():
         if item.kind not in KINDS:
             continue
-        history = []
-        if item.after:
-            before = router.route(item.after)
-            history = [Exchange(before.question, before.answer or "")]
+        # As the brain asks: a follow-up as the question it was routed as (joined to the one before), the
+        # answer before it one of the facts.
         d = router.route(item.q, item.after)
+        earlier = [router.route(item.after).answer or ""] if item.after and d.follow_up else []
         nearest = d.nearest or [0, 1, 2]
-        chat = messages(persona, facts, history, item.q, nearest)
-        given = [facts[i] for i in nearest] + [ex.answer for ex in history]
+        chat = messages(persona, facts, d.question, nearest)
+        given = [facts[i] for i in nearest] + earlier
         rejected: list[str] = []
         start = time.monotonic()
         first_ms = None

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from models.llm_prompt import Exchange
 
-KEPT = 2  # exchanges given to the LLM: enough for a follow-up, short enough to evaluate quickly
+KEPT = 1  # a follow-up refers to the exchange just before it
 
 
 class Conversation:

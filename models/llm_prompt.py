@@ -45,13 +45,10 @@ def user_message(question: str, nearest: list[int]) -> str:
     return f"{question.strip()}\n(Relevant facts: {hint})" if nearest else question.strip()
 
 
-def messages(persona: str, facts: list[str], history: list[Exchange], question: str,
-             nearest: list[int]) -> list[dict[str, str]]:
-    out = [{"role": "system", "content": system_message(persona, facts)}]
-    for ex in history:
-        out += [{"role": "user", "content": ex.question}, {"role": "assistant", "content": ex.answer}]
-    out.append({"role": "user", "content": user_message(question, nearest)})
-    return out
+def messages(persona: str, facts: list[str], question: str, nearest: list[int]) -> list[dict[str, str]]:
+    """The chat for one question: the system message (the same for every question) and the question."""
+    return [{"role": "system", "content": system_message(persona, facts)},
+            {"role": "user", "content": user_message(question, nearest)}]
 
 
 def document(chat: list[dict[str, str]]) -> str:

@@ -157,6 +157,18 @@ def test_a_remote_llm_that_fails_falls_back_to_the_local_model() -> None:
         assert reported.first(event="llm_first_token", turn=1)["backend"] == "local"
 
 
+def test_a_follow_up_reaches_the_llm_as_one_question_without_the_earlier_turns() -> None:
+    """The earlier exchange as chat turns cost 1.5-3 s of prompt evaluation beside the face: a follow-up goes as
+    the question it was routed as, joined to the one before, and the answer before it counts as a fact."""
+    script = Script(["Customers can park free", " for one hour in the garage."])
+    with scripted_server(script) as url, brain(*TO_THE_LLM, *FAQ_ONLY, f"brain.llm.url={url}") as (b, port, reported):
+        ask(b, port, 1, "Is there parking at the branch?")
+        assert ask(b, port, 2, "And for how long?") == ["Customers can park free for one hour in the garage."]
+        first, follow_up = (r["messages"] for r in script.requests)
+        assert [m["role"] for m in follow_up] == ["system", "user"] and follow_up[0] == first[0]
+        assert follow_up[1]["content"].startswith("Is there parking at the branch? And for how long?")
+
+
 @pytest.mark.parametrize("piece_delay_s, in_time", [(0.0, True), (0.15, False)])
 def test_a_first_sentence_that_comes_too_late_gives_the_referral(piece_delay_s: float, in_time: bool) -> None:
     # Nine pieces before the first full stop: 1.2 s at 0.15 s a piece, against a 0.6 s limit.

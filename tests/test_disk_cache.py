@@ -59,8 +59,8 @@ def test_restored_llm_prefix_answers_like_an_evaluated_one(tmp_path: Path) -> No
     c = load().brain
     persona = resolve(c.persona).read_text(encoding="utf-8")
     cache = DiskCache("llm", tmp_path)
-    prefix = messages(persona, ["We open at nine."], [], "Hello", [])
-    question = messages(persona, ["We open at nine."], [], "When do you open?", [0])
+    prefix = messages(persona, ["We open at nine."], "Hello", [])
+    question = messages(persona, ["We open at nine."], "When do you open?", [0])
 
     def answer(llm: LlamaLlm) -> str:
         return "".join(llm.stream(question, max_tokens=12, temperature=0.0))

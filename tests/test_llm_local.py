@@ -30,7 +30,7 @@ def instruct_gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _chat(question: str = "When are you open?") -> list[dict[str, str]]:
     persona = resolve(load().brain.persona).read_text(encoding="utf-8")
-    return messages(persona, ["We are open Monday to Friday from nine until five."], [], question, [0])
+    return messages(persona, ["We are open Monday to Friday from nine until five."], question, [0])
 
 
 def test_a_gguf_with_a_chat_template_is_prompted_through_it(instruct_gguf: Path) -> None:

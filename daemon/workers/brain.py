@@ -78,7 +78,7 @@ class Brain(Stage):
             llm = LlamaLlm(path, c.context, c.threads, llama_gpu_layers(self.config.accel.choose("llm")))
             # The system message (persona and facts) is evaluated now, so the first visitor who needs the
             # LLM does not pay for it; after the first boot it comes from the disk cache.
-            llm.warm(messages(self.persona, self.facts, [], "Hello", []), DiskCache("llm", cache_dir()))
+            llm.warm(messages(self.persona, self.facts, "Hello", []), DiskCache("llm", cache_dir()))
         except Exception as exc:
             self.llm.set_exception(exc)
             self.status(f"the LLM is unavailable, questions outside the FAQ get the referral line: {exc}",
@@ -116,7 +116,7 @@ class Brain(Stage):
             llm = self.llm.result()
             if llm is not None:
                 with self.long_step():
-                    llm.prefill(self._chat(question, d)[0])
+                    llm.prefill(self._chat(d)[0])
                 self.emit(Event.LLM_PREFILLED, turn)
 
     def answer(self, turn: int, question: str) -> None:
@@ -125,7 +125,7 @@ class Brain(Stage):
              else self.router.route(question, self.conversation.previous_question))
         self.emit(Event.REPLY, turn, source=d.route.value, entry=d.entry, score=round(d.score, 3), reason=d.reason)
         if d.route is Route.LLM:
-            said = self._speak(turn, self._generate(turn, question, d))
+            said = self._speak(turn, self._generate(turn, d))
             if not said:
                 said = self._speak(turn, split(self.dialogue.referral))
             # llama-cpp-python's sampler refers to itself through its cleanup stack, so each reply leaves one
@@ -139,10 +139,10 @@ class Brain(Stage):
         self.conversation.add(d.question, " ".join(said), turn)
         self._report()
 
-    def _generate(self, turn: int, question: str, d: Decision) -> Iterator[str]:
+    def _generate(self, turn: int, d: Decision) -> Iterator[str]:
         """The LLM's reply, one checked sentence at a time; it ends at the first sentence that fails."""
         c = self.config.brain.llm
-        chat, facts = self._chat(question, d)
+        chat, facts = self._chat(d)
         released: list[str] = []
         pieces = self._in_time(self._pieces(turn, chat, c.max_tokens, c.temperature), released, c.first_sentence_s)
         try:
@@ -153,14 +153,15 @@ class Brain(Stage):
         except ReplyCut as cut:  # what was complete is said; the unfinished sentence is not
             self.emit(Event.REPLY_CUT, turn, reason=str(cut))
 
-    def _chat(self, question: str, d: Decision) -> tuple[list[dict[str, str]], list[str]]:
-        """The conversation the LLM continues for `question`, and the facts its reply must keep to."""
-        # The conversation so far only for a follow-up: any other question then costs only its own tokens
-        # after the cached system message (the earlier exchanges would be evaluated again, for every
-        # question, beside the face).
-        history = self.conversation.history if d.follow_up else []
-        chat = messages(self.persona, self.facts, history, question if d.follow_up else d.question, d.nearest)
-        return chat, [self.facts[i] for i in d.nearest] + [ex.answer for ex in history]
+    def _chat(self, d: Decision) -> tuple[list[dict[str, str]], list[str]]:
+        """The chat the LLM continues for `d`, and the facts its reply must keep to. A follow-up comes as the
+        question it was routed as, joined to the one before ("Is there parking? For how long?"), and the answer
+        before it counts as a fact: the earlier exchange as chat turns would cost its ~70 tokens for every
+        follow-up, 0.3 s on two idle cores and 1.5-3 s beside the face (seen in the bench), while the joined
+        question costs only its own after the cached system message."""
+        chat = messages(self.persona, self.facts, d.question, d.nearest)
+        earlier = [ex.answer for ex in self.conversation.history] if d.follow_up else []
+        return chat, [self.facts[i] for i in d.nearest] + earlier
 
     @staticmethod
     def _in_time(pieces: Iterator[str], released: list[str], limit_s: float) -> Iterator[str]:
