@@ -161,7 +161,7 @@ def test_a_follow_up_reaches_the_llm_as_one_question_without_the_earlier_turns()
     """The earlier exchange as chat turns cost 1.5-3 s of prompt evaluation beside the face: a follow-up goes as
     the question it was routed as, joined to the one before, and the answer before it counts as a fact."""
     script = Script(["Customers can park free", " for one hour in the garage."])
-    with scripted_server(script) as url, brain(*TO_THE_LLM, *FAQ_ONLY, f"brain.llm.url={url}") as (b, port, reported):
+    with scripted_server(script) as url, brain(*TO_THE_LLM, *FAQ_ONLY, f"brain.llm.url={url}") as (b, port, _):
         ask(b, port, 1, "Is there parking at the branch?")
         assert ask(b, port, 2, "And for how long?") == ["Customers can park free for one hour in the garage."]
         first, follow_up = (r["messages"] for r in script.requests)
