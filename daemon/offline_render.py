@@ -119,10 +119,10 @@ class OfflineRender:
     def play(self, pcm: np.ndarray, rate: int) -> Iterator[int]:
         """A recording (int16 mono at `rate`), its mouth following its loudness; phrase by phrase, each queued
         while the one before plays so they join without a gap. Yields after each phrase starts."""
-        loud = loudness_visemes.loud_level(pcm, rate)
+        gate = loudness_visemes.silence_gate(pcm, rate)
         for a, b in loudness_visemes.phrases(pcm, rate):
             part = pcm[a:b]
-            rows = loudness_visemes.timeline(part, rate, loud)
+            rows = loudness_visemes.timeline(part, rate, gate)
             self.face.handle(Message(Speech(part.tobytes(), rate, tuple(map(tuple, rows.tolist())), ""), TURN, self._seq))
             self._seq += 1
             while self.face.playback.queue:  # until it has started
