@@ -1,6 +1,7 @@
 """What `kioskctl render` is asked to do, checked before anything is written: the text (or recording), the
 size, frame rate, voice and output file. Each refusal is a `RenderInputError` whose message names the
-option and the limit; the portrait itself is checked when the face loads it (kiosk/portrait.py)."""
+option and the limit; the portrait's size is checked from its header here, its face when the face loads it
+(kiosk/portrait.py)."""
 
 from __future__ import annotations
 
@@ -50,8 +51,8 @@ def job(args: argparse.Namespace) -> RenderJob:
     size = parse_size(args.size, notes) if args.size else parse_size("{}x{}".format(*config.face.size), notes)
     fps = check_fps(config.face.fps if args.fps is None else args.fps)
     portrait = args.portrait or config.face.portrait
-    if not portrait.startswith("embedded:") and not Path(portrait).expanduser().is_file():
-        raise RenderInputError(f"--portrait {portrait}: no such file")
+    if not portrait.startswith("embedded:"):
+        check_portrait(Path(portrait).expanduser())
     voice = args.voice or config.voice.model
     sentences: list[tuple[str, Mood]] = []
     audio, rate = None, 0
@@ -78,6 +79,19 @@ def check_output(out: Path) -> Path:
     if not os.access(folder, os.W_OK | os.X_OK):
         raise RenderInputError(f"--out {out}: cannot write in {folder}")
     return out
+
+
+def check_portrait(path: Path) -> None:
+    """The photo exists and its header is within the portrait's size limit; the rest is checked as the face
+    loads it, after a temporary file is made (kiosk/portrait.py)."""
+    from kiosk.portrait import PortraitError, check_size
+
+    if not path.is_file():
+        raise RenderInputError(f"--portrait {path}: no such file")
+    try:
+        check_size(path)
+    except PortraitError as exc:
+        raise RenderInputError(str(exc)) from None
 
 
 def parse_size(text: str, notes: list[str]) -> tuple[int, int]:

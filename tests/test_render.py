@@ -18,6 +18,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+from PIL import Image
 
 from bench import av_sync, lip_sync
 from daemon.cli_kioskctl import main
@@ -157,6 +158,7 @@ def images(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (folder / "notes.png").write_text("not a picture")
     cv2.imwrite(str(folder / "wall.png"), (np.random.default_rng(0).random((300, 400, 3)) * 255).astype(np.uint8))
     cv2.imwrite(str(folder / "huge.png"), np.zeros((5000, 8000, 3), np.uint8))  # 40 megapixels
+    Image.new("1", (20000, 20000)).save(folder / "bomb.png")  # 48 kB on disk, 1.2 GB decoded as colour
     (folder / "noise.wav").write_bytes(b"RIFF, but no audio in it")
     return folder
 
@@ -166,6 +168,8 @@ BAD = {
     "no face": (["--portrait", "{images}/wall.png", "--text", "Hello."], "no face found"),
     "huge image": (["--portrait", "{images}/huge.png", "--text", "Hello."],
                    "8000x5000 pixels is too large (at most 4096 pixels a side)"),
+    "huge from its header": (["--portrait", "{images}/bomb.png", "--text", "Hello."],
+                             "is too large (at most 4096 pixels a side)"),
     "empty text": (["--text", "  \n "], "the text is empty"),
     "punctuation only": (["--text", "... !?"], "no words to say"),
     "too long": (["--text", "spoken " * 1428 + "text"], "10,000 characters long: at most 5,000"),
