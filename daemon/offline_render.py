@@ -134,18 +134,13 @@ class OfflineRender:
         """End the reply, rest LEAD_S, close the file and put it at the output path."""
         self.face.handle(Message(ReplyEnd(), TURN, self._seq))
         self.rest(LEAD_S)
-        self.face.teardown()
-        self.face = None
+        face, self.face = self.face, None  # an interrupt inside the encoders' flush must not tear down twice
+        face.teardown()
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(self._part, 0o666 & ~umask)  # as an ordinary new file, not the temporary file's 0600
         os.replace(self._part, self.out)
         return Rendered(self.out, self.frames / self.fps, self.setup_s, time.monotonic() - self._began)
-
-    @property
-    def events(self) -> list[dict]:
-        """What the face reported, as the supervisor would receive it (clock start, playback starts, turn end)."""
-        return self._face_port.reported
 
     # -- inside ----------------------------------------------------------------------------------
     def _tick(self) -> None:
@@ -157,10 +152,12 @@ class OfflineRender:
             self._tick()
 
     def _discard(self) -> None:
+        face, self.face = self.face, None
         try:
-            if self.face is not None:
-                self.face.teardown()
-                self.face = None
+            if face is not None:
+                if getattr(face, "recorder", None) is not None:  # None: setup failed before making it
+                    face.recorder.abort()  # the file is deleted: no need to flush the encoders into it
+                face.teardown()
         finally:
             if self._part is not None:
                 self._part.unlink(missing_ok=True)

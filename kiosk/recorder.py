@@ -38,6 +38,7 @@ class Recorder:
         self._frames = 0
         self._samples = 0
         self._last: av.VideoFrame | None = None
+        self._closed = False
 
     def video(self, bgrx: np.ndarray, index: int) -> None:
         """The frame shown at frame `index` of the clock, (h, w, 4) B, G, R, unused as a screen holds it;
@@ -73,6 +74,11 @@ class Recorder:
             self._out.mux(packet)
 
     def close(self) -> None:
+        """Finish the file: pad the sound to the last frame and flush the encoders. Only once: a second call
+        (after an interrupted close, or `abort`) does nothing, since a flushed encoder takes no more."""
+        if self._closed:
+            return
+        self._closed = True
         # The sound so far ends where the last frame began: fill that frame's span with silence, so the
         # two tracks end together.
         heard = self._samples + AAC_PRIMING - self._skip  # clock samples handed to `audio`
@@ -82,4 +88,9 @@ class Recorder:
         for stream in (self._video, self._audio):
             for packet in stream.encode(None):
                 self._out.mux(packet)
+        self._out.close()
+
+    def abort(self) -> None:
+        """Close the file without flushing the encoders, for a recording about to be deleted."""
+        self._closed = True
         self._out.close()

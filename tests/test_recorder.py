@@ -37,3 +37,23 @@ def test_recording_shows_what_was_drawn(screen: Screen, tmp_path: Path) -> None:
         # The middle of each band, away from chroma subsampling at the edges: H.264 at crf 23 is lossy.
         got = last[h // 2 - 10 : h // 2 + 10, i * quarter + 20 : (i + 1) * quarter - 20].reshape(-1, 3).mean(axis=0)
         assert np.abs(got - colour).max() < 12, (colour, got)
+
+
+def test_a_recording_closed_twice_or_aborted_stays_as_it_was(tmp_path: Path) -> None:
+    """A second close (after an interrupted one) or an abort does not encode into the flushed encoders."""
+    def recorded(name: str) -> Recorder:
+        rec = Recorder(tmp_path / name, (64, 48), 30, 22050)
+        for k in range(5):
+            rec.video(np.zeros((48, 64, 4), np.uint8), k)
+            rec.audio(np.zeros(735, np.int16))
+        return rec
+
+    closed = recorded("closed.mp4")
+    closed.close()
+    closed.close()
+    closed.abort()
+    with av.open(str(tmp_path / "closed.mp4")) as f:
+        assert len(list(f.decode(video=0))) == 5
+    aborted = recorded("aborted.mp4")
+    aborted.abort()
+    aborted.close()
