@@ -1,6 +1,6 @@
 """`kioskctl render`: a video of the kiosk's face saying a text, or moving its mouth to a recording, made
 offline in this process (daemon/offline_render.py) with a progress bar on stderr. Bad requests are refused
-before anything is written (daemon/render_inputs.py); an interrupted render leaves nothing behind."""
+before the render starts (daemon/render_inputs.py); an interrupted or failed render leaves nothing behind."""
 
 from __future__ import annotations
 
@@ -21,7 +21,11 @@ PROG = "kioskctl render"
 
 
 class Terminated(BaseException):
-    """SIGTERM, raised where the render is, so it cleans up as it does for Ctrl-C."""
+    """SIGTERM or SIGHUP (the terminal closed), raised where the render is, so it cleans up as for Ctrl-C."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -47,30 +51,34 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def run(args: argparse.Namespace) -> int:
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # before anything imports pygame
-    from daemon import render_inputs
+    previous = {sig: signal.signal(sig, _terminate) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        from daemon import render_inputs
 
-    try:
-        job = render_inputs.job(args)
-    except (RenderInputError, ConfigError, ModelError) as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
-        return 1
-    for note in job.notes:
-        print(f"{PROG}: note: {note}", file=sys.stderr)
-    previous = signal.signal(signal.SIGTERM, _terminate)
-    try:
+        try:
+            job = render_inputs.job(args)
+        except (RenderInputError, ConfigError, ModelError) as exc:
+            print(f"{PROG}: {exc}", file=sys.stderr)
+            return 1
+        for note in job.notes:
+            print(f"{PROG}: note: {note}", file=sys.stderr)
         return _render(job)
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted: nothing written", file=sys.stderr)
         return 130
-    except Terminated:
+    except Terminated as stop:
         print(f"{PROG}: terminated: nothing written", file=sys.stderr)
-        return 143
+        return 128 + stop.signum
+    except Exception as exc:  # the render has cleaned up after itself (OfflineRender): the reason, not a traceback
+        print(f"{PROG}: {exc or type(exc).__name__}: nothing written", file=sys.stderr)
+        return 1
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:
-    raise Terminated
+    raise Terminated(signum)
 
 
 def _render(job: RenderJob) -> int:

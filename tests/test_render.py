@@ -132,21 +132,91 @@ def test_a_recording_moves_the_mouth_by_its_loudness(tmp_path: Path, site: Path)
         assert np.abs(gap[a + 3 : b - 3]).max() < 0.01
 
 
-@pytest.mark.parametrize(("sig", "code", "said"), [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")])
+def part_file(folder: Path, proc: subprocess.Popen[str], timeout_s: float = 60) -> Path:
+    """The render's temporary file once the encoder has written into it (the file itself is made before the
+    portrait and voice load)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        parts = [p for p in folder.glob(".*.part.mp4") if p.stat().st_size > 0]
+        if parts:
+            return parts[0]
+        assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read() if proc.stderr else ""
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize(("sig", "code", "said"), [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated"),
+                                                   (signal.SIGHUP, 129, "terminated")])
 def test_an_interrupted_render_leaves_nothing(tmp_path: Path, site: Path, sig: signal.Signals, code: int, said: str) -> None:
     proc = kioskctl("--text", LONG_TEXT, "--size", "320x180", "--config", str(site), "--out", "long.mp4", cwd=tmp_path)
     try:
-        deadline = time.monotonic() + 60
-        while not list(tmp_path.glob(".long.*.part.mp4")):  # rendering has begun
-            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read() if proc.stderr else ""
-            time.sleep(0.05)
-        time.sleep(1.5)
+        part_file(tmp_path, proc)  # encoding has begun
         proc.send_signal(sig)
         _, stderr = proc.communicate(timeout=60)
     finally:
         proc.kill()
     assert proc.returncode == code, stderr
-    assert f"{said}: nothing written" in stderr
+    assert f"{said}: nothing written" in stderr and "Traceback" not in stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_render_that_fails_says_why_and_leaves_nothing(tmp_path: Path, site: Path) -> None:
+    """A folder takes the output's name while it renders: putting the video in place fails."""
+    out = tmp_path / "taken.mp4"
+    proc = kioskctl("--text", TEXT, "--size", "320x180", "--config", str(site), "--out", out.name, cwd=tmp_path)
+    try:
+        part_file(tmp_path, proc)
+        out.mkdir()
+        _, stderr = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 1, stderr
+    assert "kioskctl render: [Errno 21] Is a directory" in stderr and "nothing written" in stderr, stderr
+    assert "Traceback" not in stderr
+    assert list(tmp_path.iterdir()) == [out] and not list(out.iterdir())
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGHUP, 129)])
+def test_an_interrupt_while_checking_the_request_exits_cleanly(sig: signal.Signals, code: int, tmp_path: Path, site: Path,
+                                                               monkeypatch: pytest.MonkeyPatch,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    from daemon import render_inputs
+
+    def interrupted(*_: object) -> None:
+        os.kill(os.getpid(), sig)
+        time.sleep(5)  # the handler raises in here
+
+    monkeypatch.setattr(render_inputs, "check_text", interrupted)
+    hup = signal.getsignal(signal.SIGHUP)
+    began = time.monotonic()
+    assert main(["render", "--config", str(site), "--text", "Hello.", "--out", str(tmp_path / "hi.mp4")]) == code
+    assert time.monotonic() - began < 5
+    assert "nothing written" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+    assert signal.getsignal(signal.SIGHUP) is hup  # the render's handler is undone
+
+
+def test_an_interrupt_as_the_file_is_finished_leaves_nothing(tmp_path: Path, site: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C just as the encoders' flush ends, inside the face's teardown: the render is discarded without
+    closing the recording a second time."""
+    from daemon import render_inputs
+    from daemon.cli_kioskctl import parser
+    from daemon.offline_render import OfflineRender
+    from kiosk.recorder import Recorder
+
+    close = Recorder.close
+
+    def interrupted(self: Recorder) -> None:
+        close(self)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Recorder, "close", interrupted)
+    args = parser().parse_args(["render", "--config", str(site), "--text", "Hi.", "--size", "320x180",
+                                      "--out", str(tmp_path / "hi.mp4")])
+    job = render_inputs.job(args)
+    with pytest.raises(KeyboardInterrupt), OfflineRender(job.config, job.out, voice=False) as render:
+        render.rest(0.2)
+        render.finish()
     assert list(tmp_path.iterdir()) == []
 
 
