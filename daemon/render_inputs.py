@@ -165,24 +165,25 @@ def _cut(sentence: str) -> list[str]:
 
 
 def read_audio(path: Path) -> tuple[np.ndarray, int]:
-    """A recording any FFmpeg reads, mono int16 at the face's playback rate, at most MAX_AUDIO_S long."""
+    """A recording any FFmpeg reads, mono int16 at the face's playback rate, at most MAX_AUDIO_S long: refused
+    from its container's duration when it gives one, else once decoding passes the limit."""
     import av
 
     from daemon.workers.face import PLAYBACK_RATE
     from kiosk.audio_sources import AudioInputError, decode_file
 
+    too_long = RenderInputError(f"--audio {path}: longer than {MAX_AUDIO_S / 60:.0f} minutes, the most a render "
+                                "takes (render a longer recording in parts)")
     try:
         with av.open(str(path)) as c:
             if c.duration is not None and c.duration / av.time_base > MAX_AUDIO_S:
-                raise RenderInputError(f"--audio {path}: {c.duration / av.time_base:.0f} s long, at most "
-                                       f"{MAX_AUDIO_S:.0f} s (render a longer recording in parts)")
+                raise too_long
     except (av.error.FFmpegError, OSError):
         pass  # decode_file names what is wrong with it
     try:
-        pcm = decode_file(path, PLAYBACK_RATE)
+        pcm = decode_file(path, PLAYBACK_RATE, max_s=MAX_AUDIO_S)
     except AudioInputError as exc:
         raise RenderInputError(str(exc).replace("audio input", "--audio", 1)) from None
     if len(pcm) > MAX_AUDIO_S * PLAYBACK_RATE:
-        raise RenderInputError(f"--audio {path}: {len(pcm) / PLAYBACK_RATE:.0f} s long, at most {MAX_AUDIO_S:.0f} s")
+        raise too_long
     return pcm, PLAYBACK_RATE
-

@@ -6,6 +6,7 @@ track's loudness. Bad requests are run in-process through kioskctl's own main.""
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import signal
@@ -230,7 +231,48 @@ def images(tmp_path_factory: pytest.TempPathFactory) -> Path:
     cv2.imwrite(str(folder / "huge.png"), np.zeros((5000, 8000, 3), np.uint8))  # 40 megapixels
     Image.new("1", (20000, 20000)).save(folder / "bomb.png")  # 48 kB on disk, 1.2 GB decoded as colour
     (folder / "noise.wav").write_bytes(b"RIFF, but no audio in it")
+    silence = np.zeros(8000 * 601, np.int16)  # ten minutes and a second at 8 kHz
+    with wave.open(str(folder / "long.wav"), "wb") as w:  # its header says how long it is
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(silence.tobytes())
+    with (folder / "streamed.flac").open("wb") as f:
+        streamed_flac(f, silence, 8000)
     return folder
+
+
+class _Pipe(io.RawIOBase):
+    """A file FFmpeg cannot seek back in, as when a recording is streamed."""
+
+    def __init__(self, f: io.BufferedWriter) -> None:
+        self.f = f
+
+    def writable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def write(self, b: bytes) -> int:  # type: ignore[override]
+        return self.f.write(b)
+
+
+def streamed_flac(f: io.BufferedWriter, pcm: np.ndarray, rate: int) -> None:
+    """FLAC written without seeking back to fill in its length: FFmpeg reads no duration from it. Muxed as it
+    is encoded, a second at a time, so the header goes out before the encoder knows the length."""
+    with av.open(_Pipe(f), "w", format="flac") as c:
+        stream = c.add_stream("flac", rate=rate, layout="mono")
+        for second in np.array_split(pcm, -(-len(pcm) // rate)):
+            frame = av.AudioFrame.from_ndarray(second.reshape(1, -1), format="s16", layout="mono")
+            frame.sample_rate = rate
+            for packet in stream.encode(frame):
+                c.mux(packet)
+        for packet in stream.encode(None):
+            c.mux(packet)
+    f.flush()
+    with av.open(f.name) as c:
+        assert c.duration is None
 
 
 BAD = {
@@ -246,6 +288,8 @@ BAD = {
     "chinese": (["--text", "你好，欢迎光临。"], "cannot say '你好欢迎光临'"),
     "text file missing": (["--text-file", "{images}/missing.txt"], "--text-file {images}/missing.txt: no such file"),
     "unplayable audio": (["--audio", "{images}/noise.wav"], "--audio {images}/noise.wav: not a readable audio file"),
+    "recording too long": (["--audio", "{images}/long.wav"], "--audio {images}/long.wav: longer than 10 minutes"),
+    "stream too long": (["--audio", "{images}/streamed.flac"], "--audio {images}/streamed.flac: longer than 10 minutes"),
     "size not WxH": (["--text", "Hello.", "--size", "960"], "expected WIDTHxHEIGHT"),
     "size too small": (["--text", "Hello.", "--size", "100x60"], "each side must be 160 to 3840"),
     "fps out of range": (["--text", "Hello.", "--fps", "240"], "--fps 240: must be 10 to 60"),
