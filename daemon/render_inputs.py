@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from models.speech_text import unreadable
 from models.tts_piper import voice_language
 
 MAX_TEXT_CHARS = 5000  # about five minutes of speech
-MAX_SENTENCE_CHARS = 400  # a longer run without a full stop is said in pieces cut at commas, else between words
+MAX_SENTENCE_CHARS = 400  # a longer run without a full stop is cut at commas, else between words, else anywhere
 MAX_AUDIO_S = 600.0
 SIDE = (160, 3840)  # pixels, each side of --size
 FPS = (10, 60)
@@ -141,7 +142,7 @@ def check_text(text: str, language: str, voice: str) -> None:
 
 def pieces(text: str) -> list[str]:
     """The text as the voice says it, one sentence at a time: a blank line ends a sentence too (a heading),
-    and a sentence longer than MAX_SENTENCE_CHARS is cut at its commas, else between its words."""
+    and a sentence longer than MAX_SENTENCE_CHARS is cut at its commas, else between its words, else within one."""
     out: list[str] = []
     for paragraph in re.split(r"\n\s*\n", text):
         for sentence in split(" ".join(paragraph.split())):
@@ -154,7 +155,7 @@ def _cut(sentence: str) -> list[str]:
         return [sentence]
     units: list[str] = []
     for clause in re.split(r"(?<=[,;:])\s+", sentence):
-        units += [clause] if len(clause) <= MAX_SENTENCE_CHARS else clause.split()
+        units += [clause] if len(clause) <= MAX_SENTENCE_CHARS else [p for word in clause.split() for p in _hard_cut(word)]
     out: list[str] = []
     for unit in units:  # packed again up to the limit: a comma is no full stop
         if out and len(out[-1]) + 1 + len(unit) <= MAX_SENTENCE_CHARS:
@@ -162,6 +163,19 @@ def _cut(sentence: str) -> list[str]:
         else:
             out.append(unit)
     return out
+
+
+def _hard_cut(word: str) -> list[str]:
+    """A run of MAX_SENTENCE_CHARS or more with no space (a pasted URL or hash) in pieces of at most that,
+    never cut before a combining mark (an accent belongs with its letter)."""
+    out: list[str] = []
+    while len(word) > MAX_SENTENCE_CHARS:
+        cut = MAX_SENTENCE_CHARS
+        while cut > 1 and unicodedata.combining(word[cut]):
+            cut -= 1
+        out.append(word[:cut])
+        word = word[cut:]
+    return [*out, word]
 
 
 def read_audio(path: Path) -> tuple[np.ndarray, int]:

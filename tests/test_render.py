@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+import unicodedata
 import wave
 from pathlib import Path
 
@@ -325,3 +326,14 @@ def test_a_long_text_is_said_in_pieces_a_voice_can_take() -> None:
     assert said[:2] == ["Title", "First sentence."]
     assert all(len(p) <= MAX_SENTENCE_CHARS for p in said) and len(said) > 4
     assert " ".join(said[2:]) == text.split("\n\n")[1].removeprefix("First sentence. ")
+
+
+def test_a_run_without_spaces_is_cut_too() -> None:
+    url = "https://example.com/" + "x" * 1000
+    said = pieces(f"See {url} today.")
+    assert all(len(p) <= MAX_SENTENCE_CHARS for p in said) and len(said) >= 3
+    assert "".join(said).replace(" ", "") == f"See{url}today."  # every character kept, in order
+    accented = "e\u0301" * 300  # é as a letter and its accent: 600 characters
+    said = pieces(accented)
+    assert all(len(p) <= MAX_SENTENCE_CHARS and not unicodedata.combining(p[0]) for p in said)
+    assert "".join(said) == accented
