@@ -80,7 +80,8 @@ class OfflineRender:
             # The portrait first: a photo the face cannot use is refused before the voice loads.
             self.face = Face(config, self._face_port, {"display": "offscreen", "record": str(self._part),
                                                        "speaker": False, "seed": seed,
-                                                       "record_threads": ENCODER_THREADS},
+                                                       "record_threads": ENCODER_THREADS,
+                                                       "record_fragmented": False},
                              clock=ManualClock(t_ns=1_000_000_000))
             self.face.setup()
             if voice:

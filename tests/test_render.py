@@ -10,6 +10,7 @@ import io
 import os
 import re
 import signal
+import struct
 import subprocess
 import sys
 import time
@@ -56,6 +57,21 @@ def analysed(video: Path) -> tuple[float, np.ndarray, np.ndarray, np.ndarray, in
     return fps, gap - gap[0], lip_sync.loudness(audio, rate, fps, 0, len(frames)), audio, rate
 
 
+def top_boxes(path: Path) -> list[str]:
+    """The MP4's top-level boxes, in order."""
+    kinds = []
+    with path.open("rb") as f:
+        while len(header := f.read(8)) == 8:
+            size, kind = struct.unpack(">I4s", header)
+            kinds.append(kind.decode("latin-1"))
+            if size == 0:  # to the end of the file
+                break
+            if size == 1:  # a 64-bit size follows
+                size = struct.unpack(">Q", f.read(8))[0] - 8
+            f.seek(size - 8, io.SEEK_CUR)
+    return kinds
+
+
 def quiet_runs(loud: np.ndarray, frames: int) -> list[tuple[int, int]]:
     """(first, end) frames of each run at least `frames` long where the sound is silent."""
     quiet = np.concatenate([[False], loud < 0.02 * loud.max(), [False]])
@@ -84,6 +100,8 @@ def test_a_text_becomes_a_video_of_the_face_saying_it(tmp_path: Path, site: Path
     with av.open(str(out)) as c:
         assert [(s.type, s.codec_context.name) for s in c.streams] == [("video", "h264"), ("audio", "aac")]
         assert c.streams.video[0].codec_context.width == 960
+    boxes = top_boxes(out)  # an ordinary MP4, its index in front: plays and seeks before it has all arrived
+    assert "moof" not in boxes and boxes.index("moov") < boxes.index("mdat"), boxes
     fps, gap, loud, audio, rate = analysed(out)
     video_s, audio_s = len(gap) / fps, len(audio) / rate
     assert abs(audio_s - video_s) <= 1 / fps + 1024 / rate  # in step: within a frame and the AAC padding
