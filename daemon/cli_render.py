@@ -37,7 +37,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     what.add_argument("--text-file", type=Path, metavar="FILE", help="the same, read from a UTF-8 file")
     what.add_argument("--audio", type=Path, metavar="FILE", help="a recording (any format FFmpeg reads, at most "
                       f"{MAX_AUDIO_S / 60:.0f} minutes) for the mouth to follow by its loudness")
-    r.add_argument("--out", type=Path, required=True, metavar="OUT.mp4", help="the video to write (its folder must exist)")
+    r.add_argument("--out", type=Path, required=True, metavar="OUT.mp4",
+                   help="the video to write (its folder must exist; not -o, the config override as everywhere)")
     r.add_argument("--portrait", metavar="IMAGE", help="the photo to animate (default: face.portrait, the embedded astronaut)")
     r.add_argument("--voice", metavar="VOICE", help="embedded:en_US-joe-medium or a Piper .onnx (default: voice.model)")
     r.add_argument("--expression", choices=[m.value for m in Mood],
