@@ -1,6 +1,6 @@
 """`kioskctl render`: a video of the kiosk's face saying a text, or moving its mouth to a recording, made
 offline in this process (daemon/offline_render.py) with a progress bar on stderr. Bad requests are refused
-before anything is written (daemon/render_inputs.py); an interrupted render leaves nothing behind."""
+before the render starts (daemon/render_inputs.py); an interrupted or failed render leaves nothing behind."""
 
 from __future__ import annotations
 
@@ -21,7 +21,11 @@ PROG = "kioskctl render"
 
 
 class Terminated(BaseException):
-    """SIGTERM, raised where the render is, so it cleans up as it does for Ctrl-C."""
+    """SIGTERM or SIGHUP (the terminal closed), raised where the render is, so it cleans up as for Ctrl-C."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -33,7 +37,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     what.add_argument("--text-file", type=Path, metavar="FILE", help="the same, read from a UTF-8 file")
     what.add_argument("--audio", type=Path, metavar="FILE", help="a recording (any format FFmpeg reads, at most "
                       f"{MAX_AUDIO_S / 60:.0f} minutes) for the mouth to follow by its loudness")
-    r.add_argument("--out", type=Path, required=True, metavar="OUT.mp4", help="the video to write (its folder must exist)")
+    r.add_argument("--out", type=Path, required=True, metavar="OUT.mp4",
+                   help="the video to write (its folder must exist; not -o, the config override as everywhere)")
     r.add_argument("--portrait", metavar="IMAGE", help="the photo to animate (default: face.portrait, the embedded astronaut)")
     r.add_argument("--voice", metavar="VOICE", help="embedded:en_US-joe-medium or a Piper .onnx (default: voice.model)")
     r.add_argument("--expression", choices=[m.value for m in Mood],
@@ -47,30 +52,34 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def run(args: argparse.Namespace) -> int:
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # before anything imports pygame
-    from daemon import render_inputs
+    previous = {sig: signal.signal(sig, _terminate) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        from daemon import render_inputs
 
-    try:
-        job = render_inputs.job(args)
-    except (RenderInputError, ConfigError, ModelError) as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
-        return 1
-    for note in job.notes:
-        print(f"{PROG}: note: {note}", file=sys.stderr)
-    previous = signal.signal(signal.SIGTERM, _terminate)
-    try:
+        try:
+            job = render_inputs.job(args)
+        except (RenderInputError, ConfigError, ModelError) as exc:
+            print(f"{PROG}: {exc}", file=sys.stderr)
+            return 1
+        for note in job.notes:
+            print(f"{PROG}: note: {note}", file=sys.stderr)
         return _render(job)
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted: nothing written", file=sys.stderr)
         return 130
-    except Terminated:
+    except Terminated as stop:
         print(f"{PROG}: terminated: nothing written", file=sys.stderr)
-        return 143
+        return 128 + stop.signum
+    except Exception as exc:  # the render has cleaned up after itself (OfflineRender): the reason, not a traceback
+        print(f"{PROG}: {exc or type(exc).__name__}: nothing written", file=sys.stderr)
+        return 1
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:
-    raise Terminated
+    raise Terminated(signum)
 
 
 def _render(job: RenderJob) -> int:

@@ -80,7 +80,8 @@ class OfflineRender:
             # The portrait first: a photo the face cannot use is refused before the voice loads.
             self.face = Face(config, self._face_port, {"display": "offscreen", "record": str(self._part),
                                                        "speaker": False, "seed": seed,
-                                                       "record_threads": ENCODER_THREADS},
+                                                       "record_threads": ENCODER_THREADS,
+                                                       "record_fragmented": False},
                              clock=ManualClock(t_ns=1_000_000_000))
             self.face.setup()
             if voice:
@@ -119,10 +120,10 @@ class OfflineRender:
     def play(self, pcm: np.ndarray, rate: int) -> Iterator[int]:
         """A recording (int16 mono at `rate`), its mouth following its loudness; phrase by phrase, each queued
         while the one before plays so they join without a gap. Yields after each phrase starts."""
-        loud = loudness_visemes.loud_level(pcm, rate)
+        gate = loudness_visemes.silence_gate(pcm, rate)
         for a, b in loudness_visemes.phrases(pcm, rate):
             part = pcm[a:b]
-            rows = loudness_visemes.timeline(part, rate, loud)
+            rows = loudness_visemes.timeline(part, rate, gate)
             self.face.handle(Message(Speech(part.tobytes(), rate, tuple(map(tuple, rows.tolist())), ""), TURN, self._seq))
             self._seq += 1
             while self.face.playback.queue:  # until it has started
@@ -134,18 +135,13 @@ class OfflineRender:
         """End the reply, rest LEAD_S, close the file and put it at the output path."""
         self.face.handle(Message(ReplyEnd(), TURN, self._seq))
         self.rest(LEAD_S)
-        self.face.teardown()
-        self.face = None
+        face, self.face = self.face, None  # an interrupt inside the encoders' flush must not tear down twice
+        face.teardown()
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(self._part, 0o666 & ~umask)  # as an ordinary new file, not the temporary file's 0600
         os.replace(self._part, self.out)
         return Rendered(self.out, self.frames / self.fps, self.setup_s, time.monotonic() - self._began)
-
-    @property
-    def events(self) -> list[dict]:
-        """What the face reported, as the supervisor would receive it (clock start, playback starts, turn end)."""
-        return self._face_port.reported
 
     # -- inside ----------------------------------------------------------------------------------
     def _tick(self) -> None:
@@ -157,10 +153,12 @@ class OfflineRender:
             self._tick()
 
     def _discard(self) -> None:
+        face, self.face = self.face, None
         try:
-            if self.face is not None:
-                self.face.teardown()
-                self.face = None
+            if face is not None:
+                if getattr(face, "recorder", None) is not None:  # None: setup failed before making it
+                    face.recorder.abort()  # the file is deleted: no need to flush the encoders into it
+                face.teardown()
         finally:
             if self._part is not None:
                 self._part.unlink(missing_ok=True)

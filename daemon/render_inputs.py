@@ -1,12 +1,14 @@
 """What `kioskctl render` is asked to do, checked before anything is written: the text (or recording), the
 size, frame rate, voice and output file. Each refusal is a `RenderInputError` whose message names the
-option and the limit; the portrait itself is checked when the face loads it (kiosk/portrait.py)."""
+option and the limit; the portrait's size is checked from its header here, its face when the face loads it
+(kiosk/portrait.py)."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +23,7 @@ from models.speech_text import unreadable
 from models.tts_piper import voice_language
 
 MAX_TEXT_CHARS = 5000  # about five minutes of speech
-MAX_SENTENCE_CHARS = 400  # a longer run without a full stop is said in pieces cut at commas, else between words
+MAX_SENTENCE_CHARS = 400  # a longer run without a full stop is cut at commas, else between words, else anywhere
 MAX_AUDIO_S = 600.0
 SIDE = (160, 3840)  # pixels, each side of --size
 FPS = (10, 60)
@@ -50,8 +52,8 @@ def job(args: argparse.Namespace) -> RenderJob:
     size = parse_size(args.size, notes) if args.size else parse_size("{}x{}".format(*config.face.size), notes)
     fps = check_fps(config.face.fps if args.fps is None else args.fps)
     portrait = args.portrait or config.face.portrait
-    if not portrait.startswith("embedded:") and not Path(portrait).expanduser().is_file():
-        raise RenderInputError(f"--portrait {portrait}: no such file")
+    if not portrait.startswith("embedded:"):
+        check_portrait(Path(portrait).expanduser())
     voice = args.voice or config.voice.model
     sentences: list[tuple[str, Mood]] = []
     audio, rate = None, 0
@@ -78,6 +80,19 @@ def check_output(out: Path) -> Path:
     if not os.access(folder, os.W_OK | os.X_OK):
         raise RenderInputError(f"--out {out}: cannot write in {folder}")
     return out
+
+
+def check_portrait(path: Path) -> None:
+    """The photo exists and its header is within the portrait's size limit; the rest is checked as the face
+    loads it, after a temporary file is made (kiosk/portrait.py)."""
+    from kiosk.portrait import PortraitError, check_size
+
+    if not path.is_file():
+        raise RenderInputError(f"--portrait {path}: no such file")
+    try:
+        check_size(path)
+    except PortraitError as exc:
+        raise RenderInputError(str(exc)) from None
 
 
 def parse_size(text: str, notes: list[str]) -> tuple[int, int]:
@@ -127,7 +142,7 @@ def check_text(text: str, language: str, voice: str) -> None:
 
 def pieces(text: str) -> list[str]:
     """The text as the voice says it, one sentence at a time: a blank line ends a sentence too (a heading),
-    and a sentence longer than MAX_SENTENCE_CHARS is cut at its commas, else between its words."""
+    and a sentence longer than MAX_SENTENCE_CHARS is cut at its commas, else between its words, else within one."""
     out: list[str] = []
     for paragraph in re.split(r"\n\s*\n", text):
         for sentence in split(" ".join(paragraph.split())):
@@ -140,7 +155,7 @@ def _cut(sentence: str) -> list[str]:
         return [sentence]
     units: list[str] = []
     for clause in re.split(r"(?<=[,;:])\s+", sentence):
-        units += [clause] if len(clause) <= MAX_SENTENCE_CHARS else clause.split()
+        units += [clause] if len(clause) <= MAX_SENTENCE_CHARS else [p for word in clause.split() for p in _hard_cut(word)]
     out: list[str] = []
     for unit in units:  # packed again up to the limit: a comma is no full stop
         if out and len(out[-1]) + 1 + len(unit) <= MAX_SENTENCE_CHARS:
@@ -150,25 +165,39 @@ def _cut(sentence: str) -> list[str]:
     return out
 
 
+def _hard_cut(word: str) -> list[str]:
+    """A run of MAX_SENTENCE_CHARS or more with no space (a pasted URL or hash) in pieces of at most that,
+    never cut before a combining mark (an accent belongs with its letter)."""
+    out: list[str] = []
+    while len(word) > MAX_SENTENCE_CHARS:
+        cut = MAX_SENTENCE_CHARS
+        while cut > 1 and unicodedata.combining(word[cut]):
+            cut -= 1
+        out.append(word[:cut])
+        word = word[cut:]
+    return [*out, word]
+
+
 def read_audio(path: Path) -> tuple[np.ndarray, int]:
-    """A recording any FFmpeg reads, mono int16 at the face's playback rate, at most MAX_AUDIO_S long."""
+    """A recording any FFmpeg reads, mono int16 at the face's playback rate, at most MAX_AUDIO_S long: refused
+    from its container's duration when it gives one, else once decoding passes the limit."""
     import av
 
     from daemon.workers.face import PLAYBACK_RATE
     from kiosk.audio_sources import AudioInputError, decode_file
 
+    too_long = RenderInputError(f"--audio {path}: longer than {MAX_AUDIO_S / 60:.0f} minutes, the most a render "
+                                "takes (render a longer recording in parts)")
     try:
         with av.open(str(path)) as c:
             if c.duration is not None and c.duration / av.time_base > MAX_AUDIO_S:
-                raise RenderInputError(f"--audio {path}: {c.duration / av.time_base:.0f} s long, at most "
-                                       f"{MAX_AUDIO_S:.0f} s (render a longer recording in parts)")
+                raise too_long
     except (av.error.FFmpegError, OSError):
         pass  # decode_file names what is wrong with it
     try:
-        pcm = decode_file(path, PLAYBACK_RATE)
+        pcm = decode_file(path, PLAYBACK_RATE, max_s=MAX_AUDIO_S)
     except AudioInputError as exc:
         raise RenderInputError(str(exc).replace("audio input", "--audio", 1)) from None
     if len(pcm) > MAX_AUDIO_S * PLAYBACK_RATE:
-        raise RenderInputError(f"--audio {path}: {len(pcm) / PLAYBACK_RATE:.0f} s long, at most {MAX_AUDIO_S:.0f} s")
+        raise too_long
     return pcm, PLAYBACK_RATE
-

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import logging
+import math
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,8 +34,10 @@ class MicUnavailable(AudioInputError):
     """No usable microphone right now (unplugged, busy, no sound card): retry later."""
 
 
-def decode_file(path: Path, rate: int = SAMPLE_RATE) -> np.ndarray:
-    """Decode any audio file FFmpeg reads into mono int16 at `rate`; clear errors for missing or non-audio files."""
+def decode_file(path: Path, rate: int = SAMPLE_RATE, max_s: float | None = None) -> np.ndarray:
+    """Decode any audio file FFmpeg reads into mono int16 at `rate`; clear errors for missing or non-audio files.
+    With `max_s`, decoding stops once the sound is longer than that (a stream may not say how long it is):
+    what is returned is then the first part, over `max_s` long, for the caller to refuse."""
     if not path.exists():
         raise AudioInputError(f"audio input {path}: no such file")
     if path.is_dir():
@@ -44,10 +47,16 @@ def decode_file(path: Path, rate: int = SAMPLE_RATE) -> np.ndarray:
             if not container.streams.audio:
                 raise AudioInputError(f"audio input {path}: has no audio stream")
             resampler = av.AudioResampler(format="s16", layout="mono", rate=rate)
-            parts = []
+            parts: list[np.ndarray] = []
+            decoded, most = 0, math.inf if max_s is None else max_s * rate
             for frame in container.decode(audio=0):
-                parts.extend(r.to_ndarray().reshape(-1) for r in resampler.resample(frame))
-            parts.extend(r.to_ndarray().reshape(-1) for r in resampler.resample(None))
+                for r in resampler.resample(frame):
+                    parts.append(r.to_ndarray().reshape(-1))
+                    decoded += len(parts[-1])
+                if decoded > most:
+                    break
+            else:
+                parts.extend(r.to_ndarray().reshape(-1) for r in resampler.resample(None))
     except av.error.FFmpegError as exc:
         raise AudioInputError(f"audio input {path}: not a readable audio file ({exc.strerror or exc})") from None
     if not parts:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
+from PIL import Image, UnidentifiedImageError
 
 from models.face_landmarks import FaceLandmarker, NoFaceError
 
@@ -57,13 +59,34 @@ def read_image(setting: str) -> np.ndarray:
     path = Path(setting).expanduser()
     if not path.is_file():
         raise PortraitError(f"portrait {path}: no such file")
+    check_size(path)
     bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if bgr is None:
         raise PortraitError(f"portrait {path}: not a readable image (PNG, JPEG, BMP, TIFF or WebP expected)")
-    if max(bgr.shape[:2]) > MAX_SIDE:
-        raise PortraitError(f"portrait {path}: {bgr.shape[1]}x{bgr.shape[0]} pixels is too large "
-                            f"(at most {MAX_SIDE} pixels a side)")
+    _refuse_over(path, bgr.shape[1], bgr.shape[0])  # a format only OpenCV knows has its size checked decoded
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+def check_size(path: Path) -> None:
+    """Refuse an image over MAX_SIDE from its header alone: decoded, a 30,000-pixel square takes 2.7 GB.
+    A file Pillow cannot identify passes, for OpenCV to read or refuse."""
+    try:
+        with warnings.catch_warnings():
+            # Pillow warns (and over twice that, refuses) above its own limit, far over ours: either way too large.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                width, height = image.size
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+        raise PortraitError(f"portrait {path}: over {Image.MAX_IMAGE_PIXELS:,} pixels is too large "
+                            f"(at most {MAX_SIDE} pixels a side)") from None
+    except (UnidentifiedImageError, OSError):
+        return
+    _refuse_over(path, width, height)
+
+
+def _refuse_over(path: Path, width: int, height: int) -> None:
+    if max(width, height) > MAX_SIDE:
+        raise PortraitError(f"portrait {path}: {width}x{height} pixels is too large (at most {MAX_SIDE} pixels a side)")
 
 
 def load(setting: str) -> Portrait:

@@ -13,14 +13,17 @@ AAC_PRIMING = 1024
 
 
 class Recorder:
-    def __init__(self, path: Path, size: tuple[int, int], fps: int, audio_rate: int, threads: int = 1) -> None:
+    def __init__(self, path: Path, size: tuple[int, int], fps: int, audio_rate: int, threads: int = 1,
+                 fragmented: bool = True) -> None:
         """`threads`: the video encoder's; the live kiosk gives it one (the renderer shares two cores with four
-        workers), an offline render, alone on the machine, more."""
+        workers), an offline render, alone on the machine, more. `fragmented`: see below; an offline render,
+        deleted unless complete, writes an ordinary MP4 with its index in front (plays and seeks anywhere)."""
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         # Fragmented MP4 (a fragment per one-second keyframe interval): if the face is killed, the file
         # still plays up to its last second instead of losing its index with the process.
-        self._out = av.open(str(path), "w", options={"movflags": "frag_keyframe+empty_moov+default_base_moof"})
+        movflags = "frag_keyframe+empty_moov+default_base_moof" if fragmented else "+faststart"
+        self._out = av.open(str(path), "w", options={"movflags": movflags})
         self._video = self._out.add_stream("libx264", rate=fps)
         # H.264 with 4:2:0 chroma needs even dimensions; an odd native screen loses its last row/column.
         self._w, self._h = size[0] & ~1, size[1] & ~1
@@ -34,10 +37,13 @@ class Recorder:
         # FFmpeg's AAC encoder puts 1024 samples of priming in front of the audio. A fragmented MP4 has no
         # edit list to hide them, so players would hear everything 46 ms (at 22.05 kHz) late: drop as
         # many samples from our start instead (the first second of a session is always idle silence).
-        self._skip = AAC_PRIMING
+        # An ordinary MP4's edit list hides them.
+        self._priming = AAC_PRIMING if fragmented else 0
+        self._skip = self._priming
         self._frames = 0
         self._samples = 0
         self._last: av.VideoFrame | None = None
+        self._closed = False
 
     def video(self, bgrx: np.ndarray, index: int) -> None:
         """The frame shown at frame `index` of the clock, (h, w, 4) B, G, R, unused as a screen holds it;
@@ -73,13 +79,23 @@ class Recorder:
             self._out.mux(packet)
 
     def close(self) -> None:
+        """Finish the file: pad the sound to the last frame and flush the encoders. Only once: a second call
+        (after an interrupted close, or `abort`) does nothing, since a flushed encoder takes no more."""
+        if self._closed:
+            return
+        self._closed = True
         # The sound so far ends where the last frame began: fill that frame's span with silence, so the
         # two tracks end together.
-        heard = self._samples + AAC_PRIMING - self._skip  # clock samples handed to `audio`
+        heard = self._samples + self._priming - self._skip  # clock samples handed to `audio`
         missing = self._frames * self._audio_rate // int(self._video.average_rate) - heard
         if missing > 0:
             self.audio(np.zeros(missing, np.int16))
         for stream in (self._video, self._audio):
             for packet in stream.encode(None):
                 self._out.mux(packet)
+        self._out.close()
+
+    def abort(self) -> None:
+        """Close the file without flushing the encoders, for a recording about to be deleted."""
+        self._closed = True
         self._out.close()

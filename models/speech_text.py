@@ -128,8 +128,15 @@ def unreadable(text: str, language: str) -> list[str]:
         return []
     found: dict[str, None] = {}
     for ch in text:
-        if ch.isalpha():
+        if ch.isalpha() and not _scriptless(ch):
             script = unicodedata.name(unicodedata.normalize("NFKC", ch)[0], "").split(" ")[0]  # "Ａ" is a Latin A
             if script != "LATIN" and lang not in _READ_BY.get(script, ()):
                 found[ch] = None
     return list(found)
+
+
+def _scriptless(letter: str) -> bool:
+    """A letter of no script: a modifier letter (the ʻokina of "Hawaiʻi", the apostrophe ʼ) or a unit's sign
+    (µ, Ω, whose compatibility forms are Greek letters)."""
+    name = unicodedata.name(letter, "")
+    return name.startswith("MODIFIER LETTER ") or (name.endswith(" SIGN") and "LETTER" not in name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from daemon.cli_kioskd import main as kioskd
@@ -32,6 +33,14 @@ def test_real_recording_decodes_at_16k() -> None:
     pcm = decode_file(HUMAN_SPEECH)
     assert 9 < len(pcm) / 16000 < 13
     assert pcm.std() > 300
+
+
+def test_decoding_stops_past_a_limit() -> None:
+    """The recording is about 11 s: decoding stops in its first two, as soon as it is over one."""
+    whole = decode_file(HUMAN_SPEECH)
+    first = decode_file(HUMAN_SPEECH, max_s=1.0)
+    assert 16000 < len(first) < 2 * 16000
+    assert np.array_equal(first, whole[: len(first)])
 
 
 def test_kioskd_refuses_a_bad_audio_file_clearly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -4,17 +4,20 @@ portrait animates."""
 
 from __future__ import annotations
 
+import re
 import sys
+import time
 import zipfile
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+from PIL import Image
 from skimage import data
 
 from daemon.cli_kioskctl import main as kioskctl
-from kiosk.portrait import MIN_FACE_PX, PortraitError
+from kiosk.portrait import MAX_SIDE, MIN_FACE_PX, PortraitError
 from kiosk.portrait import load as load_portrait
 from kiosk.rig import FaceRig, Pose
 
@@ -55,6 +58,27 @@ def test_a_photo_with_two_faces_animates_the_larger_and_says_so(photos: dict[str
 def test_a_face_too_small_to_animate_is_refused(photos: dict[str, Path]) -> None:
     with pytest.raises(PortraitError, match=rf"tiny\.png: the face is \d+ pixels tall, too small .*{MIN_FACE_PX}"):
         load_portrait(str(photos["tiny"]))
+
+
+@pytest.mark.parametrize(("size", "said"), [
+    ((6000, 300), "6000x300 pixels is too large"),
+    ((10000, 10000), "over 89,478,485 pixels is too large"),  # Pillow warns over its own limit...
+    ((20000, 20000), "over 89,478,485 pixels is too large"),  # ... and over twice it refuses
+])
+def test_a_huge_portrait_is_refused_from_its_header(size: tuple[int, int], said: str, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """One bit a pixel, so the file is small; decoded as colour, 20000x20000 would take 1.2 GB."""
+    path = tmp_path / "huge.png"
+    Image.new("1", size).save(path)
+
+    def decoded(*_: object) -> None:
+        raise AssertionError("the portrait was decoded")
+
+    monkeypatch.setattr(cv2, "imread", decoded)
+    began = time.monotonic()
+    with pytest.raises(PortraitError, match=re.escape(f"huge.png: {said} (at most {MAX_SIDE} pixels a side)")):
+        load_portrait(str(path))
+    assert time.monotonic() - began < 1.0
 
 
 def test_kioskctl_validate_checks_the_portrait(photos: dict[str, Path], tmp_path: Path,

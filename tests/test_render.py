@@ -6,18 +6,22 @@ track's loudness. Bad requests are run in-process through kioskctl's own main.""
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import signal
+import struct
 import subprocess
 import sys
 import time
+import unicodedata
 import wave
 from pathlib import Path
 
 import av
 import numpy as np
 import pytest
+from PIL import Image
 
 from bench import av_sync, lip_sync
 from daemon.cli_kioskctl import main
@@ -53,6 +57,21 @@ def analysed(video: Path) -> tuple[float, np.ndarray, np.ndarray, np.ndarray, in
     return fps, gap - gap[0], lip_sync.loudness(audio, rate, fps, 0, len(frames)), audio, rate
 
 
+def top_boxes(path: Path) -> list[str]:
+    """The MP4's top-level boxes, in order."""
+    kinds = []
+    with path.open("rb") as f:
+        while len(header := f.read(8)) == 8:
+            size, kind = struct.unpack(">I4s", header)
+            kinds.append(kind.decode("latin-1"))
+            if size == 0:  # to the end of the file
+                break
+            if size == 1:  # a 64-bit size follows
+                size = struct.unpack(">Q", f.read(8))[0] - 8
+            f.seek(size - 8, io.SEEK_CUR)
+    return kinds
+
+
 def quiet_runs(loud: np.ndarray, frames: int) -> list[tuple[int, int]]:
     """(first, end) frames of each run at least `frames` long where the sound is silent."""
     quiet = np.concatenate([[False], loud < 0.02 * loud.max(), [False]])
@@ -81,6 +100,8 @@ def test_a_text_becomes_a_video_of_the_face_saying_it(tmp_path: Path, site: Path
     with av.open(str(out)) as c:
         assert [(s.type, s.codec_context.name) for s in c.streams] == [("video", "h264"), ("audio", "aac")]
         assert c.streams.video[0].codec_context.width == 960
+    boxes = top_boxes(out)  # an ordinary MP4, its index in front: plays and seeks before it has all arrived
+    assert "moof" not in boxes and boxes.index("moov") < boxes.index("mdat"), boxes
     fps, gap, loud, audio, rate = analysed(out)
     video_s, audio_s = len(gap) / fps, len(audio) / rate
     assert abs(audio_s - video_s) <= 1 / fps + 1024 / rate  # in step: within a frame and the AAC padding
@@ -131,21 +152,91 @@ def test_a_recording_moves_the_mouth_by_its_loudness(tmp_path: Path, site: Path)
         assert np.abs(gap[a + 3 : b - 3]).max() < 0.01
 
 
-@pytest.mark.parametrize(("sig", "code", "said"), [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")])
+def part_file(folder: Path, proc: subprocess.Popen[str], timeout_s: float = 60) -> Path:
+    """The render's temporary file once the encoder has written into it (the file itself is made before the
+    portrait and voice load)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        parts = [p for p in folder.glob(".*.part.mp4") if p.stat().st_size > 0]
+        if parts:
+            return parts[0]
+        assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read() if proc.stderr else ""
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize(("sig", "code", "said"), [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated"),
+                                                   (signal.SIGHUP, 129, "terminated")])
 def test_an_interrupted_render_leaves_nothing(tmp_path: Path, site: Path, sig: signal.Signals, code: int, said: str) -> None:
     proc = kioskctl("--text", LONG_TEXT, "--size", "320x180", "--config", str(site), "--out", "long.mp4", cwd=tmp_path)
     try:
-        deadline = time.monotonic() + 60
-        while not list(tmp_path.glob(".long.*.part.mp4")):  # rendering has begun
-            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read() if proc.stderr else ""
-            time.sleep(0.05)
-        time.sleep(1.5)
+        part_file(tmp_path, proc)  # encoding has begun
         proc.send_signal(sig)
         _, stderr = proc.communicate(timeout=60)
     finally:
         proc.kill()
     assert proc.returncode == code, stderr
-    assert f"{said}: nothing written" in stderr
+    assert f"{said}: nothing written" in stderr and "Traceback" not in stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_render_that_fails_says_why_and_leaves_nothing(tmp_path: Path, site: Path) -> None:
+    """A folder takes the output's name while it renders: putting the video in place fails."""
+    out = tmp_path / "taken.mp4"
+    proc = kioskctl("--text", TEXT, "--size", "320x180", "--config", str(site), "--out", out.name, cwd=tmp_path)
+    try:
+        part_file(tmp_path, proc)
+        out.mkdir()
+        _, stderr = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 1, stderr
+    assert "kioskctl render: [Errno 21] Is a directory" in stderr and "nothing written" in stderr, stderr
+    assert "Traceback" not in stderr
+    assert list(tmp_path.iterdir()) == [out] and not list(out.iterdir())
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGHUP, 129)])
+def test_an_interrupt_while_checking_the_request_exits_cleanly(sig: signal.Signals, code: int, tmp_path: Path, site: Path,
+                                                               monkeypatch: pytest.MonkeyPatch,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    from daemon import render_inputs
+
+    def interrupted(*_: object) -> None:
+        os.kill(os.getpid(), sig)
+        time.sleep(5)  # the handler raises in here
+
+    monkeypatch.setattr(render_inputs, "check_text", interrupted)
+    hup = signal.getsignal(signal.SIGHUP)
+    began = time.monotonic()
+    assert main(["render", "--config", str(site), "--text", "Hello.", "--out", str(tmp_path / "hi.mp4")]) == code
+    assert time.monotonic() - began < 5
+    assert "nothing written" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+    assert signal.getsignal(signal.SIGHUP) is hup  # the render's handler is undone
+
+
+def test_an_interrupt_as_the_file_is_finished_leaves_nothing(tmp_path: Path, site: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C just as the encoders' flush ends, inside the face's teardown: the render is discarded without
+    closing the recording a second time."""
+    from daemon import render_inputs
+    from daemon.cli_kioskctl import parser
+    from daemon.offline_render import OfflineRender
+    from kiosk.recorder import Recorder
+
+    close = Recorder.close
+
+    def interrupted(self: Recorder) -> None:
+        close(self)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Recorder, "close", interrupted)
+    args = parser().parse_args(["render", "--config", str(site), "--text", "Hi.", "--size", "320x180",
+                                      "--out", str(tmp_path / "hi.mp4")])
+    job = render_inputs.job(args)
+    with pytest.raises(KeyboardInterrupt), OfflineRender(job.config, job.out, voice=False) as render:
+        render.rest(0.2)
+        render.finish()
     assert list(tmp_path.iterdir()) == []
 
 
@@ -157,8 +248,50 @@ def images(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (folder / "notes.png").write_text("not a picture")
     cv2.imwrite(str(folder / "wall.png"), (np.random.default_rng(0).random((300, 400, 3)) * 255).astype(np.uint8))
     cv2.imwrite(str(folder / "huge.png"), np.zeros((5000, 8000, 3), np.uint8))  # 40 megapixels
+    Image.new("1", (20000, 20000)).save(folder / "bomb.png")  # 48 kB on disk, 1.2 GB decoded as colour
     (folder / "noise.wav").write_bytes(b"RIFF, but no audio in it")
+    silence = np.zeros(8000 * 601, np.int16)  # ten minutes and a second at 8 kHz
+    with wave.open(str(folder / "long.wav"), "wb") as w:  # its header says how long it is
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(silence.tobytes())
+    with (folder / "streamed.flac").open("wb") as f:
+        streamed_flac(f, silence, 8000)
     return folder
+
+
+class _Pipe(io.RawIOBase):
+    """A file FFmpeg cannot seek back in, as when a recording is streamed."""
+
+    def __init__(self, f: io.BufferedWriter) -> None:
+        self.f = f
+
+    def writable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def write(self, b: bytes) -> int:  # type: ignore[override]
+        return self.f.write(b)
+
+
+def streamed_flac(f: io.BufferedWriter, pcm: np.ndarray, rate: int) -> None:
+    """FLAC written without seeking back to fill in its length: FFmpeg reads no duration from it. Muxed as it
+    is encoded, a second at a time, so the header goes out before the encoder knows the length."""
+    with av.open(_Pipe(f), "w", format="flac") as c:
+        stream = c.add_stream("flac", rate=rate, layout="mono")
+        for second in np.array_split(pcm, -(-len(pcm) // rate)):
+            frame = av.AudioFrame.from_ndarray(second.reshape(1, -1), format="s16", layout="mono")
+            frame.sample_rate = rate
+            for packet in stream.encode(frame):
+                c.mux(packet)
+        for packet in stream.encode(None):
+            c.mux(packet)
+    f.flush()
+    with av.open(f.name) as c:
+        assert c.duration is None
 
 
 BAD = {
@@ -166,12 +299,16 @@ BAD = {
     "no face": (["--portrait", "{images}/wall.png", "--text", "Hello."], "no face found"),
     "huge image": (["--portrait", "{images}/huge.png", "--text", "Hello."],
                    "8000x5000 pixels is too large (at most 4096 pixels a side)"),
+    "huge from its header": (["--portrait", "{images}/bomb.png", "--text", "Hello."],
+                             "is too large (at most 4096 pixels a side)"),
     "empty text": (["--text", "  \n "], "the text is empty"),
     "punctuation only": (["--text", "... !?"], "no words to say"),
     "too long": (["--text", "spoken " * 1428 + "text"], "10,000 characters long: at most 5,000"),
     "chinese": (["--text", "你好，欢迎光临。"], "cannot say '你好欢迎光临'"),
     "text file missing": (["--text-file", "{images}/missing.txt"], "--text-file {images}/missing.txt: no such file"),
     "unplayable audio": (["--audio", "{images}/noise.wav"], "--audio {images}/noise.wav: not a readable audio file"),
+    "recording too long": (["--audio", "{images}/long.wav"], "--audio {images}/long.wav: longer than 10 minutes"),
+    "stream too long": (["--audio", "{images}/streamed.flac"], "--audio {images}/streamed.flac: longer than 10 minutes"),
     "size not WxH": (["--text", "Hello.", "--size", "960"], "expected WIDTHxHEIGHT"),
     "size too small": (["--text", "Hello.", "--size", "100x60"], "each side must be 160 to 3840"),
     "fps out of range": (["--text", "Hello.", "--fps", "240"], "--fps 240: must be 10 to 60"),
@@ -207,3 +344,14 @@ def test_a_long_text_is_said_in_pieces_a_voice_can_take() -> None:
     assert said[:2] == ["Title", "First sentence."]
     assert all(len(p) <= MAX_SENTENCE_CHARS for p in said) and len(said) > 4
     assert " ".join(said[2:]) == text.split("\n\n")[1].removeprefix("First sentence. ")
+
+
+def test_a_run_without_spaces_is_cut_too() -> None:
+    url = "https://example.com/" + "x" * 1000
+    said = pieces(f"See {url} today.")
+    assert all(len(p) <= MAX_SENTENCE_CHARS for p in said) and len(said) >= 3
+    assert "".join(said).replace(" ", "") == f"See{url}today."  # every character kept, in order
+    accented = "e\u0301" * 300  # é as a letter and its accent: 600 characters
+    said = pieces(accented)
+    assert all(len(p) <= MAX_SENTENCE_CHARS and not unicodedata.combining(p[0]) for p in said)
+    assert "".join(said) == accented

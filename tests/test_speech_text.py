@@ -1,10 +1,10 @@
-"""Figures are written out as an English speaker says them before synthesis."""
+"""Figures are written out as an English speaker says them before synthesis; letters a voice cannot read are found."""
 
 from __future__ import annotations
 
 import pytest
 
-from models.speech_text import speakable
+from models.speech_text import speakable, unreadable
 
 
 @pytest.mark.parametrize(("written", "said"), [
@@ -34,3 +34,19 @@ def test_figures_are_spoken(written: str, said: str) -> None:
 def test_no_digit_survives() -> None:
     text = "Open 9:30-5pm, $4.99 or 3%, desk 12, 2024-01-31, call +44 20 7946 0958, the 21st, 24/7."
     assert not any(ch.isdigit() for ch in speakable(text)), speakable(text)
+
+
+@pytest.mark.parametrize("text", ["Aloha from Hawaiʻi.", "I don’t know.", "Theyʼre here.", "A hair is 70 µm wide.",
+                                  "Use a 10 k\u2126 resistor.",  # the ohm sign, not the Greek capital omega
+                                  "Ｆｕｌｌ width, café, naïve, Øresund."])
+def test_an_english_voice_reads_modifier_letters_and_unit_signs(text: str) -> None:
+    assert unreadable(text, "en-us") == []
+
+
+@pytest.mark.parametrize(("text", "letters"), [
+    ("Say 你好 to µ.", ["你", "好"]),
+    ("Привет, Hawaiʻi.", ["П", "р", "и", "в", "е", "т"]),
+    ("π ≈ 3.14", ["π"]),  # a Greek letter, not a unit's sign
+])
+def test_an_english_voice_cannot_read_other_scripts(text: str, letters: list[str]) -> None:
+    assert unreadable(text, "en-us") == letters

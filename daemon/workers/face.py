@@ -52,7 +52,8 @@ class Face(Stage):
         self.speaker = open_speaker(PLAYBACK_RATE) if self.options.get("speaker", True) else None
         record = self.options.get("record")
         self.recorder = (Recorder(Path(record), self.screen.size, c.fps, PLAYBACK_RATE,
-                                  threads=self.options.get("record_threads", 1)) if record else None)
+                                  threads=self.options.get("record_threads", 1),
+                                  fragmented=self.options.get("record_fragmented", True)) if record else None)
         self.behaviour = Behaviour(self.options.get("seed"))  # a seed makes an offline render repeatable
         self.driver = (NeuralMouth(c.driver, max_lag=c.driver_max_lag_ms * c.fps // 1000,
                                    accel=self.config.accel.settings()) if c.driver else None)
