@@ -69,7 +69,7 @@ def _check_backends(cfg: Config) -> None:
     """Every model the config uses has a usable backend in its `accel` order (one without `cpu` may have none)."""
     in_use = {"vad": True, "turn_end": cfg.vad.turn_model is not None, "voice": True, "asr": True,
               "llm": cfg.brain.llm.model is not None, "face_driver": cfg.face.driver is not None}
-    for model, used in in_use.items():
+    for model in (m for m, used in in_use.items() if used):
         choice = cfg.accel.choose(model)
-        if used and choice.backend is None:
+        if choice.backend is None:
             raise ConfigError(choice.why)

@@ -53,7 +53,7 @@ def _cjk_font(size: int) -> pygame.freetype.Font | None:
     try:
         pygame.freetype.init()
         return pygame.freetype.Font(str(CJK_FONT), size, font_index=CJK_FACE_SC)
-    except (OSError, FileNotFoundError) as exc:
+    except (OSError, pygame.error) as exc:  # a missing file; a damaged one, or a collection without that face
         log.warning("no font for Chinese captions (%s: %s): apt-get install fonts-noto-cjk", CJK_FONT, exc)
         return None
 
@@ -66,7 +66,7 @@ def wrap(text: str, width_of: Callable[[str], int], width: int) -> list[str]:
         if token == " ":
             line += " " if line else ""
             continue
-        for piece in _cut(token, width_of, width):
+        for piece in _cut(token, width_of, width) if width_of(token) > width else [token]:
             if line.strip() and width_of(line + piece) > width:
                 lines.append(line.rstrip())
                 line = piece

@@ -139,7 +139,10 @@ class Endpointer:
         is loud enough and voice-like enough to be the start of speech that Silero has not confirmed yet."""
         cfg = self.cfg
         if not self.in_speech:
-            self._sound_ns = (self._sound_ns or t_ns) if sound or prob >= cfg.threshold else None
+            if not (sound or prob >= cfg.threshold):
+                self._sound_ns = None
+            elif self._sound_ns is None:
+                self._sound_ns = t_ns
             if prob >= cfg.threshold:
                 self.in_speech = True
                 self._start_ns = t_ns - self.chunk_ns

@@ -49,6 +49,7 @@ class Screen:
         self.size = self.surface.get_size()
         pygame.font.init()
         self._caption_font = CaptionFont(max(18, self.size[1] // 18))
+        self._caption: tuple[str, list[pygame.Surface], int] | None = None  # the caption laid out: text, lines, height
         self._status_font = pygame.font.Font(None, max(14, self.size[1] // 30))
         self._texts: tuple[str, str] | None = None  # the caption and status on screen
         self._dirty = self.surface.get_rect()  # what the next present sends
@@ -101,13 +102,16 @@ class Screen:
         self._dirty = self.surface.get_rect()
 
     def _draw_caption(self, caption: str) -> None:
-        width_of, render, line_h = self._caption_font.for_text(caption)
-        lines = wrap(caption, width_of, int(self.size[0] * 0.9))
-        band_h = line_h * len(lines) + line_h // 2
+        if self._caption is None or self._caption[0] != caption:
+            # Laid out once per caption: it is drawn again every frame (clipped to what changed).
+            width_of, render, line_h = self._caption_font.for_text(caption)
+            self._caption = (caption, [render(line) for line in wrap(caption, width_of, int(self.size[0] * 0.9))],
+                             line_h)
+        _, images, line_h = self._caption
+        band_h = line_h * len(images) + line_h // 2
         top = self.size[1] - band_h
         self._band(top, band_h)
-        for i, line in enumerate(lines):
-            img = render(line)
+        for i, img in enumerate(images):
             self.surface.blit(img, ((self.size[0] - img.get_width()) // 2, top + line_h // 4 + i * line_h))
 
     def _band(self, top: int, height: int) -> None:

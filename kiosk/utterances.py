@@ -14,6 +14,8 @@ from kiosk.endpointing import Endpointer, Kind, ListeningSettings
 from models.vad_silero import CHUNK, SAMPLE_RATE, SileroVad
 from models.vad_webrtc import WebRtcVad
 
+SOUND_RISE_DB = 12  # over the gap's quietest chunk: a word starting, not the room going on
+
 
 @dataclass(frozen=True)
 class Detected:
@@ -39,6 +41,7 @@ class UtteranceDetector:
         self.utterance: list[np.ndarray] = []
         # The last utterance and the silence after it, while speech may still carry it on.
         self.carried: list[np.ndarray] = []
+        self._quietest = 0.0  # dBFS of the quietest chunk since speech last ended
 
     @property
     def in_speech(self) -> bool:
@@ -50,18 +53,17 @@ class UtteranceDetector:
     def words(self, finished: bool, pause_ns: int) -> None:
         self.endpointer.words(finished, pause_ns)
 
-    def probability(self, chunk: np.ndarray, echo_dbfs: float | None = None) -> float:
-        """Silero's speech probability, zeroed when the chunk is too quiet, no louder than the kiosk's own
-        voice coming back (`echo_dbfs`: the level the speaker just played) by the echo margin, or when
-        WebRTC VAD disagrees. Silero runs on every chunk regardless: its recurrent state must see the
-        whole stream."""
-        return self._judge(chunk, echo_dbfs)[0]
-
     def _judge(self, chunk: np.ndarray, echo_dbfs: float | None) -> tuple[float, bool]:
-        """(probability, sound): sound is a chunk that passes the level, echo and WebRTC gates, whatever Silero
-        says of it: the start of speech that Silero may confirm only later."""
+        """(probability, sound). The probability is Silero's, zeroed when the chunk is too quiet, no louder than
+        the kiosk's own voice coming back (`echo_dbfs`: the level the speaker just played) by the echo margin,
+        or when WebRTC VAD disagrees; Silero runs on every chunk regardless: its recurrent state must see the
+        whole stream. Sound is a chunk that passes those gates and rises SOUND_RISE_DB over the quietest chunk
+        since speech last ended, whatever Silero says of it: the start of speech that Silero may confirm only
+        later. The rise keeps a steady fan or murmur, which WebRTC often hears as voice, from counting."""
         p = self.silero(chunk)
         level = level_dbfs(chunk - int(chunk.mean()))
+        if not self.endpointer.in_speech:
+            self._quietest = min(self._quietest, level)
         if level < self.cfg.min_level_dbfs:
             return 0.0, False
         if echo_dbfs is not None and level < echo_dbfs - self.cfg.echo_margin_db:
@@ -69,7 +71,7 @@ class UtteranceDetector:
         voiced = self.webrtc is None or self.webrtc(chunk)
         if p >= self.cfg.neg_threshold and not voiced:
             return 0.0, False
-        return p, voiced
+        return p, voiced and level - self._quietest >= SOUND_RISE_DB
 
     def feed(self, chunk: np.ndarray, t_ns: int, echo_dbfs: float | None = None) -> Detected | None:
         """One chunk of CHUNK samples whose last sample was captured at `t_ns`."""
@@ -83,6 +85,7 @@ class UtteranceDetector:
                 self._carry(chunk, t_ns)
             return None
         if ep.kind is Kind.START:
+            self._quietest = 0.0
             self.utterance = [*(self.carried if ep.rejoins else self.preroll), chunk]
             self.preroll.clear()
             if not ep.rejoins:

@@ -21,12 +21,13 @@ class Conversation:
         self._clock = clock
         self._exchanges: list[Exchange] = []
         self._turns: list[int] = []  # the turn of each exchange
+        self._asked = 0  # questions in this conversation
         self._last = 0.0
 
     def expire(self) -> bool:
         """End the conversation if it has been idle too long; True when it ended now."""
         if self._exchanges and self._clock() - self._last > self.timeout_s:
-            self._exchanges, self._turns = [], []
+            self._exchanges, self._turns, self._asked = [], [], 0
             return True
         return False
 
@@ -44,6 +45,9 @@ class Conversation:
         self.expire()
         self._exchanges.append(Exchange(question, answer))
         self._turns.append(turn)
+        self._asked += 1
+        # A visitor's words are kept no longer than a follow-up needs them (one more, should the last be withdrawn).
+        del self._exchanges[: -(KEPT + 1)], self._turns[: -(KEPT + 1)]
         self._last = self._clock()
 
     def withdraw(self, turn: int) -> None:
@@ -51,10 +55,11 @@ class Conversation:
         if turn and turn in self._turns:
             i = self._turns.index(turn)
             del self._exchanges[i], self._turns[i]
+            self._asked -= 1
 
     def describe(self) -> str:
         if not self._exchanges:
             return "waiting for a visitor (no conversation)"
         idle = self._clock() - self._last
-        return (f"in a conversation: {len(self._exchanges)} question(s), last {idle:.0f} s ago "
+        return (f"in a conversation: {self._asked} question(s), last {idle:.0f} s ago "
                 f"(a new one starts after {self.timeout_s:.0f} s idle)")

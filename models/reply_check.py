@@ -36,7 +36,7 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 # A base model continues the transcript as the visitor would: "I have a personal loan.", "I can take out
 # money." The kiosk speaks as the bank ("we", "you"); its own "I" is only polite ("I'm sorry", "I can help").
 _AS_THE_VISITOR = re.compile(r"(i|i'm|i've|i'd|my)\b", re.IGNORECASE)
-_AS_THE_KIOSK = re.compile(r"(i'm|i am) (sorry|afraid)|i (can|will|'ll) help|i('d| would) be (glad|happy)",
+_AS_THE_KIOSK = re.compile(r"(i'm|i am) (sorry|afraid|glad|happy)|i( can| will|'ll) help|i('d| would) be (glad|happy)",
                            re.IGNORECASE)
 _DAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "weekend", "weekends",
          "weekday", "weekdays", "today", "tonight", "tomorrow", "yesterday", "holiday", "holidays"}
@@ -70,7 +70,7 @@ _STOPWORDS = frozenset([
     "service", "desk", "staff", "member", "members", "visitor",
 ])
 _PERSONA_RUN = 5  # words in a row shared with the persona or prompt that make a sentence a leak
-_LAST_WORD = re.compile(r"[\w'’]+$")  # a word the model may not have finished writing
+_LAST_RUN = re.compile(r"\S+$")  # what follows the last space may still be being written ("9:" of "9:30")
 _KIOSK_OPENING = 4  # words of an unfinished sentence that decide whether it speaks as the kiosk ("i'd be glad to")
 
 
@@ -186,7 +186,8 @@ class ReplyChecker:
         what more words cannot undo counts: a run of the persona or the question (its last, maybe unfinished
         word left out), and speaking as the visitor once the opening is long enough to tell "I have ..."
         from the kiosk's "I'm sorry" or "I'd be glad"."""
-        complete = _LAST_WORD.sub("", unfinished) if unfinished[-1:].isalnum() else unfinished
+        # The text after the last space may be a word or number still being written ("9:" of "9:30").
+        complete = _LAST_RUN.sub("", unfinished)
         words = _words(complete)
         if len(words) < _KIOSK_OPENING:
             return None
@@ -194,6 +195,7 @@ class ReplyChecker:
 
     def _voice(self, sentence: str) -> str | None:
         """Why one sentence is not the kiosk speaking, or None."""
+        sentence = sentence.replace("’", "'")
         sw = _words(sentence)
         if any(run in self._leaks for n in range(2, _PERSONA_RUN + 1) for run in _runs(sw, n)):
             return "repeats the persona or the prompt"

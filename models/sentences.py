@@ -16,7 +16,8 @@ import re
 # Latin punctuation ends a sentence or clause only once a space follows ("5.9", "1,000", "9:30" stay whole);
 # Chinese full-width punctuation is never inside a number and is followed by no space, so it ends one at once.
 # A match runs from the punctuation through its closing quotes and the space after: the piece is what it ends.
-_END = re.compile(r"[.!?…][\"')\]]*\s+|[。！？][”’」』）]*\s*")
+# A Chinese sentence ends once something other than a closing quote follows it (the quote may come next).
+_END = re.compile(r"[.!?…][\"')\]]*\s+|[。！？][”’」』）]*\s*(?=[^”’」』）\s])")
 _CLAUSE = re.compile(r"[,;:]\s+|[，；：、]\s*")
 
 

@@ -29,8 +29,17 @@ def bigger_whispers(cache: Path | None = None) -> list[Path]:
     for repo in sorted((cache or hub_cache()).glob("models--*--faster-whisper-*")):
         if "tiny" in repo.name.rsplit("faster-whisper-", 1)[1]:
             continue
-        found += [snap for snap in sorted(repo.glob("snapshots/*")) if (snap / "model.bin").is_file()]
+        found += [snap for snap in sorted(repo.glob("snapshots/*")) if _complete(snap)]
     return found
+
+
+def _complete(folder: Path) -> bool:
+    """A converted model faster-whisper can load: weights, config and tokenizer (not a download cut short),
+    and readable by this user (a cache under another user's home raises PermissionError, not False)."""
+    try:
+        return all((folder / name).is_file() for name in ("model.bin", "config.json", "tokenizer.json"))
+    except OSError:
+        return False
 
 
 def upgrade(setting: str, default: str, backend: str | None, cache: Path | None = None) -> tuple[Path | None, str]:
@@ -38,7 +47,8 @@ def upgrade(setting: str, default: str, backend: str | None, cache: Path | None 
     if setting != default:
         return None, f"asr.model is {setting}, not the embedded default {default}"
     if backend != "cuda":
-        return None, f"the asr runs on {backend}: a bigger Whisper than tiny.en is too slow there (it pays on a GPU only)"
+        return None, (f"the asr runs on {backend or 'nothing usable'}: a bigger Whisper than tiny.en is too slow there "
+                      "(it pays on a GPU only)")
     found = bigger_whispers(cache)
     for size in _PREFERRED:
         for folder in found:

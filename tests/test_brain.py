@@ -159,11 +159,12 @@ def test_a_remote_llm_that_fails_falls_back_to_the_local_model() -> None:
 
 def test_a_follow_up_reaches_the_llm_as_one_question_without_the_earlier_turns() -> None:
     """The earlier exchange as chat turns cost 1.5-3 s of prompt evaluation beside the face: a follow-up goes as
-    the question it was routed as, joined to the one before, and the answer before it counts as a fact."""
-    script = Script(["Customers can park free", " for one hour in the garage."])
+    the question it was routed as, joined to the one before. Restating that joined question is an answer, not
+    the visitor's words given back ("parking at the branch for" spans both questions)."""
+    script = Script(["There is parking at the branch", " for one hour."])
     with scripted_server(script) as url, brain(*TO_THE_LLM, *FAQ_ONLY, f"brain.llm.url={url}") as (b, port, _):
-        ask(b, port, 1, "Is there parking at the branch?")
-        assert ask(b, port, 2, "And for how long?") == ["Customers can park free for one hour in the garage."]
+        assert ask(b, port, 1, "Is there parking at the branch?") == ["There is parking at the branch for one hour."]
+        assert ask(b, port, 2, "And for how long?") == ["There is parking at the branch for one hour."]
         first, follow_up = (r["messages"] for r in script.requests)
         assert [m["role"] for m in follow_up] == ["system", "user"] and follow_up[0] == first[0]
         assert follow_up[1]["content"].startswith("Is there parking at the branch? And for how long?")

@@ -35,11 +35,16 @@ def test_an_idle_conversation_ends_and_the_next_visitor_starts_afresh() -> None:
     assert not c.expire()  # already over: nothing ends twice
 
 
-def test_only_the_last_exchanges_are_kept_for_the_prompt() -> None:
+def test_only_the_last_exchanges_are_kept_and_the_rest_forgotten() -> None:
+    """A busy lobby never goes idle: the visitors' words must not pile up until it does."""
     c = Conversation(45, Clock())
     for i in range(5):
         c.add(f"q{i}", f"a{i}", i + 1)
     assert [ex.question for ex in c.history] == [f"q{i}" for i in range(5 - KEPT, 5)]
+    assert [ex.question for ex in c._exchanges] == [f"q{i}" for i in range(5 - KEPT - 1, 5)]
+    assert "5 question(s)" in c.describe()
+    c.withdraw(5)
+    assert c.previous_question == "q3" and "4 question(s)" in c.describe()
 
 
 def test_a_turn_the_visitor_carried_on_is_withdrawn_from_the_conversation() -> None:

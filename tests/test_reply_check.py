@@ -169,8 +169,19 @@ def test_a_sentence_that_will_fail_stops_the_model_before_its_end(checker: Reply
     assert said == [] and rejected == [reason] and n == asked < len(text.split())
 
 
+def test_a_number_still_being_written_is_not_taken_for_the_question() -> None:
+    """"We open at 9:" is not yet "we open at 9" given back: the model may be writing "9:30"."""
+    checker = ReplyChecker(PERSONA, SCAFFOLD)
+    assert checker.doomed("We open at 9:", "open at 9") is None
+    assert checker.doomed("The rate is 5.", "is the rate 5") is None
+    assert checker.check("We open at 9:30.", [HOURS + " We open at 9:30."], "open at 9").ok
+
+
 @pytest.mark.parametrize("text", [
     "I'm sorry, customers can park free for one hour in the garage behind the building.",
+    "I’m sorry, customers can park free for one hour in the garage behind the building.",
+    "I'll help: customers can park free for one hour in the garage behind the building.",
+    "I'm happy to help: customers can park free for one hour in the garage behind the building.",
     "I'd be glad to help: you can apply for a personal loan online or with an adviser here.",
     "Customers can park free for one hour in the garage behind the building.",
 ])
@@ -183,7 +194,7 @@ _VOCABULARY = [
     "i", "i'm", "i'd", "my", "we", "you", "have", "be", "glad", "sorry", "can", "park", "free", "for", "one",
     "hour", "in", "the", "garage", "behind", "building", "personal", "loan", "apply", "online", "adviser",
     "here", "are", "the", "friendly", "receptionist", "lobby", "of", "example", "bank", "5.9", "nine", ",",
-    ".",
+    ".", "9:30", "9", "open", "at", "is", "rate",
 ]
 
 
@@ -194,6 +205,6 @@ def test_an_early_rejection_is_one_the_whole_sentence_gets_too(checker: ReplyChe
     """Whatever the model writes after a doomed opening (cut anywhere, even inside a word, as tokens
     are), the sentence fails the full check."""
     sentence = " ".join(words).replace(" ,", ",").replace(" .", ".")
-    question = "Can I park my car in the garage?"
-    if checker.doomed(sentence[:cut], question):
-        assert not checker.check(sentence, [LOAN, PARKING], question).ok
+    for question in ("Can I park my car in the garage?", "Are you open at 9", "is the rate 5"):
+        if checker.doomed(sentence[:cut], question):
+            assert not checker.check(sentence, [LOAN, PARKING, HOURS], question).ok

@@ -69,10 +69,13 @@ def test_a_streamed_chinese_reply_releases_its_first_clause_at_once() -> None:
     assert s.feed("您好") == []
     assert s.feed("，我们") == ["您好，"]
     assert s.feed("有人民币、美元") == []  # later clauses stay with their sentence
-    assert s.feed("和欧元。请到") == ["我们有人民币、美元和欧元。"]
+    assert s.feed("和欧元。请到") == ["我们有人民币、美元和欧元。"]  # "请" shows no closing quote follows
     assert s.flush() == ["请到"]
     first = SentenceSplitter()
     assert first.feed("人民币、美元") == ["人民币、"]
+    quoted = SentenceSplitter(first_clause=False)
+    assert quoted.feed("他说：“欢迎。") == [] and quoted.feed("”然后") == ["他说：“欢迎。”"]  # the quote came next
+    assert quoted.flush() == ["然后"]
 
 
 @given(st.lists(st.text(alphabet="ab1.,。，、！", max_size=12), max_size=30), st.booleans())

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import numpy as np
 
+from accel.selection import Choice
 from daemon.config import AsrConfig
 from daemon.events import Event
 from daemon.messages import Message, Text, Utterance
 from daemon.stage import Stage
 from models.asr_whisper import WhisperAsr
 from models.completeness import sounds_finished
+from models.registry import ModelError
 from models.vad_silero import SAMPLE_RATE
 from models.whisper_installed import upgrade
 
@@ -21,16 +24,26 @@ class Asr(Stage):
         c = self.config.asr
         choice = self.config.accel.choose("asr")
         bigger, why = upgrade(c.model, AsrConfig.model_fields["model"].default, choice.backend)
-        if bigger is not None:
-            self.log.info("%s", why)
-        self.asr = WhisperAsr(str(bigger or c.model), c.language, c.beam_size, c.compute_type, c.threads,
-                              choice=choice)
+        upgraded = self._upgraded(bigger, why, choice) if bigger is not None else None
+        self.asr = upgraded or WhisperAsr(c.model, c.language, c.beam_size, c.compute_type, c.threads, choice=choice)
         # Warm-up, behind ready on a thread: the first decode allocates, and is slower than the next ones;
         # and an asr restarted after a hang must be back within 4 s, 3 of them spent detecting the hang.
         # CTranslate2 queues an utterance's decode that comes meanwhile behind it.
         silence = np.zeros(SAMPLE_RATE, np.int16)
         threading.Thread(target=self.asr.transcribe, args=(silence,), name="asr-warm-up", daemon=True).start()
         self.speculation: tuple[int, int, str] = (0, 0, "")  # turn, last voiced sample, transcript
+
+    def _upgraded(self, folder: Path, why: str, choice: Choice) -> WhisperAsr | None:
+        """The bigger Whisper installed at `folder`, or None when it will not load (the configured one is used
+        then: a broken download in the cache must not keep the ASR from starting)."""
+        c = self.config.asr
+        try:
+            asr = WhisperAsr(str(folder), c.language, c.beam_size, c.compute_type, c.threads, choice=choice)
+        except ModelError as exc:
+            self.log.warning("the installed Whisper %s cannot be used (%s): %s instead", folder, exc, c.model)
+            return None
+        self.log.info("%s", why)
+        return asr
 
     def handle(self, msg: Message) -> None:
         for heard, utterance in self._without_stale([msg]):

@@ -125,7 +125,7 @@ class Brain(Stage):
              else self.router.route(question, self.conversation.previous_question))
         self.emit(Event.REPLY, turn, source=d.route.value, entry=d.entry, score=round(d.score, 3), reason=d.reason)
         if d.route is Route.LLM:
-            said = self._speak(turn, self._generate(turn, d))
+            said = self._speak(turn, self._generate(turn, question, d))
             if not said:
                 said = self._speak(turn, split(self.dialogue.referral))
             # llama-cpp-python's sampler refers to itself through its cleanup stack, so each reply leaves one
@@ -139,14 +139,16 @@ class Brain(Stage):
         self.conversation.add(d.question, " ".join(said), turn)
         self._report()
 
-    def _generate(self, turn: int, d: Decision) -> Iterator[str]:
-        """The LLM's reply, one checked sentence at a time; it ends at the first sentence that fails."""
+    def _generate(self, turn: int, question: str, d: Decision) -> Iterator[str]:
+        """The LLM's reply, one checked sentence at a time; it ends at the first sentence that fails. It may not
+        give back the visitor's own `question`; a follow-up's joined question is the model's to restate ("There
+        is parking at the branch for one hour" answers "Is there parking at the branch? For how long?")."""
         c = self.config.brain.llm
         chat, facts = self._chat(d)
         released: list[str] = []
         pieces = self._in_time(self._pieces(turn, chat, c.max_tokens, c.temperature), released, c.first_sentence_s)
         try:
-            for sentence in checked_sentences(pieces, self.checker, facts, d.question,
+            for sentence in checked_sentences(pieces, self.checker, facts, question,
                                               lambda reason: self.emit(Event.REPLY_REJECTED, turn, reason=reason)):
                 released.append(sentence)
                 yield sentence
@@ -155,10 +157,10 @@ class Brain(Stage):
 
     def _chat(self, d: Decision) -> tuple[list[dict[str, str]], list[str]]:
         """The chat the LLM continues for `d`, and the facts its reply must keep to. A follow-up comes as the
-        question it was routed as, joined to the one before ("Is there parking? For how long?"), and the answer
-        before it counts as a fact: the earlier exchange as chat turns would cost its ~70 tokens for every
-        follow-up, 0.3 s on two idle cores and 1.5-3 s beside the face (seen in the bench), while the joined
-        question costs only its own after the cached system message."""
+        question it was routed as, joined to the one before ("Is there parking? For how long?"), and the check
+        also accepts what the answer before it said: the earlier exchange as chat turns would cost its ~70
+        tokens for every follow-up, 0.3 s on two idle cores and 1.5-3 s beside the face (seen in the bench),
+        while the joined question costs only its own after the cached system message."""
         chat = messages(self.persona, self.facts, d.question, d.nearest)
         earlier = [ex.answer for ex in self.conversation.history] if d.follow_up else []
         return chat, [self.facts[i] for i in d.nearest] + earlier
