@@ -117,10 +117,14 @@ def test_a_bigger_installed_whisper_replaces_tiny_en_only_on_cuda(monkeypatch: p
     def snapshot(name: str) -> Path:
         folder = tmp_path / f"models--Systran--faster-whisper-{name}" / "snapshots" / "0123abc"
         folder.mkdir(parents=True)
-        (folder / "model.bin").write_bytes(b"weights")
+        for name in ("model.bin", "config.json", "tokenizer.json"):
+            (folder / name).write_bytes(b"{}")
         return folder
 
     snapshot("tiny.en")  # no bigger than the default
+    cut_short = tmp_path / "models--Systran--faster-whisper-small" / "snapshots" / "0123abc"
+    cut_short.mkdir(parents=True)
+    (cut_short / "model.bin").write_bytes(b"weights")  # a download that stopped before its tokenizer
     nothing = asr_upgrade("embedded:tiny.en", on_gpu)
     assert nothing["available"] is False and f"looked in {tmp_path}" in nothing["why"]
     large = snapshot("large-v3")  # bigger, but its decode may not fit the reply budget on a small GPU
