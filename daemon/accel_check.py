@@ -30,7 +30,7 @@ from accel.placement import llama_gpu_layers
 from accel.selection import Choice, choose
 from daemon import config_options
 from daemon.accel_report import devices
-from daemon.config import CONFIG_DIR, AsrConfig, Config, ConfigError
+from daemon.config import CONFIG_DIR, Config, ConfigError
 
 SAMPLE = CONFIG_DIR / "samples" / "opening-hours.wav"
 
@@ -80,11 +80,10 @@ def _face_driver(cfg: Config, choice: Choice) -> Loaded | None:
 def _asr(cfg: Config, choice: Choice) -> Loaded | None:
     from kiosk.audio_sources import decode_file
     from models.asr_whisper import WhisperAsr
-    from models.whisper_installed import upgrade
 
     c = cfg.asr
     # The model a GPU kiosk runs (a bigger installed Whisper may replace tiny.en there), on both backends alike.
-    model = upgrade(c.model, AsrConfig.model_fields["model"].default, "cuda")[0] or c.model
+    model = c.bigger_on("cuda")[0] or c.model
     asr = WhisperAsr(str(model), c.language, c.beam_size, c.compute_type, c.threads, choice=choice)
     pcm = decode_file(SAMPLE)
     return Loaded(lambda: asr.transcribe(pcm), asr.model.model.device)

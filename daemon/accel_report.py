@@ -18,7 +18,6 @@ from models.disk_cache import entry_name
 from models.registry import ModelError, resolve
 from models.tts_piper import optimised_graph_key, patched_on_disk, voice_source
 from models.vad_silero import embedded_model
-from models.whisper_installed import upgrade
 
 
 def report(cfg: Config) -> dict[str, Any]:
@@ -26,19 +25,12 @@ def report(cfg: Config) -> dict[str, Any]:
     return {
         "models": [_model(cfg, choice) for choice in choices.values()],
         "devices": devices(),
-        "asr_upgrade": asr_upgrade(cfg.asr.model, choices["asr"]),
+        "asr_upgrade": asr_upgrade(cfg.asr, choices["asr"]),
     }
 
 
-def _setting(cfg: Config, model: str) -> tuple[str, str | None]:
-    """The config key naming the model's file, and its value (None: the model is not used)."""
-    return {"vad": ("(built in)", "embedded Silero VAD"), "turn_end": ("vad.turn_model", cfg.vad.turn_model),
-            "voice": ("voice.model", cfg.voice.model), "face_driver": ("face.driver", cfg.face.driver),
-            "asr": ("asr.model", cfg.asr.model), "llm": ("brain.llm.model", cfg.brain.llm.model)}[model]
-
-
 def _model(cfg: Config, choice: Choice) -> dict[str, Any]:
-    key, setting = _setting(cfg, choice.model)
+    key, setting = cfg.model_setting(choice.model)
     return {"model": choice.model, "setting": key, "file": setting, "in_use": setting is not None,
             "backend": choice.backend, "why": choice.why,
             "skipped": [{"backend": b, "reason": why} for b, why in choice.skipped],
@@ -95,7 +87,7 @@ def devices() -> list[dict[str, Any]]:
     return [{"what": what, "found": found, "note": note} for what, found, note in rows]
 
 
-def asr_upgrade(setting: str, choice: Choice) -> dict[str, Any]:
+def asr_upgrade(asr: AsrConfig, choice: Choice) -> dict[str, Any]:
     """Whether a bigger installed Whisper replaces the embedded default (only on a GPU), and why."""
-    folder, why = upgrade(setting, AsrConfig.model_fields["model"].default, choice.backend)
+    folder, why = asr.bigger_on(choice.backend)
     return {"available": folder is not None, "why": why} | ({"model": str(folder)} if folder else {})

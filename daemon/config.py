@@ -19,6 +19,7 @@ from accel.settings import AccelSettings, CannOptions, Precision
 from daemon.opening_hours import Rule, parse
 from daemon.paths import cache_dir, state_dir
 from models.routing import Thresholds
+from models.whisper_installed import upgrade
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 DEFAULT_FILE = CONFIG_DIR / "default.yaml"
@@ -85,6 +86,10 @@ class AsrConfig(_Strict):
     beam_size: int = Field(1, ge=1, le=10)
     compute_type: str = "int8"
     threads: int = Field(2, ge=1, le=64)
+
+    def bigger_on(self, backend: str | None) -> tuple[Path | None, str]:
+        """The installed Whisper that replaces the embedded default on `backend`, or None; and why."""
+        return upgrade(self.model, type(self).model_fields["model"].default, backend)
 
 
 class LlmConfig(_Strict):
@@ -281,6 +286,13 @@ class Config(_Strict):
     schedule: ScheduleConfig = ScheduleConfig()
     api: ApiConfig = ApiConfig()
     accel: AccelConfig = AccelConfig()
+
+    def model_setting(self, model: str) -> tuple[str, str | None]:
+        """The config key naming `model`'s file (a name of accel.backends.MODELS), and its value (None: the
+        config does not use that model)."""
+        return {"vad": ("(built in)", "embedded Silero VAD"), "turn_end": ("vad.turn_model", self.vad.turn_model),
+                "voice": ("voice.model", self.voice.model), "face_driver": ("face.driver", self.face.driver),
+                "asr": ("asr.model", self.asr.model), "llm": ("brain.llm.model", self.brain.llm.model)}[model]
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

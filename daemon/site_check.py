@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from accel.backends import MODELS
 from daemon.config import Config, ConfigError, resolve
 from daemon.model_check import problems as model_problems
 from daemon.portrait_check import check_portrait
@@ -67,9 +68,7 @@ def _check_models(cfg: Config) -> None:
 
 def _check_backends(cfg: Config) -> None:
     """Every model the config uses has a usable backend in its `accel` order (one without `cpu` may have none)."""
-    in_use = {"vad": True, "turn_end": cfg.vad.turn_model is not None, "voice": True, "asr": True,
-              "llm": cfg.brain.llm.model is not None, "face_driver": cfg.face.driver is not None}
-    for model in (m for m, used in in_use.items() if used):
+    for model in (m for m in MODELS if cfg.model_setting(m)[1] is not None):
         choice = cfg.accel.choose(model)
         if choice.backend is None:
             raise ConfigError(choice.why)

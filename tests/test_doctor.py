@@ -17,6 +17,7 @@ from accel.backends import MODELS
 from accel.selection import choose
 from accel.settings import AccelSettings
 from daemon.accel_report import asr_upgrade
+from daemon.config import AsrConfig
 from models.disk_cache import DiskCache
 from models.prepare import piper_voice_path
 from models.tts_piper import PiperTts
@@ -125,16 +126,16 @@ def test_a_bigger_installed_whisper_replaces_tiny_en_only_on_cuda(monkeypatch: p
     cut_short = tmp_path / "models--Systran--faster-whisper-small" / "snapshots" / "0123abc"
     cut_short.mkdir(parents=True)
     (cut_short / "model.bin").write_bytes(b"weights")  # a download that stopped before its tokenizer
-    nothing = asr_upgrade("embedded:tiny.en", on_gpu)
+    nothing = asr_upgrade(AsrConfig(), on_gpu)
     assert nothing["available"] is False and f"looked in {tmp_path}" in nothing["why"]
     large = snapshot("large-v3")  # bigger, but its decode may not fit the reply budget on a small GPU
-    assert asr_upgrade("embedded:tiny.en", on_gpu)["available"] is False
+    assert asr_upgrade(AsrConfig(), on_gpu)["available"] is False
     base = snapshot("base")
-    assert asr_upgrade("embedded:tiny.en", on_gpu)["model"] == str(base)
+    assert asr_upgrade(AsrConfig(), on_gpu)["model"] == str(base)
     small = snapshot("small.en")
-    assert asr_upgrade("embedded:tiny.en", on_gpu) == {
+    assert asr_upgrade(AsrConfig(), on_gpu) == {
         "available": True, "why": "the asr runs on CUDA: the installed Whisper small.en replaces tiny.en",
         "model": str(small)}
-    assert str(large) not in str(asr_upgrade("embedded:tiny.en", on_gpu))
-    assert asr_upgrade("embedded:tiny.en", on_cpu)["available"] is False
-    assert asr_upgrade(str(small), on_gpu)["why"].startswith(f"asr.model is {small}, not the embedded default")
+    assert str(large) not in str(asr_upgrade(AsrConfig(), on_gpu))
+    assert asr_upgrade(AsrConfig(), on_cpu)["available"] is False
+    assert asr_upgrade(AsrConfig(model=str(small)), on_gpu)["why"].startswith(f"asr.model is {small}, not the embedded default")

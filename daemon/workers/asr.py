@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 
 from accel.selection import Choice
-from daemon.config import AsrConfig
 from daemon.events import Event
 from daemon.messages import Message, Text, Utterance
 from daemon.stage import Stage
@@ -16,14 +15,13 @@ from models.asr_whisper import WhisperAsr
 from models.completeness import sounds_finished
 from models.registry import ModelError
 from models.vad_silero import SAMPLE_RATE
-from models.whisper_installed import upgrade
 
 
 class Asr(Stage):
     def setup(self) -> None:
         c = self.config.asr
         choice = self.config.accel.choose("asr")
-        bigger, why = upgrade(c.model, AsrConfig.model_fields["model"].default, choice.backend)
+        bigger, why = c.bigger_on(choice.backend)
         upgraded = self._upgraded(bigger, why, choice) if bigger is not None else None
         self.asr = upgraded or WhisperAsr(c.model, c.language, c.beam_size, c.compute_type, c.threads, choice=choice)
         # Warm-up, behind ready on a thread: the first decode allocates, and is slower than the next ones;
