@@ -80,12 +80,25 @@ class VadConfig(_Strict):
         return self
 
 
+MULTILINGUAL_ASR = "embedded:whisper-base"  # the embedded Whisper that hears Chinese (tiny.en hears English only)
+
+
 class AsrConfig(_Strict):
-    model: str = Field("embedded:tiny.en", description="'embedded:tiny.en' or a CTranslate2 Whisper folder")
-    language: str | None = "en"
+    model: str = Field("embedded:tiny.en", description="'embedded:tiny.en' or a CTranslate2 Whisper folder; with "
+                       f"language zh or auto the embedded default is {MULTILINGUAL_ASR} (tiny.en knows only English)")
+    language: Literal["en", "zh", "auto"] = Field("en", description="what visitors speak: en (fastest), zh "
+                                                  "(Mandarin), or auto (each utterance's language is detected, "
+                                                  "and the reply, voice and captions follow it)")
     beam_size: int = Field(1, ge=1, le=10)
     compute_type: str = "int8"
     threads: int = Field(2, ge=1, le=64)
+
+    def model_used(self) -> str:
+        """The model setting the ASR loads: the embedded English default is swapped for the multilingual one
+        when visitors may speak anything but English."""
+        if self.language != "en" and self.model == type(self).model_fields["model"].default:
+            return MULTILINGUAL_ASR
+        return self.model
 
     def bigger_on(self, backend: str | None) -> tuple[Path | None, str]:
         """The installed Whisper that replaces the embedded default on `backend`, or None; and why."""
@@ -292,7 +305,7 @@ class Config(_Strict):
         config does not use that model)."""
         return {"vad": ("(built in)", "embedded Silero VAD"), "turn_end": ("vad.turn_model", self.vad.turn_model),
                 "voice": ("voice.model", self.voice.model), "face_driver": ("face.driver", self.face.driver),
-                "asr": ("asr.model", self.asr.model), "llm": ("brain.llm.model", self.brain.llm.model)}[model]
+                "asr": ("asr.model", self.asr.model_used()), "llm": ("brain.llm.model", self.brain.llm.model)}[model]
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

@@ -32,21 +32,25 @@ class Utterance:
 @dataclass(frozen=True)
 class Text:
     """asr -> brain: the transcript; speculative: of a pause the ear is still judging (the brain may get
-    ready to answer it, and answers only the final one); continues: as the Utterance's."""
+    ready to answer it, and answers only the final one); continues: as the Utterance's; language: the one
+    it was heard in ("en", "zh"), which the reply is given in."""
 
     kind: ClassVar[str] = "text"
     text: str
     speculative: bool = False
     continues: int = 0
+    language: str = "en"
 
 
 @dataclass(frozen=True)
 class Sentence:
-    """brain -> voice: one reply sentence (the envelope's seq is its place in the reply)."""
+    """brain -> voice: one reply sentence (the envelope's seq is its place in the reply), in `language`
+    (the voice for it says it)."""
 
     kind: ClassVar[str] = "sentence"
     text: str
     mood: str = "neutral"  # how the face says it (models/mood.py)
+    language: str = "en"
 
 
 @dataclass(frozen=True)

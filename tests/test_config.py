@@ -68,3 +68,14 @@ def test_kioskctl_validate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert "asr.beam_size" in err and "greater than or equal to 1" in err
     assert kioskctl(["validate", str(tmp_path / "missing.yaml")]) == 1
     assert "no such config file" in capsys.readouterr().err
+
+
+def test_a_language_other_than_english_swaps_the_english_only_default_whisper(tmp_path: Path) -> None:
+    assert config.load().asr.model_used() == "embedded:tiny.en"
+    for language in ("zh", "auto"):
+        assert config.load(overrides=[f"asr.language={language}"]).asr.model_used() == config.MULTILINGUAL_ASR
+    mine = tmp_path / "whisper"
+    chosen = config.load(overrides=["asr.language=zh", f"asr.model={mine}"])
+    assert chosen.asr.model_used() == str(mine)  # a model the site chose is never swapped
+    with pytest.raises(config.ConfigError, match=r"asr\.language: .*'en', 'zh' or 'auto'"):
+        config.load(overrides=["asr.language=de"])
