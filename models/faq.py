@@ -3,6 +3,9 @@
 FAQ file: a YAML list of entries, each with an id, the ways a visitor may ask, and the answer to speak.
 Dialogue file: the referral line, small-talk intents, off-topic examples, and the topics the LLM never
 answers (see configs/dialogue/bank-lobby.yaml).
+
+Every answer may carry its Chinese form beside it (`zh:`; the dialogue's referral line: `referral_zh:`).
+A question heard in Chinese gets that form; where there is none, the answer as written.
 """
 
 from __future__ import annotations
@@ -24,29 +27,38 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class FaqEntry(_Strict):
+class _Answered(_Strict):
+    answer: Text
+    zh: Text | None = None  # the answer in Chinese
+
+    def answer_in(self, language: str) -> str:
+        return self.zh if language == "zh" and self.zh else self.answer
+
+
+class FaqEntry(_Answered):
     id: Text | None = None
     questions: list[Text] = Field(min_length=1)
-    answer: Text
 
 
-class Intent(_Strict):
+class Intent(_Answered):
     id: Text
     questions: list[Text] = Field(min_length=1)
-    answer: Text
 
 
-class GuardedTopic(_Strict):
+class GuardedTopic(_Answered):
     topic: Text
     words: list[Text] = Field(min_length=1)
-    answer: Text
 
 
 class Dialogue(_Strict):
     referral: Text
+    referral_zh: Text | None = None
     smalltalk: list[Intent] = []
     offtopic: list[Text] = []
     never_llm: list[GuardedTopic] = []
+
+    def referral_in(self, language: str) -> str:
+        return self.referral_zh if language == "zh" and self.referral_zh else self.referral
 
     @model_validator(mode="after")
     def _unique_intents(self) -> Dialogue:
