@@ -24,6 +24,7 @@ import yaml
 
 from daemon.config import load, resolve
 from models.faq import load_dialogue, load_faq
+from models.language import written_in
 from models.routing import Decision, Route, Router, Thresholds
 
 QUESTIONS = Path(__file__).resolve().parent.parent / "tests" / "data" / "routing_questions.yaml"
@@ -55,7 +56,7 @@ def label(router: Router, d: Decision) -> str:
 def evaluate(router: Router, items: list[Item]) -> list[tuple[Item, Decision, bool]]:
     out = []
     for item in items:
-        d = router.route(item.q, item.after)
+        d = router.route(item.q, item.after, written_in(item.q))
         out.append((item, d, label(router, d) in item.expect))
     return out
 

@@ -19,8 +19,11 @@ RULES = (
     "Never give a number, price, rate, time or day that is not in the facts. "
     "If the facts do not answer the question, say that the service desk can help."
 )
+# A question asked in Chinese carries its nearest facts in Chinese, and this: the system message stays the
+# same for both languages, so its evaluation is cached once.
+IN_CHINESE = "请只用上面的事实，用一两句中文简短回答。"
 # Lines of the prompt's own scaffolding: a reply that repeats them is a leak (models/reply_check.py).
-SCAFFOLD = [RULES, "Facts:", "Relevant facts:", "Visitor:", "Assistant:"]
+SCAFFOLD = [RULES, "Facts:", "Relevant facts:", "Visitor:", "Assistant:", IN_CHINESE]
 STOP = ["\n", "Visitor:", "Question:", "Assistant:"]
 
 
@@ -40,15 +43,18 @@ def system_message(persona: str, facts: list[str]) -> str:
     return "\n".join(lines)
 
 
-def user_message(question: str, nearest: list[int]) -> str:
+def user_message(question: str, nearest: list[int], chinese: list[str] | None = None) -> str:
     hint = ", ".join(str(i + 1) for i in nearest)
-    return f"{question.strip()}\n(Relevant facts: {hint})" if nearest else question.strip()
+    text = f"{question.strip()}\n(Relevant facts: {hint})" if nearest else question.strip()
+    return "\n".join([text, *chinese, IN_CHINESE]) if chinese else text
 
 
-def messages(persona: str, facts: list[str], question: str, nearest: list[int]) -> list[dict[str, str]]:
-    """The chat for one question: the system message (the same for every question) and the question."""
+def messages(persona: str, facts: list[str], question: str, nearest: list[int],
+             chinese: list[str] | None = None) -> list[dict[str, str]]:
+    """The chat for one question: the system message (the same for every question) and the question; for a
+    question in Chinese, `chinese` holds its nearest facts in Chinese."""
     return [{"role": "system", "content": system_message(persona, facts)},
-            {"role": "user", "content": user_message(question, nearest)}]
+            {"role": "user", "content": user_message(question, nearest, chinese)}]
 
 
 def document(chat: list[dict[str, str]]) -> str:

@@ -29,6 +29,8 @@ from itertools import chain
 
 from text_to_num import alpha2digit
 
+from models import reply_words_zh as zh
+from models.language import written_in
 from models.sentences import SentenceSplitter, first_clause_apart
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?(?:[.:/][0-9]+)*")
@@ -148,12 +150,21 @@ class ReplyChecker:
 
     def __init__(self, persona: str, prompt_lines: Iterable[str] = ()) -> None:
         self._leaks = _runs(_words(persona), _PERSONA_RUN)
+        self._leaks_zh = _runs(zh.tokens(persona), _PERSONA_RUN)
         for line in prompt_lines:
             self._leaks |= _runs(_words(line), min(_PERSONA_RUN, max(2, len(_words(line)))))
+            self._leaks_zh |= _runs(zh.tokens(line), min(_PERSONA_RUN, max(2, len(zh.tokens(line)))))
 
     def check(self, reply: str, facts: Iterable[str], question: str, strict: bool = False) -> Verdict:
         """Why `reply` may not be spoken, or ok. `strict`: every content word must be a word of the facts
-        (for a first clause spoken before its sentence is complete)."""
+        (for a first clause spoken before its sentence is complete). A reply must be in the question's
+        language: the voice that says it is chosen by the question's."""
+        if not re.search(r"\w", reply):
+            return Verdict(False, "empty")
+        if written_in(reply) != written_in(question):
+            return Verdict(False, "not in the visitor's language")
+        if written_in(reply) == "zh":
+            return self._check_zh(reply, list(facts), question, strict)
         words = _words(reply)
         if not words:
             return Verdict(False, "empty")
@@ -179,6 +190,37 @@ class ReplyChecker:
         if len(said & grounded) * (1 if strict else 2) < len(said):
             return Verdict(False, f"not found in the facts: {', '.join(sorted(said - grounded))}")
         return Verdict(True)
+
+    def _check_zh(self, reply: str, facts: list[str], question: str, strict: bool) -> Verdict:
+        """`check` for a reply in Chinese: the same rules, read in character pairs and cn2an's figures."""
+        toks = zh.tokens(reply)
+        if not toks:
+            return Verdict(False, "empty")
+        fact_text = " ".join(facts)
+        invented = zh.figures(reply) - zh.figures(fact_text)
+        if invented:
+            return Verdict(False, f"figures not in the facts: {', '.join(sorted(invented))}")
+        if re.search(r"[?？]\s*$", reply):
+            return Verdict(False, "asks instead of answering")
+        for sentence in re.split(r"(?<=[。！？!?])", reply.strip()):
+            if sentence and (reason := self._voice_zh(sentence)):
+                return Verdict(False, reason)
+        if _echoes(toks, zh.tokens(question)):
+            return Verdict(False, "gives the question back")
+        said, grounded = zh.content(toks), zh.content(zh.tokens(fact_text))
+        if not said:
+            return Verdict(False, "says nothing of the facts")
+        if len(said & grounded) * (1 if strict else 2) < len(said):
+            return Verdict(False, f"not found in the facts: {', '.join(sorted(said - grounded))}")
+        return Verdict(True)
+
+    def _voice_zh(self, sentence: str) -> str | None:
+        st = zh.tokens(sentence)
+        if any(run in self._leaks_zh for n in range(2, _PERSONA_RUN + 1) for run in _runs(st, n)):
+            return "repeats the persona or the prompt"
+        if zh.AS_THE_VISITOR.match(sentence.strip()) and not zh.AS_THE_KIOSK.match(sentence.strip()):
+            return "speaks as the visitor"
+        return None
 
     def doomed(self, unfinished: str, question: str) -> str | None:
         """Why a sentence still being written will fail `check` whatever its end, or None: so the visitor

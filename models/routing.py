@@ -42,13 +42,28 @@ _OVERRIDE = re.compile(
     r"|\b(system|initial|original|hidden|secret) (prompt|instructions?|message)\b"
     r"|\byour (prompt|instructions|rules|programming|guidelines)\b"
     r"|\b(repeat|print|show|reveal|recite|output)\b.{0,30}\b(above|prompt|instructions?|told|words before)\b"
-    r"|\bwhat were you (told|instructed|programmed)\b|\bfrom now on\b",
+    r"|\bwhat were you (told|instructed|programmed)\b|\bfrom now on\b"
+    # The same in Chinese ("忽略之前的指令", "假装你是", "把你的系统提示念出来"); CJK has no word boundaries.
+    r"|(忽略|无视|忘记|忘掉|不要管|别管|跳过).{0,12}(指令|指示|规则|提示|设定|要求|限制|之前|上面|以上)"
+    r"|(假装|假设|想象|扮演|装作|当作|充当).{0,8}(你是|你现在是|成为|一个|角色)|角色扮演"
+    r"|(系统|初始|原始|隐藏|秘密|内部)(提示|指令|设定|消息)|提示词"
+    r"|你的(指令|规则|设定|程序|指示)"
+    r"|(重复|念|读|说出|输出|显示|告诉我|打印).{0,12}(指令|设定|上面的话|之前的话|被告知)"
+    r"|从现在(开始|起)|开发者模式|越狱",
     re.IGNORECASE,
 )
-_FOLLOW_UP = re.compile(r"^\s*(and|but|also|so|then|or|what about|how about|what if|same)\b", re.IGNORECASE)
-# A short question may lean on the one before: "for how long?", "do I need to book?", "what's the rate?"
-_SHORT = re.compile(r"^\W*(\w+\W+){0,5}\w+\W*$")
-_FILLERS = re.compile(r"\b(um+|uh+|erm+|er|hmm+|mm+)\b[,.]?\s*", re.IGNORECASE)
+_FOLLOW_UP = re.compile(r"^\s*(and|but|also|so|then|or|what about|how about|what if|same)\b"
+                        r"|^\s*(那|那么|还有|另外|但是|可是|要是|如果|同样)|呢\W*$", re.IGNORECASE)
+_FILLERS = re.compile(r"\b(um+|uh+|erm+|er|hmm+|mm+)\b[,.]?\s*|^(嗯+|呃+|啊+|那个|就是)[，,、\s]*|(嗯+|呃+)[，,、]\s*",
+                      re.IGNORECASE)
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_LATIN_WORD = re.compile(r"[^\W\d_\u3400-\u9fff]+|\d+")
+
+
+def _short(text: str) -> bool:
+    """A question short enough to lean on the one before ("for how long?", "do I need to book?", "那周六呢？"):
+    at most six words, two Chinese characters counting as one."""
+    return len(_LATIN_WORD.findall(text)) + len(_CJK.findall(text)) / 2 <= 6
 
 
 class Route(StrEnum):
@@ -71,6 +86,7 @@ class Thresholds:
 @dataclass(frozen=True)
 class Scores:
     text: str
+    language: str  # the visitor's, which the answer is given in
     override: bool  # tries to change or reveal the instructions
     nearest: list[int]  # FAQ entries, nearest first
     faq: float  # the nearest entry's score (the mean of its two closest examples)
@@ -91,6 +107,7 @@ class Decision:
     score: float = 0.0
     question: str = ""  # what was routed (a follow-up joined to the question before it)
     follow_up: bool = False  # understood only with the question before it
+    language: str = "en"  # the visitor's: the answer is in it, and so must be anything said for this question
 
 
 class Router:
@@ -103,37 +120,38 @@ class Router:
         examples += [(f"smalltalk:{k}", q) for k, intent in enumerate(dialogue.smalltalk) for q in intent.questions]
         examples += [("offtopic", q) for q in dialogue.offtopic]
         self.index = ExampleIndex(examples, cache=cache)
-        self._guards = [(re.compile(r"\b(" + "|".join(re.escape(w) for w in g.words) + r")\b", re.IGNORECASE), g)
-                        for g in dialogue.never_llm]
+        self._guards = [(re.compile("|".join(_whole(w) for w in g.words), re.IGNORECASE), g) for g in dialogue.never_llm]
 
-    def route(self, question: str, previous: str | None = None) -> Decision:
+    def route(self, question: str, previous: str | None = None, language: str = "en") -> Decision:
+        """The decision for `question`, asked in `language` (its answer is given in that language where the
+        site wrote one); `previous` is the visitor's question before it, if the conversation is still on."""
         text = _FILLERS.sub("", question).strip() or question.strip()
         together = f"{previous.strip()} {text}" if previous else ""
         joined: Decision | None = None
         if previous and _FOLLOW_UP.search(text):  # "and on Sunday?" means nothing alone
-            joined = self._decide(together)
+            joined = self._decide(together, language)
             if joined.route in (Route.FAQ, Route.LLM):
                 return replace(joined, follow_up=True)
-        alone = self._decide(text)
-        if previous and alone.route is not Route.SMALLTALK and _SHORT.search(text):
-            joined = joined or self._decide(together)
+        alone = self._decide(text, language)
+        if previous and alone.route is not Route.SMALLTALK and _short(text):
+            joined = joined or self._decide(together, language)
             # Joined, a short question may find its entry where alone it found none, or a nearer one ("what's
             # the rate?" after a loan question is the loan's rate, not the savings rate it is nearest alone).
             if joined.route is Route.FAQ and (alone.route is not Route.FAQ or joined.score > alone.score):
                 return replace(joined, follow_up=True)
         return alone
 
-    def _decide(self, text: str) -> Decision:
-        return self.choose(self.scores(text))
+    def _decide(self, text: str, language: str) -> Decision:
+        return self.choose(self.scores(text, language))
 
-    def scores(self, text: str) -> Scores:
+    def scores(self, text: str, language: str = "en") -> Scores:
         """What the index says of `text`; everything a decision needs, none of the thresholds."""
         override = bool(_OVERRIDE.search(text))
         ranked = self.index.rank(text, top=2, single=frozenset({"offtopic"}))
         faq = [m for m in ranked if m.label.startswith("faq:")]
         best = ranked[0]
         return Scores(
-            text=text, override=override,
+            text=text, language=language, override=override,
             nearest=[int(m.label[4:]) for m in faq[:3]],
             faq=faq[0].score, runner_up=faq[1].score if len(faq) > 1 else 0.0,
             smalltalk=int(best.label.split(":")[1]) if best.label.startswith("smalltalk:") else None,
@@ -146,23 +164,30 @@ class Router:
         """The decision the thresholds make of `s` (pure: calibration calls it for every grid point)."""
         t, text = self.t, s.text
         if s.override:
-            return self._referral("asks to change or reveal the instructions", 0.0, text)
+            return self._referral("asks to change or reveal the instructions", 0.0, s)
         if s.smalltalk is not None and s.best >= t.smalltalk:
             intent = self.dialogue.smalltalk[s.smalltalk]
-            return Decision(Route.SMALLTALK, intent.answer, reason=f"small talk ({intent.id})", score=s.best,
-                            question=text)
+            return Decision(Route.SMALLTALK, intent.answer_in(s.language), reason=f"small talk ({intent.id})",
+                            score=s.best, question=text, language=s.language)
         if s.faq >= t.faq and s.faq - s.runner_up >= t.faq_margin and s.faq > s.offtopic and (
                 s.guard is None or s.faq >= t.faq_guarded):
             entry = s.nearest[0]
-            return Decision(Route.FAQ, self.faq[entry].answer, entry, s.nearest, f"FAQ entry {entry}", s.faq, text)
+            return Decision(Route.FAQ, self.faq[entry].answer_in(s.language), entry, s.nearest, f"FAQ entry {entry}", s.faq, text,
+                            language=s.language)
         if s.offtopic - s.faq > t.offtopic_margin:
-            return self._referral(f"off-topic (nearest example {s.offtopic:.3f})", s.faq, text)
+            return self._referral(f"off-topic (nearest example {s.offtopic:.3f})", s.faq, s)
         if s.faq >= t.llm:
             if s.guard is not None:
-                return Decision(Route.REFERRAL, s.guard.answer, None, s.nearest, f"never for the LLM: {s.guard.topic}",
-                                s.faq, text)
-            return Decision(Route.LLM, None, None, s.nearest, "related to the FAQ", s.faq, text)
-        return self._referral("nothing related in the FAQ", s.faq, text)
+                return Decision(Route.REFERRAL, s.guard.answer_in(s.language), None, s.nearest,
+                                f"never for the LLM: {s.guard.topic}", s.faq, text, language=s.language)
+            return Decision(Route.LLM, None, None, s.nearest, "related to the FAQ", s.faq, text, language=s.language)
+        return self._referral("nothing related in the FAQ", s.faq, s)
 
-    def _referral(self, reason: str, score: float, text: str) -> Decision:
-        return Decision(Route.REFERRAL, self.dialogue.referral, reason=reason, score=score, question=text)
+    def _referral(self, reason: str, score: float, s: Scores) -> Decision:
+        return Decision(Route.REFERRAL, self.dialogue.referral_in(s.language), reason=reason, score=score,
+                        question=s.text, language=s.language)
+
+
+def _whole(word: str) -> str:
+    """A pattern matching `word` as a whole word; Chinese has no word boundaries, so a Chinese word anywhere."""
+    return re.escape(word) if _CJK.search(word) else rf"\b{re.escape(word)}\b"

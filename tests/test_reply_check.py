@@ -208,3 +208,43 @@ def test_an_early_rejection_is_one_the_whole_sentence_gets_too(checker: ReplyChe
     for question in ("Can I park my car in the garage?", "Are you open at 9", "is the rate 5"):
         if checker.doomed(sentence[:cut], question):
             assert not checker.check(sentence, [LOAN, PARKING, HOURS], question).ok
+
+
+HOURS_ZH = "我们周一至周五上午九点到下午五点营业，周六上午九点到下午一点营业。"
+LOAN_ZH = "您可以在网上或者在这里找顾问申请个人贷款。利率从百分之五点九起，具体看金额和期限。"
+PARKING_ZH = "客户可以在大楼后面的车库免费停车一小时，请在服务台盖章。"
+
+
+@pytest.mark.parametrize("reply", [
+    "个人贷款的利率从5.9%起。",  # the same figure in digits
+    "我们周六上午九点营业。",
+    "大楼后面的车库可以免费停车一小时。",
+    "我们周一至周五上午9点到下午5点营业。",
+    "很抱歉，个人贷款可以在网上申请。",
+])
+def test_grounded_chinese_replies_pass(checker: ReplyChecker, reply: str) -> None:
+    verdict = checker.check(reply, [HOURS_ZH, LOAN_ZH, PARKING_ZH], "周末可以办贷款吗？")
+    assert verdict.ok, verdict.reason
+
+
+@pytest.mark.parametrize(("reply", "reason"), [
+    ("个人贷款的利率是百分之八。", "figures not in the facts: 8"),
+    ("我们周日上午十点营业。", "figures not in the facts: 10, 周日"),
+    ("车库可以免费停车两小时。", "figures not in the facts: 2"),
+    ("我们全天二十四小时营业。", "figures not in the facts"),
+    ("可以，您可以带狗进来。", "not found in the facts"),
+    ("我想申请个人贷款。", "speaks as the visitor"),
+    ("谢谢你，我可以在网上办贷款吗？", "asks instead of answering"),
+    ("可以在网上办贷款吗，个人贷款。", "gives the question back"),
+    ("Yes, you can apply for a personal loan online.", "not in the visitor's language"),
+    ("。", "empty"),
+])
+def test_bad_chinese_replies_fail_with_the_reason(checker: ReplyChecker, reply: str, reason: str) -> None:
+    verdict = checker.check(reply, [HOURS_ZH, LOAN_ZH, PARKING_ZH], "可以在网上办贷款吗？")
+    assert not verdict.ok
+    assert reason in verdict.reason
+
+
+def test_a_chinese_reply_to_an_english_question_fails(checker: ReplyChecker) -> None:
+    verdict = checker.check("我们周六上午九点营业。", [HOURS, HOURS_ZH], "Are you open on Saturday?")
+    assert not verdict.ok and "language" in verdict.reason

@@ -33,6 +33,7 @@ from daemon.stage import Stage
 from models.conversation import Conversation
 from models.disk_cache import DiskCache
 from models.faq import load_dialogue, load_faq
+from models.language import written_in
 from models.llm_llama import LlamaLlm
 from models.llm_prompt import SCAFFOLD, ReplyCut, messages
 from models.llm_remote import LlmUnavailable, RemoteLlm
@@ -88,29 +89,29 @@ class Brain(Stage):
 
     def handle(self, msg: Message) -> None:
         match msg.body:
-            case Text(text=text, speculative=speculative, continues=continues):
+            case Text(text=text, speculative=speculative, continues=continues, language=language):
                 # The visitor carried on a turn: what it asked is part of this question, not one before it.
                 self.conversation.withdraw(continues)
-                (self.prepare if speculative else self.answer)(msg.turn, text)
+                (self.prepare if speculative else self.answer)(msg.turn, text, language)
 
     def on_command(self, cmd: Command) -> None:
         match cmd:
             case Say(turn=turn, text=text):
-                self._end(turn, self._speak(turn, split(text)))
+                self._end(turn, self._speak(turn, split(text), written_in(text)))
             case Ask(turn=turn, text=text):
-                self.answer(turn, text)
+                self.answer(turn, text, written_in(text))
 
     def tick(self) -> None:
         if self.conversation.expire():
             self._report()
 
-    def prepare(self, turn: int, question: str) -> None:
+    def prepare(self, turn: int, question: str, language: str) -> None:
         """A speculative transcript: route it, and if the local LLM will answer it, evaluate its prompt now,
         while the ear decides whether the visitor has finished. The final transcript, when it is the same,
         then costs neither; when the visitor carried on, only the time that was idle anyway is lost."""
         if self.is_stale(turn):
             return
-        d = self.router.route(question, self.conversation.previous_question)
+        d = self.router.route(question, self.conversation.previous_question, language)
         self._prepared = (turn, question, d)
         if d.route is Route.LLM and self.remote is None and self.llm.done() and self.llm.exception() is None:
             llm = self.llm.result()
@@ -119,22 +120,22 @@ class Brain(Stage):
                     llm.prefill(self._chat(d)[0])
                 self.emit(Event.LLM_PREFILLED, turn)
 
-    def answer(self, turn: int, question: str) -> None:
+    def answer(self, turn: int, question: str, language: str) -> None:
         prepared, self._prepared = self._prepared, None
-        d = (prepared[2] if prepared and prepared[:2] == (turn, question)
-             else self.router.route(question, self.conversation.previous_question))
+        d = (prepared[2] if prepared and prepared[:2] == (turn, question) and prepared[2].language == language
+             else self.router.route(question, self.conversation.previous_question, language))
         self.emit(Event.REPLY, turn, source=d.route.value, entry=d.entry, score=round(d.score, 3), reason=d.reason)
         if d.route is Route.LLM:
-            said = self._speak(turn, self._generate(turn, question, d))
+            said = self._speak(turn, self._generate(turn, question, d), d.language)
             if not said:
-                said = self._speak(turn, split(self.dialogue.referral))
+                said = self._speak(turn, split(self.dialogue.referral_in(d.language)), d.language)
             # llama-cpp-python's sampler refers to itself through its cleanup stack, so each reply leaves one
             # (with megabytes of native buffers) for the cyclic collector, which an otherwise idle worker runs
             # rarely: the brain grew by that much per LLM reply over a soak. Collect now, the reply is sent.
             self.release_memory()
         else:
             assert d.answer is not None
-            said = self._speak(turn, split(d.answer))
+            said = self._speak(turn, split(d.answer), d.language)
         self._end(turn, said)
         self.conversation.add(d.question, " ".join(said), turn)
         self._report()
@@ -160,10 +161,12 @@ class Brain(Stage):
         question it was routed as, joined to the one before ("Is there parking? For how long?"), and the check
         also accepts what the answer before it said: the earlier exchange as chat turns would cost its ~70
         tokens for every follow-up, 0.3 s on two idle cores and 1.5-3 s beside the face (seen in the bench),
-        while the joined question costs only its own after the cached system message."""
-        chat = messages(self.persona, self.facts, d.question, d.nearest)
+        while the joined question costs only its own after the cached system message. A question in Chinese
+        brings its nearest facts in Chinese, and the reply is checked against those."""
+        chinese = [self.faq[i].answer_in("zh") for i in d.nearest] if d.language == "zh" else None
+        chat = messages(self.persona, self.facts, d.question, d.nearest, chinese)
         earlier = [ex.answer for ex in self.conversation.history] if d.follow_up else []
-        return chat, [self.facts[i] for i in d.nearest] + earlier
+        return chat, (chinese or [self.facts[i] for i in d.nearest]) + earlier
 
     @staticmethod
     def _in_time(pieces: Iterator[str], released: list[str], limit_s: float) -> Iterator[str]:
@@ -206,13 +209,13 @@ class Brain(Stage):
                 return
             yield piece
 
-    def _speak(self, turn: int, sentences: Iterator[str] | list[str]) -> list[str]:
+    def _speak(self, turn: int, sentences: Iterator[str] | list[str], language: str) -> list[str]:
         said: list[str] = []
         for text in sentences:
             if self.is_stale(turn):
                 break
             self.emit(Event.SENTENCE, turn, text=text, seq=len(said))
-            self.send(Message(Sentence(text, mood_of(text)), turn, len(said)))
+            self.send(Message(Sentence(text, mood_of(text), language), turn, len(said)))
             said.append(text)
         return said
 
