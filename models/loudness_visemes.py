@@ -1,5 +1,6 @@
 """Where the mouth shape comes from when there are no phonemes (a recording rather than the voice): the
-sound's loudness, and where to cut a long recording into phrases at its pauses.
+sound's loudness, and where to cut a long recording into phrases at its pauses; and how far the mouth
+opens on the voice's own speech, whose phonemes give the shape (`shaped`).
 
 The jaw opens with the loudness of each 10 ms of sound, measured in decibels above a silence gate, and
 rests (0, lips together) under it. The gate is 30 dB below the recording's loud level, but never below its
@@ -23,6 +24,8 @@ NOISE_MARGIN_DB = 6.0  # the gate stays this far above the noise floor, so stead
 SILENT_DB = -60.0  # and never under this: quieter than a quiet room through a microphone
 RANGE_DB = 24.0  # from the gate to this much above it the jaw opens to its widest
 MAX_JAW = 0.85  # as wide as the voice's most open vowels (models/visemes.py)
+PHONEME_SHARE = 0.3  # of a voiced row's opening that its phoneme sets, the rest the loudness (`shaped`)
+MIN_OPEN = 0.02  # an open phoneme in a silent 10 ms: barely open, not lips pressed together
 MIN_PAUSE_S = 0.3  # a recording is cut into phrases at pauses at least this long...
 MAX_PHRASE_S = 15.0  # ... and a phrase longer than this at its quietest moment
 
@@ -89,3 +92,22 @@ def _split_long(db: np.ndarray, a: int, b: int) -> list[tuple[int, int]]:
     lo = a + longest // 3  # cut in the middle third, at its quietest window
     cut = lo + int(np.argmin(db[lo : a + 2 * longest // 3]))
     return [(a, cut), *_split_long(db, cut, b)]
+
+
+
+def shaped(phonemes: np.ndarray, pcm: np.ndarray, rate: int) -> np.ndarray:
+    """A phoneme timeline (models.visemes) redrawn every 10 ms, opened as far as the sound is loud there.
+
+    The phonemes say the mouth's shape and when the lips meet; how far it opens follows the loudness,
+    as a speaker's jaw does (a stressed vowel opens wider than the same vowel unstressed). The phoneme's own
+    opening still weighs in by PHONEME_SHARE, so an "ee" stays narrower than an "ah" as loud. Closed rows
+    stay closed and every open row keeps a sliver open: the face shows a row at 0 as lips pressed together."""
+    db, step = _levels(pcm, rate)
+    loud = np.clip((db - _gate(db)) / RANGE_DB, 0.0, 1.0)
+    starts = np.arange(len(db), dtype=np.float32) * step
+    ends = np.minimum(starts + step, len(pcm)).astype(np.float32)
+    row = np.clip(np.searchsorted(phonemes[:, 1], starts + step / 2, side="right"), 0, len(phonemes) - 1)
+    own = phonemes[row, 2]
+    opening = MAX_JAW * loud * (1 - PHONEME_SHARE + PHONEME_SHARE * own / MAX_JAW)
+    jaw = np.where(own > 0, np.maximum(opening, MIN_OPEN), 0.0)
+    return np.stack([starts, ends, jaw.astype(np.float32), phonemes[row, 3]], axis=1).reshape(-1, 4)

@@ -53,9 +53,11 @@ def test_the_mouth_follows_the_voice(reply: tuple[Path, list[dict], np.ndarray])
     record, events, _ = reply
     figures = lip_sync.analyse(record, events)
     print("lip sync on the picture:", figures)
-    # Mouth opening and loudness are only loosely tied in any speech (a nasal hums with the lips shut, a
-    # vowel's loudness is not its openness): what matters is that they go together, at a small lag.
-    assert figures["lip_corr"] >= 0.3  # 0.35-0.6 from run to run: Piper's voice varies its timing
+    # Mouth opening and loudness are only loosely tied in any speech (a nasal hums with the lips shut, an
+    # "ee" is as loud as an "ah"): what matters is that they go together, at a small lag. The jaw follows
+    # the loudness within each phoneme's shape (models/loudness_visemes.shaped): 0.54-0.6 from run to run,
+    # 0.34-0.41 when the phonemes alone set it.
+    assert figures["lip_corr"] >= 0.45
     assert -40 <= figures["lip_lag_ms"] <= 40
 
 

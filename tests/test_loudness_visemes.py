@@ -3,9 +3,11 @@ recording cut into phrases at its pauses."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
-from models.loudness_visemes import MAX_JAW, phrases, timeline
+from models.loudness_visemes import MAX_JAW, phrases, shaped, timeline
 
 RATE = 22050
 
@@ -54,3 +56,23 @@ def test_a_recording_mostly_of_faint_noise_is_cut_at_its_pauses() -> None:
     pcm[31 * RATE : 32 * RATE] += speech_like(1)
     cuts = [a / RATE for a, _ in phrases(np.clip(pcm, -32768, 32767).astype(np.int16), RATE)][1:]
     assert any(abs(c - 30.0) < 0.1 for c in cuts), cuts  # in the middle of the 2 s between the two
+
+
+def test_the_voices_own_phonemes_open_as_far_as_the_sound_is_loud() -> None:
+    """An "ah" loud and then soft, an m, an "ee" as loud as the loud "ah", and a pause: the phonemes keep
+    their shape and closures, the loudness sets how far each opens."""
+    loud, soft = speech_like(0.3), speech_like(0.3) * 10 ** (-12 / 20)
+    pcm = np.concatenate([loud, soft, loud[:2205], loud, np.zeros(2205)]).astype(np.int16)
+    edges = np.cumsum([0, len(loud), len(soft), 2205, len(loud), 2205])
+    own = [(0.85, 0.2), (0.85, 0.2), (0.0, 0.0), (0.3, 0.7), (0.0, 0.0)]  # ah, ah, m, ee, pause
+    phonemes = np.array([(a, b, j, w) for (a, b), (j, w) in zip(itertools.pairwise(edges), own, strict=True)], np.float32)
+    rows = shaped(phonemes, pcm, RATE)
+    ah_loud, ah_soft = jaw_at(rows, 0.05, 0.25), jaw_at(rows, 0.35, 0.55)
+    m, ee = jaw_at(rows, 0.61, 0.69), jaw_at(rows, 0.75, 0.95)
+    assert ah_loud.mean() > 1.3 * ah_soft.mean()  # the same vowel, 12 dB softer, opens less
+    assert ee.mean() < ah_loud.mean()  # as loud, but a narrower vowel
+    assert ee.mean() > ah_soft.mean()  # ... yet louder than the soft "ah"
+    assert np.all(m == 0) and np.all(jaw_at(rows, 1.01, 1.1) == 0)  # lips together on the m, rest in the pause
+    open_rows = rows[np.isin(rows[:, 3], [0.2, 0.7])]
+    assert np.all(open_rows[:, 2] > 0)  # an open phoneme never reads as lips pressed together
+    assert rows[:, 2].max() <= MAX_JAW

@@ -20,6 +20,7 @@ from daemon.paths import cache_dir
 from daemon.stage import Stage
 from models.disk_cache import DiskCache
 from models.faq import load_dialogue, load_faq
+from models.loudness_visemes import shaped
 from models.registry import resolve as resolve_model
 from models.sentences import split
 from models.speech_cache import SpeechCache
@@ -73,7 +74,7 @@ class Voice(Stage):
         if msg.seq == 0:
             self.emit(Event.TTS_FIRST_AUDIO, msg.turn, synth_ms=round((time.monotonic_ns() - t0) / 1e6, 1),
                       audio_ms=round(len(speech.pcm) * 1000 / speech.rate), cached=text in self.cache)
-        visemes = tuple(tuple(row) for row in timeline(speech.phonemes).tolist())
+        visemes = tuple(tuple(row) for row in shaped(timeline(speech.phonemes), speech.pcm, speech.rate).tolist())
         self.send(Message(Speech(speech.pcm.tobytes(), speech.rate, visemes, text, mood), msg.turn, msg.seq))
 
 
