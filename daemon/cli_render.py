@@ -40,7 +40,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     r.add_argument("--out", type=Path, required=True, metavar="OUT.mp4",
                    help="the video to write (its folder must exist; not -o, the config override as everywhere)")
     r.add_argument("--portrait", metavar="IMAGE", help="the photo to animate (default: face.portrait, the embedded astronaut)")
-    r.add_argument("--voice", metavar="VOICE", help="embedded:en_US-joe-medium or a Piper .onnx (default: voice.model)")
+    r.add_argument("--voice", metavar="VOICE", help="embedded:en_US-joe-medium, embedded:espeak-cmn or a Piper .onnx, "
+                   "for the whole text (default: voice.model, and voice.chinese for sentences written in Chinese)")
     r.add_argument("--expression", choices=[m.value for m in Mood],
                    help="say every sentence with this mood (default: each sentence's own, as the kiosk reads it)")
     r.add_argument("--size", metavar="WxH", help=f"frame size, each side {SIDE[0]}-{SIDE[1]} (default: face.size, 960x540)")
@@ -109,10 +110,10 @@ def _render(job: RenderJob) -> int:
                 bar.update(task, completed=done, video=shown())
         else:
             task = bar.add_task("speaking", total=len(job.sentences), video=shown())
-            for i, (text, mood) in enumerate(job.sentences):
+            for i, (text, mood, language) in enumerate(job.sentences):
                 if i:
                     render.rest(PAUSE_S)
-                render.say(text, mood)
+                render.say(text, mood, language)
                 bar.update(task, completed=i + 1, video=shown())
         done = render.finish()
         bar.update(task, completed=bar.tasks[0].total, video=shown())

@@ -153,7 +153,11 @@ class BrainConfig(_Strict):
 
 class VoiceConfig(_Strict):
     model: str = Field("embedded:en_US-joe-medium", description="'embedded:en_US-joe-medium' or a Piper .onnx")
-    length_scale: float = Field(1.0, gt=0.3, lt=3)
+    chinese: str = Field("embedded:espeak-cmn", description="the voice of replies in Chinese: 'embedded:espeak-cmn' "
+                         "(espeak-ng's Mandarin) or a Piper .onnx whose config says espeak cmn. Loaded at start, "
+                         "its answers made ready, when asr.language is zh or auto; else at the first Chinese "
+                         "sentence (a typed question, `kioskctl say`)")
+    length_scale: float = Field(1.0, gt=0.3, lt=3, description="speaking pace, both voices: above 1 slower")
     cache_faq: bool = Field(True, description="synthesise the first sentence of every FAQ answer at start-up, "
                                               "so an FAQ reply starts without waiting for the voice")
     openers: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]] = Field(

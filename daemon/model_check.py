@@ -12,6 +12,7 @@ import sys
 from daemon.config import Config
 from daemon.paths import cache_dir
 from models.manifest import WHERE, check
+from models.voices import ESPEAK_CMN
 
 # Files needed only while the config names their model; the others (VAD, retrieval, face) always are.
 _CHOSEN_BY = {
@@ -20,6 +21,8 @@ _CHOSEN_BY = {
     "gemma-3-270m-q4_k_m.gguf": lambda c: c.brain.llm.model == "embedded:gemma3-270m",
     "en_US-joe-medium.onnx": lambda c: c.voice.model == "embedded:en_US-joe-medium",
     "en_US-joe-medium.aligned.onnx": lambda c: c.voice.model == "embedded:en_US-joe-medium",
+    "libespeak-ng.so": lambda c: c.voice.chinese == ESPEAK_CMN,
+    "cmn_dict": lambda c: c.voice.chinese == ESPEAK_CMN,
 }
 
 

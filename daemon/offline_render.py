@@ -4,8 +4,9 @@
 No rings, no worker processes, no real-time pacing: the stages talk through local ports and the face runs
 on a clock that jumps from frame to frame (daemon/stage.py `ManualClock`), so its recording shows every
 frame at its place while frames take what they take. The face is the live kiosk's, idle motion, blinks,
-gaze, nods, moods and mouth included; the voice is the kiosk's, figures written out as it says them. A
-text is synthesised and drawn one sentence at a time, so memory stays flat however long it is.
+gaze, nods, moods and mouth included; the voices are the kiosk's, figures written out as they say them, a
+sentence in Chinese said by the Chinese one. A text is synthesised and drawn one sentence at a time, so
+memory stays flat however long it is.
 
 The file is written beside the output under a temporary name and renamed over it only when complete: an
 interrupted or failed render leaves nothing at the output path, and no temporary file either.
@@ -108,10 +109,10 @@ class OfflineRender:
         for _ in range(round(seconds * self.fps)):
             self._tick()
 
-    def say(self, text: str, mood: Mood) -> None:
-        """Synthesise one sentence and draw the face saying it, to its last sample."""
+    def say(self, text: str, mood: Mood, language: str = "en") -> None:
+        """Synthesise one sentence in the voice of its language and draw the face saying it, to its last sample."""
         assert self.voice is not None, "made with voice=False"
-        self.voice.handle(Message(Sentence(text, mood.value), TURN, self._seq))
+        self.voice.handle(Message(Sentence(text, mood.value, language), TURN, self._seq))
         for msg in self._voice_port.take():
             self.face.handle(msg)
         self._seq += 1

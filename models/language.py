@@ -1,18 +1,24 @@
-"""Which language a text is written in, for text that comes without one (a typed question, a render's
-text): Chinese when Chinese characters make up a good share of its letters, else English. "请到ATM机取款"
-is Chinese; "Press the 取消 button" is English."""
+"""Which language a text is written in, told by its script: what a typed question or a text to render is said in
+when nothing else says so.
+
+Chinese when its Han characters are at least as many as its words in other letters (a character is a syllable,
+and a word about one): "请到ATM机取款。" is Chinese, "Welcome to the 中国银行 branch today" English. Only Chinese
+is told apart; anything else counts as English, the kiosk's other language.
+"""
 
 from __future__ import annotations
 
 import re
+import unicodedata
+from typing import Literal
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_LETTER = re.compile(r"[^\W\d_]")
-CHINESE_SHARE = 0.3  # of the letters; a Chinese character carries a syllable, a Latin letter a fraction of one
+# The CJK Unified Ideographs, Extension A and the compatibility ideographs; the rarer extensions lie above U+20000.
+_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+_WORD = re.compile(r"[^\W\d_]+")
 
 
-def written_in(text: str) -> str:
-    letters = _LETTER.findall(text)
-    if not letters:
-        return "en"
-    return "zh" if sum(1 for c in letters if _CJK.match(c)) / len(letters) >= CHINESE_SHARE else "en"
+def written_in(text: str) -> Literal["zh", "en"]:
+    text = unicodedata.normalize("NFKC", text)  # full-width Ａ is a Latin letter
+    han = len(_HAN.findall(text))
+    words = len(_WORD.findall(_HAN.sub(" ", text)))
+    return "zh" if han and han >= words else "en"

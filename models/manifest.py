@@ -21,6 +21,7 @@ from models.disk_cache import DiskCache, file_key
 from models.prepare import gemma_path, piper_voice_path
 from models.registry import ModelError, package_dir
 from models.registry import resolve as resolve_model
+from models.tts_espeak import data_folder
 
 MANIFEST = Path(__file__).with_name("MANIFEST.md")
 _CHUNK = 1 << 20
@@ -40,6 +41,8 @@ WHERE: dict[str, Callable[[], Path]] = {
     "gemma-3-270m-q4_k_m.gguf": gemma_path,
     "en_US-joe-medium.onnx": _joe_shipped,
     "en_US-joe-medium.aligned.onnx": piper_voice_path,
+    "libespeak-ng.so": lambda: resolve_model("embedded:espeak-cmn", "voice.chinese"),
+    "cmn_dict": lambda: data_folder(resolve_model("embedded:espeak-cmn", "voice.chinese")) / "cmn_dict",
     "face_detection_short_range.tflite":
         lambda: package_dir("mediapipe") / "modules" / "face_detection" / "face_detection_short_range.tflite",
     "face_landmark.tflite": lambda: package_dir("mediapipe") / "modules" / "face_landmark" / "face_landmark.tflite",

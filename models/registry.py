@@ -44,6 +44,12 @@ def _joe_medium() -> Path:
     return piper_voice_path()
 
 
+def _espeak_ng() -> Path:
+    from espeakng_loader import get_library_path
+
+    return Path(get_library_path())
+
+
 def _smart_turn_v3() -> Path:
     # pipecat-ai is installed without its dependencies for this one file: never import it.
     return package_dir("pipecat") / "audio" / "turn" / "smart_turn" / "data" / "smart-turn-v3.2-cpu.onnx"
@@ -54,6 +60,7 @@ EMBEDDED: dict[str, Callable[[], Path]] = {
     "smart-turn-v3.2": _smart_turn_v3,
     "gemma3-270m": _gemma3_270m,
     "en_US-joe-medium": _joe_medium,
+    "espeak-cmn": _espeak_ng,  # espeak-ng's Mandarin: the library, its data beside it (models/tts_espeak.py)
 }
 
 

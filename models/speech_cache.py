@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from models.disk_cache import DiskCache, file_key
-from models.tts_piper import Speech
+from models.tts import Speech
 
 
 class SpeechCache:

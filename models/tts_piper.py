@@ -13,7 +13,6 @@ disk when a cache is given and it runs on the CPU (see accel.providers).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,17 +21,10 @@ import numpy as np
 from accel.selection import Choice
 from models.disk_cache import DiskCache, file_key, machine_key
 from models.registry import EMBEDDED_PREFIX, ModelError
+from models.tts import Speech
 
 if TYPE_CHECKING:
     import onnxruntime
-
-
-@dataclass(frozen=True)
-class Speech:
-    pcm: np.ndarray  # int16 mono
-    rate: int
-    phonemes: list[tuple[str, int]]  # (IPA phoneme, samples), in order, covering the whole clip
-    drift: int = 0  # samples the model's own alignment was short of the audio (given to the last phoneme)
 
 
 def patched_on_disk(setting: str) -> bool:
@@ -45,7 +37,7 @@ class PiperTts:
     def __init__(self, model: Path, length_scale: float = 1.0, patched: bool = False,
                  cache: DiskCache | None = None, choice: Choice | None = None) -> None:
         from piper import PiperVoice, SynthesisConfig
-        from piper.config import PiperConfig
+        from piper.config import PhonemeType, PiperConfig
 
         config = Path(f"{model}.json")
         if not config.is_file():
@@ -55,9 +47,13 @@ class PiperTts:
             self._voice = PiperVoice(config=settings, session=_session(model, patched, cache, choice))
         except Exception as exc:  # onnxruntime, onnx and json raise many types for a broken file
             raise ModelError(f"voice {model}: cannot load ({type(exc).__name__}: {exc})") from None
+        if settings.phoneme_type == PhonemeType.PINYIN:
+            raise ModelError(f"voice {model}: reads pinyin, for which Piper downloads its g2pW model at run time: "
+                             "use a voice whose config says an espeak language (cmn for Chinese)")
         # Sentences are peak-normalised by Piper; a little headroom keeps the AAC encoder from clipping.
         self._syn = SynthesisConfig(length_scale=length_scale, volume=0.9)
         self.rate: int = self._voice.config.sample_rate
+        self.key = f"length_scale={length_scale}"
 
     @property
     def provider(self) -> str:

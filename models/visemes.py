@@ -1,5 +1,8 @@
 """Where the mouth shape comes from: IPA phonemes (as Piper/espeak-ng write them) to mouth poses.
 
+Mandarin's own consonants are here too (x, q, sh, r as espeak-ng writes them: ɕ, tɕh, s., ʐ, χ), for the
+Chinese voice (models/tts_espeak.py) and a Piper voice that reads Chinese.
+
 A viseme here is (jaw, width): jaw 0 closed .. 1 wide open, width -1 rounded .. 1 spread.
 A timeline is the list of (start_sample, end_sample, jaw, width) for one synthesised sentence.
 """
@@ -17,6 +20,7 @@ _VOWELS: dict[str, Viseme] = {
     "a": (0.85, 0.2), "ɑ": (0.9, 0.0), "æ": (0.8, 0.35), "ɐ": (0.7, 0.1), "ʌ": (0.65, 0.1), "ə": (0.45, 0.0),
     "ɚ": (0.4, -0.2), "ɜ": (0.5, 0.0), "e": (0.55, 0.45), "ɛ": (0.6, 0.35), "i": (0.3, 0.7), "ɪ": (0.35, 0.5),
     "o": (0.55, -0.6), "ɔ": (0.65, -0.5), "u": (0.3, -0.85), "ʊ": (0.35, -0.6), "ɒ": (0.75, -0.3), "y": (0.3, -0.8),
+    "ɤ": (0.5, 0.1),
 }
 _CONSONANTS: dict[str, Viseme] = {
     # lips pressed together
@@ -25,18 +29,23 @@ _CONSONANTS: dict[str, Viseme] = {
     "f": (0.1, 0.1), "v": (0.1, 0.1),
     # rounded
     "w": (0.2, -0.8), "ʃ": (0.25, -0.4), "ʒ": (0.25, -0.4), "ɹ": (0.25, -0.3), "r": (0.25, -0.3),
+    "ʂ": (0.25, -0.3), "ʐ": (0.25, -0.3), "ɻ": (0.25, -0.3),
     # teeth close, lips spread
     "s": (0.12, 0.4), "z": (0.12, 0.4), "θ": (0.2, 0.2), "ð": (0.2, 0.2), "j": (0.25, 0.5),
+    "ɕ": (0.15, 0.45), "ʑ": (0.15, 0.45),
     # tongue consonants: mouth half open
     "t": (0.2, 0.1), "d": (0.2, 0.1), "n": (0.2, 0.1), "l": (0.3, 0.1), "k": (0.3, 0.0), "ɡ": (0.3, 0.0),
     "g": (0.3, 0.0), "ŋ": (0.25, 0.0), "h": (0.4, 0.0), "ɾ": (0.25, 0.1), "ʔ": (0.1, 0.0),
+    "x": (0.35, 0.0), "χ": (0.35, 0.0),
 }
 
 
-HELD = {"ː", "ˑ"}  # length marks
+# Length marks; and espeak-ng's Mandarin tone numbers, which a Piper voice reading Chinese says as phonemes of
+# their own after the vowel they are sung on.
+HELD = {"ː", "ˑ", *"12345"}
 BETWEEN = {"ˈ", "ˌ"}  # stress marks: Piper places them between a syllable's onset and its vowel
 AHEAD = {" "}  # the gap between words
-PAUSES = set(",.;:!?…—-^$")  # punctuation, and Piper's start and end of a clip
+PAUSES = set(",.;:!?…—-^$_")  # punctuation, Piper's start and end of a clip, espeak-ng's pause
 
 
 def viseme(phoneme: str) -> Viseme:

@@ -79,3 +79,14 @@ def test_a_language_other_than_english_swaps_the_english_only_default_whisper(tm
     assert chosen.asr.model_used() == str(mine)  # a model the site chose is never swapped
     with pytest.raises(config.ConfigError, match=r"asr\.language: .*'en', 'zh' or 'auto'"):
         config.load(overrides=["asr.language=de"])
+
+
+def test_the_chinese_voice_is_checked_to_read_mandarin(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert config.load().voice.chinese == "embedded:espeak-cmn"
+    site = tmp_path / "site.yaml"
+    site.write_text("voice:\n  chinese: embedded:en_US-joe-medium\n")
+    assert kioskctl(["validate", str(site)]) == 1
+    assert "voice.chinese: embedded:en_US-joe-medium reads en-us, not Mandarin" in capsys.readouterr().err
+    site.write_text(f"voice:\n  chinese: {tmp_path / 'zh.onnx'}\n")
+    assert kioskctl(["validate", str(site)]) == 1
+    assert f"voice.chinese: {tmp_path / 'zh.onnx'} does not exist" in capsys.readouterr().err

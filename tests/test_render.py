@@ -25,6 +25,7 @@ from PIL import Image
 
 from bench import av_sync, lip_sync
 from daemon.cli_kioskctl import main
+from daemon.offline_render import LEAD_S, PAUSE_S
 from daemon.render_inputs import MAX_SENTENCE_CHARS, pieces
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -121,6 +122,25 @@ def test_a_text_becomes_a_video_of_the_face_saying_it(tmp_path: Path, site: Path
     for a, b in pauses:
         rest = gap[a + 3 : b - 3]  # the mouth leads the sound a little, and eases shut
         assert rest.max() < 0.3 * speaking and np.ptp(rest) < 0.01, (a, b, rest)
+
+
+def test_a_chinese_text_is_said_by_the_chinese_voice(tmp_path: Path, site: Path) -> None:
+    """espeak-ng's Mandarin, its figures and letters as a Mandarin speaker says them: 26 syllables in two
+    sentences, at a Mandarin pace, the mouth following the sound."""
+    code, _, stderr = run("--text", "您好，欢迎光临。请到ATM机取款，营业时间是9:30-17:00。", "--size", "480x270",
+                          "--seed", "3", "--config", str(site), "--out", "zh.mp4", cwd=tmp_path)
+    assert code == 0, stderr
+    with av.open(str(tmp_path / "zh.mp4")) as c:
+        assert [(s.type, s.codec_context.name) for s in c.streams] == [("video", "h264"), ("audio", "aac")]
+    fps, gap, loud, audio, rate = analysed(tmp_path / "zh.mp4")
+    assert abs(len(audio) / rate - len(gap) / fps) <= 1 / fps + 1024 / rate
+    assert np.abs(audio).max() > 0.5  # AAC's float samples: the voice near its 0.9 peak, not silence
+    spoken = np.flatnonzero(loud >= 0.02 * loud.max())
+    said_s = len(gap) / fps - 2 * LEAD_S - PAUSE_S  # the two sentences' clips
+    assert 3.5 <= 26 / said_s <= 6.5, 26 / said_s  # 您好欢迎光临 请到A-T-M机取款营业时间是九点半到十七点
+    assert len([r for r in quiet_runs(loud, 10) if spoken[0] < r[0] and r[1] < spoken[-1]]) >= 1
+    corr, lag_ms = lip_sync.best_lag(gap, loud, fps)
+    assert corr >= 0.3 and -45 <= lag_ms <= 45, (corr, lag_ms)
 
 
 def test_a_recording_moves_the_mouth_by_its_loudness(tmp_path: Path, site: Path) -> None:
@@ -304,7 +324,10 @@ BAD = {
     "empty text": (["--text", "  \n "], "the text is empty"),
     "punctuation only": (["--text", "... !?"], "no words to say"),
     "too long": (["--text", "spoken " * 1428 + "text"], "10,000 characters long: at most 5,000"),
-    "chinese": (["--text", "你好，欢迎光临。"], "cannot say '你好欢迎光临'"),
+    "chinese, English voice": (["--text", "你好，欢迎光临。", "--voice", "embedded:en_US-joe-medium"],
+                               "reads en-us and cannot say '你好欢迎光临'"),
+    "japanese": (["--text", "こんにちは。"], "embedded:en_US-joe-medium reads en-us and cannot say 'こんにちは'"),
+    "russian, Chinese voice": (["--text", "Привет.", "--voice", "embedded:espeak-cmn"], "reads cmn and cannot say 'Привет'"),
     "text file missing": (["--text-file", "{images}/missing.txt"], "--text-file {images}/missing.txt: no such file"),
     "unplayable audio": (["--audio", "{images}/noise.wav"], "--audio {images}/noise.wav: not a readable audio file"),
     "recording too long": (["--audio", "{images}/long.wav"], "--audio {images}/long.wav: longer than 10 minutes"),
