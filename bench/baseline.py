@@ -28,7 +28,7 @@ class NaivePipeline:
 
         self.config = config
         c = config.brain
-        self.whisper = WhisperModel(str(resolve_model(config.asr.model, "asr.model")), device="cpu",
+        self.whisper = WhisperModel(str(resolve_model(config.asr.model_used(), "asr.model")), device="cpu",
                                     compute_type=config.asr.compute_type, cpu_threads=config.asr.threads)
         self.faq = load_faq(resolve(c.faq))
         self.dialogue = load_dialogue(resolve(c.dialogue))
@@ -42,7 +42,9 @@ class NaivePipeline:
         """Milliseconds from 'the visitor has stopped' to 'the first reply sample plays'."""
         pcm = decode_file(wav).astype("float32") / 32768.0
         t0 = time.perf_counter()
-        segments, _ = self.whisper.transcribe(pcm, language=self.config.asr.language, beam_size=1)
+        language = self.config.asr.language
+        # faster-whisper's own detection (over every language) stands for the kiosk's auto.
+        segments, _ = self.whisper.transcribe(pcm, language=None if language == "auto" else language, beam_size=1)
         text = " ".join(s.text.strip() for s in segments)
         d = self.router.route(text)
         c = self.config.brain

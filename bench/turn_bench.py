@@ -81,7 +81,7 @@ class Judge:
             t0 = time.perf_counter()
             p = self.turn_model(audio) if self.turn_model is not None else None
             t1 = time.perf_counter()
-            text = self.asr.transcribe(audio)
+            text = self.asr.transcribe(audio).text
             t2 = time.perf_counter()
             audio_ms, words_ms = self.costs_ms or ((t1 - t0) * 1000, (t2 - t1) * 1000)
             self.cache[key] = Judged(p, audio_ms, sounds_finished(text), words_ms)
@@ -193,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     cfg = config.vad
     items = load_set(args.set)
     judge = Judge(SmartTurn(cfg.turn_model) if cfg.turn_model else None,
-                  WhisperAsr(config.asr.model, config.asr.language, config.asr.beam_size, config.asr.compute_type,
+                  WhisperAsr(config.asr.model_used(), config.asr.language, config.asr.beam_size, config.asr.compute_type,
                              config.asr.threads))
     if args.calibrate:
         cfg = calibrate(items, cfg, judge)

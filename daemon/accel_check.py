@@ -83,7 +83,7 @@ def _asr(cfg: Config, choice: Choice) -> Loaded | None:
 
     c = cfg.asr
     # The model a GPU kiosk runs (a bigger installed Whisper may replace tiny.en there), on both backends alike.
-    model = c.bigger_on("cuda")[0] or c.model
+    model = c.bigger_on("cuda")[0] or c.model_used()
     asr = WhisperAsr(str(model), c.language, c.beam_size, c.compute_type, c.threads, choice=choice)
     pcm = decode_file(SAMPLE)
     return Loaded(lambda: asr.transcribe(pcm), asr.model.model.device)

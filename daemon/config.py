@@ -102,7 +102,7 @@ class AsrConfig(_Strict):
 
     def bigger_on(self, backend: str | None) -> tuple[Path | None, str]:
         """The installed Whisper that replaces the embedded default on `backend`, or None; and why."""
-        return upgrade(self.model, type(self).model_fields["model"].default, backend)
+        return upgrade(self.model, type(self).model_fields["model"].default, self.model_used(), backend)
 
 
 class LlmConfig(_Strict):

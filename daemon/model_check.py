@@ -16,7 +16,8 @@ from models.voices import ESPEAK_CMN
 
 # Files needed only while the config names their model; the others (VAD, retrieval, face) always are.
 _CHOSEN_BY = {
-    "model.bin": lambda c: c.asr.model == "embedded:tiny.en",
+    "model.bin": lambda c: c.asr.model_used() == "embedded:tiny.en",
+    "whisper-base/model.bin": lambda c: c.asr.model_used() == "embedded:whisper-base",
     "smart-turn-v3.2-cpu.onnx": lambda c: c.vad.turn_model == "embedded:smart-turn-v3.2",
     "gemma-3-270m-q4_k_m.gguf": lambda c: c.brain.llm.model == "embedded:gemma3-270m",
     "en_US-joe-medium.onnx": lambda c: c.voice.model == "embedded:en_US-joe-medium",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from accel.backends import MODELS
-from daemon.config import Config, ConfigError, resolve
+from daemon.config import MULTILINGUAL_ASR, Config, ConfigError, resolve
 from daemon.model_check import problems as model_problems
 from daemon.portrait_check import check_portrait
 from models.faq import FaqError, load_dialogue, load_faq
@@ -49,7 +49,7 @@ def check_persona(path: Path, key: str) -> None:
 
 
 def _check_models(cfg: Config) -> None:
-    settings = {"asr.model": cfg.asr.model, "voice.model": cfg.voice.model, "brain.llm.model": cfg.brain.llm.model,
+    settings = {"asr.model": cfg.asr.model_used(), "voice.model": cfg.voice.model, "brain.llm.model": cfg.brain.llm.model,
                 "vad.turn_model": cfg.vad.turn_model}
     try:
         for key, setting in settings.items():
@@ -60,6 +60,11 @@ def _check_models(cfg: Config) -> None:
             from models.face_driver import FaceDriver  # onnxruntime, only for a config that names a driver
 
             FaceDriver(cfg.face.driver)
+        if cfg.asr.language != "en" and cfg.asr.model_used() != MULTILINGUAL_ASR:
+            # Whether a site's own Whisper knows Chinese is only known by loading it.
+            from models.asr_whisper import WhisperAsr
+
+            WhisperAsr(cfg.asr.model_used(), cfg.asr.language, compute_type=cfg.asr.compute_type, threads=1)
     except ModelError as exc:
         raise ConfigError(str(exc)) from None
     damaged = model_problems(cfg)

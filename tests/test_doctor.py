@@ -139,3 +139,8 @@ def test_a_bigger_installed_whisper_replaces_tiny_en_only_on_cuda(monkeypatch: p
     assert str(large) not in str(asr_upgrade(AsrConfig(), on_gpu))
     assert asr_upgrade(AsrConfig(), on_cpu)["available"] is False
     assert asr_upgrade(AsrConfig(model=str(small)), on_gpu)["why"].startswith(f"asr.model is {small}, not the embedded default")
+    # Visitors who may speak Chinese: the multilingual whisper-base is in use, and no English-only model replaces it.
+    for language in ("zh", "auto"):
+        assert asr_upgrade(AsrConfig(language=language), on_gpu) == {
+            "available": True, "why": "the asr runs on CUDA: the installed Whisper base replaces whisper-base",
+            "model": str(base)}

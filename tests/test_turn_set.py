@@ -23,7 +23,7 @@ def figures(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     config = load()
     # Each model call costs its p50 on this 2-core machine (bench/turn_bench.py prints them: 96-118 ms and
     # 200-235 ms on different days), so a slow moment of the CI machine cannot move a verdict a chunk later.
-    judge = Judge(SmartTurn(), WhisperAsr(config.asr.model), costs_ms=(110, 230))
+    judge = Judge(SmartTurn(), WhisperAsr(config.asr.model_used()), costs_ms=(110, 230))
     return summarise(evaluate(load_set(folder), config.vad, judge))
 
 

@@ -11,7 +11,7 @@ from accel.selection import Choice
 from daemon.events import Event
 from daemon.messages import Message, Text, Utterance
 from daemon.stage import Stage
-from models.asr_whisper import WhisperAsr
+from models.asr_whisper import Heard, WhisperAsr
 from models.completeness import sounds_finished
 from models.registry import ModelError
 from models.vad_silero import SAMPLE_RATE
@@ -23,13 +23,14 @@ class Asr(Stage):
         choice = self.config.accel.choose("asr")
         bigger, why = c.bigger_on(choice.backend)
         upgraded = self._upgraded(bigger, why, choice) if bigger is not None else None
-        self.asr = upgraded or WhisperAsr(c.model, c.language, c.beam_size, c.compute_type, c.threads, choice=choice)
+        self.asr = upgraded or WhisperAsr(c.model_used(), c.language, c.beam_size, c.compute_type, c.threads,
+                                          choice=choice)
         # Warm-up, behind ready on a thread: the first decode allocates, and is slower than the next ones;
         # and an asr restarted after a hang must be back within 4 s, 3 of them spent detecting the hang.
         # CTranslate2 queues an utterance's decode that comes meanwhile behind it.
         silence = np.zeros(SAMPLE_RATE, np.int16)
         threading.Thread(target=self.asr.transcribe, args=(silence,), name="asr-warm-up", daemon=True).start()
-        self.speculation: tuple[int, int, str] = (0, 0, "")  # turn, last voiced sample, transcript
+        self.speculation: tuple[int, int, Heard] = (0, 0, Heard("", "en"))  # turn, last voiced sample, transcript
 
     def _upgraded(self, folder: Path, why: str, choice: Choice) -> WhisperAsr | None:
         """The bigger Whisper installed at `folder`, or None when it will not load (the configured one is used
@@ -38,7 +39,7 @@ class Asr(Stage):
         try:
             asr = WhisperAsr(str(folder), c.language, c.beam_size, c.compute_type, c.threads, choice=choice)
         except ModelError as exc:
-            self.log.warning("the installed Whisper %s cannot be used (%s): %s instead", folder, exc, c.model)
+            self.log.warning("the installed Whisper %s cannot be used (%s): %s instead", folder, exc, c.model_used())
             return None
         self.log.info("%s", why)
         return asr
@@ -65,23 +66,24 @@ class Asr(Stage):
         if utterance.speculative:
             # A first pause: transcribe now, and say whether it sounds finished so the ear can end the
             # utterance at once or give a hesitating visitor more time.
-            text = self._transcribe(utterance.pcm)
-            self.speculation = (msg.turn, msg.t_ns, text)
-            self.emit(Event.ASR_SPECULATIVE, msg.turn, text=text, finished=sounds_finished(text), pause_ns=msg.t_ns)
-            if text:  # the brain can route it and evaluate an LLM's prompt while the ear decides
-                self.send(Message(Text(text, speculative=True), msg.turn))
+            heard = self._transcribe(utterance.pcm)
+            self.speculation = (msg.turn, msg.t_ns, heard)
+            self.emit(Event.ASR_SPECULATIVE, msg.turn, text=heard.text, language=heard.language,
+                      finished=sounds_finished(heard.text), pause_ns=msg.t_ns)
+            if heard.text:  # the brain can route it and evaluate an LLM's prompt while the ear decides
+                self.send(Message(Text(heard.text, speculative=True, language=heard.language), msg.turn))
             return
-        turn, voiced_end, text = self.speculation
+        turn, voiced_end, heard = self.speculation
         reused = (turn, voiced_end) == (msg.turn, msg.t_ns)  # nothing was said after the pause
         if not reused:
-            text = self._transcribe(utterance.pcm)
-        self.emit(Event.ASR_FINAL, msg.turn, text=text, speculative=reused)
-        if not text:
+            heard = self._transcribe(utterance.pcm)
+        self.emit(Event.ASR_FINAL, msg.turn, text=heard.text, language=heard.language, speculative=reused)
+        if not heard.text:
             self.emit(Event.TURN_END, msg.turn, answered=False, reason="nothing recognised")
             return
-        self.send(Message(Text(text, continues=utterance.continues), msg.turn))
+        self.send(Message(Text(heard.text, continues=utterance.continues, language=heard.language), msg.turn))
 
-    def _transcribe(self, payload: bytes) -> str:
+    def _transcribe(self, payload: bytes) -> Heard:
         with self.long_step():  # one decode of a long utterance on a loaded machine can outlast the hang limit
             return self.asr.transcribe(np.frombuffer(payload, np.int16))
 
