@@ -72,7 +72,7 @@ def test_a_speculative_transcript_is_prepared_but_only_the_final_one_answered() 
         b.llm.result(timeout=60)
         routed: list[str] = []
         route = b.router.route
-        b.router.route = lambda q, previous=None: (routed.append(q), route(q, previous))[1]  # type: ignore[method-assign]
+        b.router.route = lambda q, previous=None, language="en": (routed.append(q), route(q, previous, language))[1]  # type: ignore[method-assign]
         question = "Can I park here while I open an account?"
         b.handle(Message(Text(question, speculative=True), 1))
         assert port.take() == []  # nothing is said for a visitor who may still be talking
