@@ -64,6 +64,8 @@ _LOGGED = {Event.SPEECH_START, Event.SPEECH_END, Event.ASR_FINAL, Event.SENTENCE
 WORDS = {Event.ASR_SPECULATIVE: "text", Event.ASR_FINAL: "text", Event.SENTENCE: "text", Event.REPLY_REJECTED: "reason"}
 # Card, account and phone numbers: six digits or more, in groups or not. Times, amounts and years are shorter.
 _DIGIT_RUN = re.compile(r"\d(?:[ -]?\d){5,}")
+# A word, or a Chinese character (Chinese has no spaces, and a character is about a word).
+_WORD = re.compile(r"[\u3400-\u9fff]|[^\W\u3400-\u9fff]+")
 
 
 def private(event: dict[str, Any], log_words: bool) -> dict[str, Any]:
@@ -80,7 +82,7 @@ def private(event: dict[str, Any], log_words: bool) -> dict[str, Any]:
         out[field] = words.split(":", 1)[0]
     else:
         del out[field]
-        out["words"] = len(words.split())
+        out["words"] = len(_WORD.findall(words))
     return out
 
 

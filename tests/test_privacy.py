@@ -18,6 +18,7 @@ from tests.test_end_to_end import run_to_end
     (True, "Call 020-7946-0958 at 9:30 for 2.5% on $3,500 in 2026.", "Call ###-####-#### at 9:30 for 2.5% on $3,500 in 2026."),
     (True, "Account 12345678, please", "Account ########, please"),
     (False, "My card is 4111 1111 1111 1111.", None),
+    (False, "我的卡丢了，4111 1111。", None),  # a Chinese character counts as a word
 ])
 def test_words_are_kept_only_when_allowed_and_digit_runs_never(allowed: bool, text: str, kept: str | None) -> None:
     ev = {"event": Event.ASR_FINAL, "turn": 3, "t_ns": 1, "text": text}
