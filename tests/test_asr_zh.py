@@ -1,13 +1,17 @@
 """Mandarin with the embedded multilingual Whisper base, on real recorded speech: the characters heard (error rate
-and Simplified script), the language auto mode detects, and an English-only model refused for Chinese."""
+and Simplified script), the language auto mode detects, and an English-only model refused for Chinese. And the
+Mandarin test voice (bench/zh_voice.py) that speaks the bench's Chinese questions: Whisper hears what it says."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pytest
 from opencc import OpenCC
 
 from bench.asr_languages import MANDARIN, MandarinClip, cer, english_audio, mandarin_audio
+from bench.zh_voice import MandarinTestVoice, Variant
 from daemon.config import MULTILINGUAL_ASR
 from models.asr_whisper import WhisperAsr
 from models.registry import ModelError
@@ -16,6 +20,17 @@ from models.registry import ModelError
 # character or two for another CPU's int8 kernels, and fails a transcript left in Traditional characters (the
 # Spark clip's is then 0.4) or a decoder that loops.
 MAX_CER = 0.25
+
+# FAQ-like questions a visitor might ask the bank-lobby kiosk (its atm, hours, lost-card and toilets entries).
+SPOKEN = ("请问取款机在哪里？", "你们几点开门？", "我的银行卡丢了怎么办？", "洗手间在哪里？")
+# Measured here: every question heard exactly in both variants but one, "请问区款机在哪里" (0.125: one character of
+# eight, at 0.9 / 1.1), in zh and in auto mode alike. A second wrong character fails any of them.
+MAX_SPOKEN_CER = 0.15
+
+
+@pytest.fixture(scope="module")
+def voice() -> MandarinTestVoice:
+    return MandarinTestVoice()
 
 
 @pytest.fixture(scope="module")
@@ -116,3 +131,34 @@ def test_the_asr_stage_sends_each_transcript_with_its_language() -> None:
     assert "欢迎" in heard[0].text and "opening hours" in heard[1].text.lower()
     finals = [e for e in port.reported if e["event"] == "asr_final"]
     assert [e["language"] for e in finals] == ["zh", "en"]
+
+
+@pytest.mark.parametrize("variant", [Variant(), Variant(length_scale=0.9, pitch=1.1)], ids=["plain", "quick-wide"])
+@pytest.mark.parametrize("question", SPOKEN)
+def test_whisper_hears_the_questions_the_mandarin_test_voice_says(voice: MandarinTestVoice, zh: WhisperAsr,
+                                                                 auto: WhisperAsr, question: str, variant: Variant) -> None:
+    pcm = voice.synthesize(question, variant)
+    quiet = np.zeros(8000, np.int16)  # the ear's pre-roll and the silence that ends a turn, roughly
+    for asr in (zh, auto):
+        heard = asr.transcribe(np.concatenate([quiet, pcm, quiet]))
+        assert heard.language == "zh"
+        assert cer(question, heard.text) <= MAX_SPOKEN_CER, heard.text
+
+
+def test_the_mandarin_test_voice_is_the_same_each_time_and_varies_as_told(voice: MandarinTestVoice) -> None:
+    plain = voice.synthesize(SPOKEN[2])
+    assert plain.dtype == np.int16 and 1.5 * 16000 < len(plain) < 3 * 16000
+    assert np.array_equal(plain, voice.synthesize(SPOKEN[2]))
+    quick, slow = (voice.synthesize(SPOKEN[2], Variant(length_scale=scale)) for scale in (0.9, 1.1))
+    assert len(quick) < len(plain) < len(slow)
+    assert not np.array_equal(plain, voice.synthesize(SPOKEN[2], Variant(pitch=1.1)))
+    # Each phrase said on its own, a pause after the comma: the front end itself says nothing at punctuation.
+    assert len(voice.synthesize("你们几点开门，几点关门？")) > len(voice.synthesize("你们几点开门几点关门？")) + 0.15 * 16000
+    with pytest.raises(ValueError, match="nothing to say"):
+        voice.synthesize("WiFi?")
+
+
+def test_the_mandarin_test_voice_says_what_is_missing(tmp_path: Path) -> None:
+    (tmp_path / "baker_mapper.json").write_text("{}")
+    with pytest.raises(FileNotFoundError, match=r"missing fs2\.onnx, mbm\.onnx in .*: run scripts/setup.sh --test"):
+        MandarinTestVoice(tmp_path)

@@ -119,18 +119,22 @@ def test_kioskctl_report_reads_an_events_file(tmp_path: Path, capsys: pytest.Cap
 
 
 def test_written_questions_are_spoken_in_voices_the_samples_do_not_use(tmp_path: Path) -> None:
-    from bench.spoken_questions import VOICES, read_questions, speak_all
+    from bench.spoken_questions import VOICES, ZH_VARIANTS, read_questions, speak_all
+    from bench.zh_voice import MandarinTestVoice
     from kiosk.audio_sources import decode_file
 
     labelled = read_questions(Path(__file__).parent / "data" / "routing_questions_fresh.yaml", {"smalltalk"})
     assert labelled and all(isinstance(q, str) for q in labelled)
     plain = tmp_path / "q.yaml"
-    plain.write_text("- Where can I park?\n- Is there wifi?\n")
+    plain.write_text("- Where can I park?\n- Is there wifi?\n- 洗手间在哪里？\n")
     wavs = speak_all(read_questions(plain), tmp_path / "wav")
-    a, b = (decode_file(w) for w in wavs)
+    a, b, zh = (decode_file(w) for w in wavs)
     assert len(a) > 16000 * 3 and len(b) > 16000 * 3  # speech between 1 s and 1.5 s of silence
     assert not np.array_equal(a[:16000], a[16000:32000])  # the second second holds speech
     assert VOICES[0][0] != "en-us" and VOICES[0] != VOICES[1]
+    # Chinese in the Mandarin test voice (Whisper does not understand espeak-ng's), its variants taking turns too.
+    assert np.array_equal(zh[16000:-24000], MandarinTestVoice().synthesize("洗手间在哪里？", ZH_VARIANTS[2]))
+    assert not zh[:16000].any() and not zh[-24000:].any()
     plain.write_text("just a string\n")
     with pytest.raises(ValueError, match="expected a YAML list"):
         read_questions(plain)
