@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from daemon import cli_doctor, cli_install, cli_release, cli_render, control_calls, push
+from daemon import cli_doctor, cli_install, cli_release, cli_render, cli_studio, control_calls, push
 from daemon import config as config_mod
 from daemon.control import ControlError, request
 from daemon.events import read_jsonl, turns
@@ -50,6 +50,7 @@ def parser() -> argparse.ArgumentParser:
     cli_install.add_parsers(sub)
     push.add_parser(sub)
     cli_render.add_parser(sub)
+    cli_studio.add_parser(sub)
     r = sub.add_parser("report", help="per-turn transcript, reply and latency from a kioskd --events file")
     r.add_argument("events", type=Path)
     return p
@@ -178,6 +179,8 @@ def main(argv: list[str] | None = None) -> int:
         return _report(args.events)
     if args.command == "render":
         return cli_render.run(args)
+    if args.command == "studio":
+        return cli_studio.run(args)
     if args.command == "push":
         return push.run(args)
     if args.command in ("install", "uninstall"):

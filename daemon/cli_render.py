@@ -87,7 +87,7 @@ def _render(job: RenderJob) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-    from daemon.offline_render import LEAD_S, PAUSE_S, OfflineRender
+    from daemon.offline_render import OfflineRender, perform
     from kiosk.portrait import PortraitError
 
     console = Console(stderr=True)
@@ -103,20 +103,9 @@ def _render(job: RenderJob) -> int:
         def shown() -> str:
             return f"{render.frames / render.fps:.1f} s of video"
 
-        render.rest(LEAD_S)
-        if job.audio is not None:
-            task = bar.add_task("lip-syncing", total=len(job.audio), video=shown())
-            for done in render.play(job.audio, job.audio_rate):
-                bar.update(task, completed=done, video=shown())
-        else:
-            task = bar.add_task("speaking", total=len(job.sentences), video=shown())
-            for i, (text, mood, language) in enumerate(job.sentences):
-                if i:
-                    render.rest(PAUSE_S)
-                render.say(text, mood, language)
-                bar.update(task, completed=i + 1, video=shown())
-        done = render.finish()
-        bar.update(task, completed=bar.tasks[0].total, video=shown())
+        task = bar.add_task("speaking" if job.audio is None else "lip-syncing", total=1.0, video=shown())
+        done = perform(render, job, lambda share: bar.update(task, completed=share, video=shown()))
+        bar.update(task, completed=1.0, video=shown())
     w, h = job.config.face.size
     print(f"rendered {done.video_s:.1f} s of video in {done.render_s:.1f} s ({done.speed:.1f}× real time) at "
           f"{w}x{h}, {job.config.face.fps} fps, after {done.setup_s:.1f} s loading: {done.path}")

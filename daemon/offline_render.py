@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -26,6 +26,7 @@ import numpy as np
 
 from daemon.config import Config
 from daemon.messages import Message, Reference, ReplyEnd, Sentence, Speech
+from daemon.render_inputs import RenderJob
 from daemon.stage import LocalPort, ManualClock
 from models import loudness_visemes
 from models.mood import Mood
@@ -109,14 +110,20 @@ class OfflineRender:
         for _ in range(round(seconds * self.fps)):
             self._tick()
 
-    def say(self, text: str, mood: Mood, language: str = "en") -> None:
-        """Synthesise one sentence in the voice of its language and draw the face saying it, to its last sample."""
+    def say(self, text: str, mood: Mood, language: str = "en") -> Iterator[float]:
+        """Synthesise one sentence in the voice of its language and draw the face saying it, to its last sample;
+        yields the share of the sentence's frames drawn after each frame."""
         assert self.voice is not None, "made with voice=False"
         self.voice.handle(Message(Sentence(text, mood.value, language), TURN, self._seq))
+        speech_s = 0.0
         for msg in self._voice_port.take():
+            if isinstance(msg.body, Speech):
+                speech_s += len(msg.body.samples()) / msg.body.rate
             self.face.handle(msg)
         self._seq += 1
-        self._play_out()
+        frames = max(speech_s * self.fps, 1.0)
+        for drawn in self._play_out():
+            yield min(drawn / frames, 1.0)
 
     def play(self, pcm: np.ndarray, rate: int) -> Iterator[int]:
         """A recording (int16 mono at `rate`), its mouth following its loudness; phrase by phrase, each queued
@@ -130,7 +137,8 @@ class OfflineRender:
             while self.face.playback.queue:  # until it has started
                 self._tick()
             yield b
-        self._play_out()
+        for _ in self._play_out():
+            pass
 
     def finish(self) -> Rendered:
         """End the reply, rest LEAD_S, close the file and put it at the output path."""
@@ -149,9 +157,13 @@ class OfflineRender:
         self.face.tick()
         self.frames += 1
 
-    def _play_out(self) -> None:
+    def _play_out(self) -> Iterator[int]:
+        """Draw until everything handed to the face has been heard; yields the frames drawn so far."""
+        drawn = 0
         while self.face.playback.current is not None or self.face.playback.queue:
             self._tick()
+            drawn += 1
+            yield drawn
 
     def _discard(self) -> None:
         face, self.face = self.face, None
@@ -163,3 +175,22 @@ class OfflineRender:
         finally:
             if self._part is not None:
                 self._part.unlink(missing_ok=True)
+
+
+def perform(render: OfflineRender, job: RenderJob, progress: Callable[[float], None]) -> Rendered:
+    """The whole of `job` on `render`, then the file put in place. `progress` is told the share done (0-1):
+    after every frame of a text (each sentence weighed by its length), after each phrase of a recording starts."""
+    render.rest(LEAD_S)
+    if job.audio is not None:
+        for done in render.play(job.audio, job.audio_rate):
+            progress(done / len(job.audio))
+    else:
+        total = sum(len(text) for text, _, _ in job.sentences)
+        said = 0
+        for i, (text, mood, language) in enumerate(job.sentences):
+            if i:
+                render.rest(PAUSE_S)
+            for share in render.say(text, mood, language):
+                progress((said + share * len(text)) / total)
+            said += len(text)
+    return render.finish()

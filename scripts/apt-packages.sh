@@ -20,4 +20,5 @@ APT_DEV=(
   asterisk-core-sounds-en asterisk-core-sounds-en-g722   # recorded prompts + transcripts (bench.turn_set)
   xvfb imagemagick grim                          # screenshots of the kiosk window, and of cage
   openssh-client openssh-server                  # kioskctl push (its tests start a real sshd on 127.0.0.1)
+  chromium chromium-driver                       # the studio's page in a real browser (tests/test_studio.py)
 )
