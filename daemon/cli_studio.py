@@ -39,8 +39,6 @@ def _port(text: str) -> int:
 def run(args: argparse.Namespace) -> int:
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # before anything imports pygame
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # read as gradio is imported: no version check either
-    # Read as onnxruntime loads (the render's voice): else it sends usage events to Microsoft from 1.32 on.
-    os.environ["ORT_DISABLE_TELEMETRY"] = "1"
     log_setup.configure("studio")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # a line for every request Gradio and the status tab make
     with tempfile.TemporaryDirectory(prefix="kioskd-studio-") as work:

@@ -3,6 +3,9 @@ only when the site config allows it (privacy.log_transcripts); card-like digit r
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -62,3 +65,31 @@ def test_a_kiosk_on_the_default_config_keeps_no_words(tmp_path: Path) -> None:
     assert any(e["event"] == "turn_end" and e.get("answered") for e in got)
     for words in ("opening hours", "what are your", "monday", "friday"):
         assert words not in kept, words
+
+
+# Run in a fresh interpreter: notes ORT_DISABLE_TELEMETRY at the moment onnxruntime is first imported.
+_AT_IMPORT = """
+import importlib.abc, os, sys
+seen = []
+class Watch(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "onnxruntime" and not seen:
+            seen.append(os.environ.get("ORT_DISABLE_TELEMETRY"))
+sys.meta_path.insert(0, Watch())
+import {entry}
+import onnxruntime
+print(seen[0])
+"""
+
+
+@pytest.mark.parametrize("entry", ["daemon.cli_kioskd", "daemon.cli_kioskctl", "daemon.worker_main", "models.tts_piper",
+                                   "bench.zh_voice", "daemon.studio"])
+def test_onnxruntime_telemetry_is_off_before_onnxruntime_loads(entry: str) -> None:
+    """onnxruntime 1.32 looks up Microsoft's telemetry host from every process that makes a session, unless
+    ORT_DISABLE_TELEMETRY is set before it is imported (seen with strace: DNS queries for
+    mobile.events.data.microsoft.com 9 s after a session was made). Every entry point sets it first."""
+    env = {k: v for k, v in os.environ.items() if k != "ORT_DISABLE_TELEMETRY"}
+    out = subprocess.run([sys.executable, "-c", _AT_IMPORT.format(entry=entry)], env=env, capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "1"
