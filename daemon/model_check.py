@@ -22,7 +22,6 @@ _CHOSEN_BY = {
     "gemma-3-270m-q4_k_m.gguf": lambda c: c.brain.llm.model == "embedded:gemma3-270m",
     "en_US-joe-medium.onnx": lambda c: c.voice.model == "embedded:en_US-joe-medium",
     "en_US-joe-medium.aligned.onnx": lambda c: c.voice.model == "embedded:en_US-joe-medium",
-    "libespeak-ng.so": lambda c: c.voice.chinese == ESPEAK_CMN,
     "cmn_dict": lambda c: c.voice.chinese == ESPEAK_CMN,
 }
 

@@ -34,6 +34,10 @@ class _Answered(_Strict):
     def answer_in(self, language: str) -> str:
         return self.zh if language == "zh" and self.zh else self.answer
 
+    def spoken_in(self, language: str) -> str:
+        """The language `answer_in(language)` is written in: English where the site wrote no Chinese form."""
+        return "zh" if language == "zh" and self.zh else "en"
+
 
 class FaqEntry(_Answered):
     id: Text | None = None
@@ -59,6 +63,9 @@ class Dialogue(_Strict):
 
     def referral_in(self, language: str) -> str:
         return self.referral_zh if language == "zh" and self.referral_zh else self.referral
+
+    def referral_spoken_in(self, language: str) -> str:
+        return "zh" if language == "zh" and self.referral_zh else "en"
 
     @model_validator(mode="after")
     def _unique_intents(self) -> Dialogue:

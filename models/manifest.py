@@ -42,7 +42,6 @@ WHERE: dict[str, Callable[[], Path]] = {
     "gemma-3-270m-q4_k_m.gguf": gemma_path,
     "en_US-joe-medium.onnx": _joe_shipped,
     "en_US-joe-medium.aligned.onnx": piper_voice_path,
-    "libespeak-ng.so": lambda: resolve_model("embedded:espeak-cmn", "voice.chinese"),
     "cmn_dict": lambda: data_folder(resolve_model("embedded:espeak-cmn", "voice.chinese")) / "cmn_dict",
     "face_detection_short_range.tflite":
         lambda: package_dir("mediapipe") / "modules" / "face_detection" / "face_detection_short_range.tflite",

@@ -71,6 +71,7 @@ _STOPWORDS = frozenset([
     "there's", "it's", "i'm", "you're", "we're", "that's", "don't", "can't", "won't", "i'll", "you'll", "we'll",
     "service", "desk", "staff", "member", "members", "visitor",
 ])
+_CLAUSE_ENDS = ",;:，；：、"  # what ends a first clause, in English and in Chinese
 _PERSONA_RUN = 5  # words in a row shared with the persona or prompt that make a sentence a leak
 _LAST_RUN = re.compile(r"\S+$")  # what follows the last space may still be being written ("9:" of "9:30")
 _KIOSK_OPENING = 4  # words of an unfinished sentence that decide whether it speaks as the kiosk ("i'd be glad to")
@@ -155,15 +156,16 @@ class ReplyChecker:
             self._leaks |= _runs(_words(line), min(_PERSONA_RUN, max(2, len(_words(line)))))
             self._leaks_zh |= _runs(zh.tokens(line), min(_PERSONA_RUN, max(2, len(zh.tokens(line)))))
 
-    def check(self, reply: str, facts: Iterable[str], question: str, strict: bool = False) -> Verdict:
+    def check(self, reply: str, facts: Iterable[str], question: str, strict: bool = False,
+              language: str = "en") -> Verdict:
         """Why `reply` may not be spoken, or ok. `strict`: every content word must be a word of the facts
-        (for a first clause spoken before its sentence is complete). A reply must be in the question's
-        language: the voice that says it is chosen by the question's."""
+        (for a first clause spoken before its sentence is complete). A reply must be in `language`, the
+        visitor's: the voice that says it is chosen by it."""
         if not re.search(r"\w", reply):
             return Verdict(False, "empty")
-        if written_in(reply) != written_in(question):
+        if written_in(reply) != language:
             return Verdict(False, "not in the visitor's language")
-        if written_in(reply) == "zh":
+        if language == "zh":
             return self._check_zh(reply, list(facts), question, strict)
         words = _words(reply)
         if not words:
@@ -253,38 +255,40 @@ def _echoes(words: list[str], question: list[str]) -> bool:
 
 
 def checked_sentences(pieces: Iterable[str], checker: ReplyChecker, facts: list[str], question: str,
-                      rejected: Callable[[str], None]) -> Iterator[str]:
+                      rejected: Callable[[str], None], language: str = "en") -> Iterator[str]:
     """A streamed reply as speakable pieces, each checked before it is released; the reply ends at the first
     sentence that fails (its reason goes to `rejected`).
 
     The visitor waits for the first piece, so the first sentence's first clause ("Customers can park
     free for one hour,") is released on its own when it passes the check strictly: it states something
     and every content word of it is in the facts. Otherwise it waits for its whole sentence: a "Yes,"
-    whose sentence then fails would be a false yes. Later pieces are whole sentences."""
+    whose sentence then fails would be a false yes. Later pieces are whole sentences. Every piece must be
+    in `language`, the visitor's."""
     splitter = SentenceSplitter(first_clause=True)
+    space = "" if language == "zh" else " "  # between a held clause and the rest of its sentence
     held = ""  # a first clause not spoken alone: it is checked with the rest of its sentence
     first = True
     for piece in chain(pieces, [None]):  # None: the end of the reply
         for part in splitter.flush() if piece is None else splitter.feed(piece):
-            if first and part[-1] in ",;:" and not held:
-                if checker.check(part, facts, question, strict=True).ok:
+            if first and part[-1] in _CLAUSE_ENDS and not held:
+                if checker.check(part, facts, question, strict=True, language=language).ok:
                     first = False
                     yield part
                 else:
                     held = part
                 continue
-            sentence = f"{held} {part}" if held else part
-            verdict = checker.check(sentence, facts, question)
+            sentence = f"{held}{space}{part}" if held else part
+            verdict = checker.check(sentence, facts, question, language=language)
             if not verdict.ok:
                 rejected(verdict.reason)
                 return
             yield from first_clause_apart(sentence) if held else [sentence]
             held, first = "", False
-        if splitter.pending and (reason := checker.doomed(f"{held} {splitter.pending}".strip(), question)):
+        if splitter.pending and (reason := checker.doomed(f"{held}{space}{splitter.pending}".strip(), question)):
             rejected(reason)
             return
     if held:  # the reply was one unfinished clause
-        verdict = checker.check(held, facts, question)
+        verdict = checker.check(held, facts, question, language=language)
         if not verdict.ok:
             rejected(verdict.reason)
             return

@@ -19,7 +19,7 @@ _RUN = re.compile(r"[\u3400-\u9fff]+|[a-z]+|\d+(?:\.\d+)?")
 _NUMBER = re.compile(r"(\d+(?:\.\d+)?)\s*(点|小时|个小时|分钟|%|元|块|欧元|美元|英镑|岁|楼|层|号|天|年|月|日|周|个工作日|台)?")
 # Words that fix a day, a time or an amount as surely as a number does.
 _FIGURE_WORDS = re.compile(r"周[一二三四五六日末]|星期[一二三四五六日天]|今天|明天|昨天|后天|周末|工作日|节假日|"
-                           r"免费|中午|午夜|凌晨|半夜|全天|二十四小时")
+                           r"免费|中午|午夜|凌晨|半夜|全天")
 # A visitor's voice, which a base model continuing the transcript falls into ("我想开个户"); the kiosk's own
 # "I" is only polite or says what it can do.
 AS_THE_VISITOR = re.compile(r"^(我|谢谢你)")
@@ -49,8 +49,9 @@ def tokens(text: str) -> list[str]:
 def figures(text: str) -> set[str]:
     """The figures a Chinese text states: numbers as values, and the words that fix a day, a time or an
     amount ("周日", "免费")."""
-    spelled = _digits(text)
-    out = {m.replace("星期", "周").replace("周天", "周日") for m in _FIGURE_WORDS.findall(spelled)}
+    # The day words first, from the text as written: cn2an would make 周三 "周3", a bare number.
+    out = {m.replace("星期", "周").replace("周天", "周日") for m in _FIGURE_WORDS.findall(text)}
+    spelled = _digits(_FIGURE_WORDS.sub(" ", text))
     for m in _NUMBER.finditer(spelled):
         number, unit = m.group(1), m.group(2)
         value = str(float(number)).rstrip("0").rstrip(".") if "." in number else str(int(number))

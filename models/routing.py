@@ -53,7 +53,7 @@ _OVERRIDE = re.compile(
     re.IGNORECASE,
 )
 _FOLLOW_UP = re.compile(r"^\s*(and|but|also|so|then|or|what about|how about|what if|same)\b"
-                        r"|^\s*(那|那么|还有|另外|但是|可是|要是|如果|同样)|呢\W*$", re.IGNORECASE)
+                        r"|^\s*(那|那么|还有|另外|但是|可是|同样)", re.IGNORECASE)
 _FILLERS = re.compile(r"\b(um+|uh+|erm+|er|hmm+|mm+)\b[,.]?\s*|^(嗯+|呃+|啊+|那个|就是)[，,、\s]*|(嗯+|呃+)[，,、]\s*",
                       re.IGNORECASE)
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -107,7 +107,9 @@ class Decision:
     score: float = 0.0
     question: str = ""  # what was routed (a follow-up joined to the question before it)
     follow_up: bool = False  # understood only with the question before it
-    language: str = "en"  # the visitor's: the answer is in it, and so must be anything said for this question
+    # The answer's: the visitor's, or English where the site wrote no Chinese form of it (the voice of that
+    # language says it); an LLM's reply must be in it.
+    language: str = "en"
 
 
 class Router:
@@ -126,19 +128,21 @@ class Router:
         """The decision for `question`, asked in `language` (its answer is given in that language where the
         site wrote one); `previous` is the visitor's question before it, if the conversation is still on."""
         text = _FILLERS.sub("", question).strip() or question.strip()
-        together = f"{previous.strip()} {text}" if previous else ""
-        joined: Decision | None = None
-        if previous and _FOLLOW_UP.search(text):  # "and on Sunday?" means nothing alone
-            joined = self._decide(together, language)
-            if joined.route in (Route.FAQ, Route.LLM):
-                return replace(joined, follow_up=True)
         alone = self._decide(text, language)
-        if previous and alone.route is not Route.SMALLTALK and _short(text):
-            joined = joined or self._decide(together, language)
-            # Joined, a short question may find its entry where alone it found none, or a nearer one ("what's
-            # the rate?" after a loan question is the loan's rate, not the savings rate it is nearest alone).
-            if joined.route is Route.FAQ and (alone.route is not Route.FAQ or joined.score > alone.score):
-                return replace(joined, follow_up=True)
+        leans = bool(_FOLLOW_UP.search(text))  # "and on Sunday?" means nothing alone
+        short = alone.route is not Route.SMALLTALK and _short(text)
+        if not previous or not (leans or short):
+            return alone
+        joined = self._decide(f"{previous.strip()} {text}", language)
+        # An FAQ answer the question reaches alone, and better than joined, is what it asks ("那边的洗手间在哪里？"
+        # after a question about parking).
+        alone_better = alone.route is Route.FAQ and alone.score > joined.score
+        if leans and joined.route in (Route.FAQ, Route.LLM) and not alone_better:
+            return replace(joined, follow_up=True)
+        # Joined, a short question may find its entry where alone it found none, or a nearer one ("what's
+        # the rate?" after a loan question is the loan's rate, not the savings rate it is nearest alone).
+        if short and joined.route is Route.FAQ and (alone.route is not Route.FAQ or joined.score > alone.score):
+            return replace(joined, follow_up=True)
         return alone
 
     def _decide(self, text: str, language: str) -> Decision:
@@ -168,24 +172,24 @@ class Router:
         if s.smalltalk is not None and s.best >= t.smalltalk:
             intent = self.dialogue.smalltalk[s.smalltalk]
             return Decision(Route.SMALLTALK, intent.answer_in(s.language), reason=f"small talk ({intent.id})",
-                            score=s.best, question=text, language=s.language)
+                            score=s.best, question=text, language=intent.spoken_in(s.language))
         if s.faq >= t.faq and s.faq - s.runner_up >= t.faq_margin and s.faq > s.offtopic and (
                 s.guard is None or s.faq >= t.faq_guarded):
             entry = s.nearest[0]
             return Decision(Route.FAQ, self.faq[entry].answer_in(s.language), entry, s.nearest, f"FAQ entry {entry}", s.faq, text,
-                            language=s.language)
+                            language=self.faq[entry].spoken_in(s.language))
         if s.offtopic - s.faq > t.offtopic_margin:
             return self._referral(f"off-topic (nearest example {s.offtopic:.3f})", s.faq, s)
         if s.faq >= t.llm:
             if s.guard is not None:
                 return Decision(Route.REFERRAL, s.guard.answer_in(s.language), None, s.nearest,
-                                f"never for the LLM: {s.guard.topic}", s.faq, text, language=s.language)
+                                f"never for the LLM: {s.guard.topic}", s.faq, text, language=s.guard.spoken_in(s.language))
             return Decision(Route.LLM, None, None, s.nearest, "related to the FAQ", s.faq, text, language=s.language)
         return self._referral("nothing related in the FAQ", s.faq, s)
 
     def _referral(self, reason: str, score: float, s: Scores) -> Decision:
         return Decision(Route.REFERRAL, self.dialogue.referral_in(s.language), reason=reason, score=score,
-                        question=s.text, language=s.language)
+                        question=s.text, language=self.dialogue.referral_spoken_in(s.language))
 
 
 def _whole(word: str) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from llama_cpp._internals import LlamaSampler
 
-from daemon.commands import Ask
+from daemon.commands import Ask, Say
 from daemon.config import load, resolve
 from daemon.messages import Message, ReplyEnd, Sentence, Text
 from daemon.stage import LocalPort
@@ -136,6 +136,23 @@ def test_a_question_heard_in_chinese_is_answered_in_chinese() -> None:
         b.on_command(Ask(turn=5, text="我的银行卡丢了，怎么办？"))
         assert replies(port, "zh")[0].startswith("很抱歉听到这个消息")
         assert ask(b, port, 6, "Where is the cash machine?")[0].startswith("There are two cash machines")
+
+
+def test_an_answer_without_its_chinese_form_is_said_in_english_by_the_english_voice(tmp_path: Path) -> None:
+    faq = tmp_path / "faq.yaml"
+    faq.write_text("- id: hours\n  questions: [\"When are you open?\", 你们几点开门？]\n  answer: We open at 9:30 on weekdays.\n",
+                   encoding="utf-8")
+    with brain(*FAQ_ONLY, f"brain.faq={faq}") as (b, port, _):
+        b.handle(Message(Text("你们几点开门？", language="zh"), 1))
+        assert replies(port, "en") == ["We open at 9:30 on weekdays."]  # not English read by the Chinese voice
+
+
+def test_a_text_to_say_is_said_sentence_by_sentence_in_the_language_each_is_written_in() -> None:
+    with brain(*FAQ_ONLY) as (b, port, _):
+        b.on_command(Say(turn=1, text="欢迎光临！Welcome to Example Bank, please take a number."))
+        sent = [m.body for m in port.take() if isinstance(m.body, Sentence)]
+        assert [(s.text, s.language) for s in sent] == [
+            ("欢迎光临！", "zh"), ("Welcome to Example Bank, please take a number.", "en")]
 
 
 def test_a_chinese_follow_up_is_understood_with_the_question_before_it() -> None:

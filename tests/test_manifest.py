@@ -83,7 +83,7 @@ def test_kioskd_refuses_to_start_on_a_damaged_voice(tmp_path: Path) -> None:
     # The check on its own, over every embedded file, finds the same one.
     ok = subprocess.run([sys.executable, "-m", "daemon.model_check"], env=env, capture_output=True, text=True,
                         timeout=120)
-    assert ok.returncode == 1 and "11 of 12" in ok.stdout
+    assert ok.returncode == 1 and "10 of 11" in ok.stdout
 
 
 def test_the_whisper_a_config_uses_is_the_one_checked() -> None:

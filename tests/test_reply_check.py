@@ -111,9 +111,10 @@ def test_figures_from_the_question_are_still_checked(checker: ReplyChecker) -> N
 CURRENCY = "Currency exchange is at counter four. We keep euros, dollars and pounds in stock."
 
 
-def _stream(checker: ReplyChecker, pieces: list[str], facts: list[str]) -> tuple[list[str], list[str]]:
+def _stream(checker: ReplyChecker, pieces: list[str], facts: list[str], language: str = "en") -> tuple[list[str], list[str]]:
     rejected: list[str] = []
-    return list(checked_sentences(iter(pieces), checker, facts, "a question", rejected.append)), rejected
+    question = "一个问题" if language == "zh" else "a question"
+    return list(checked_sentences(iter(pieces), checker, facts, question, rejected.append, language)), rejected
 
 
 def test_a_first_clause_made_of_facts_is_released_before_its_sentence_ends(checker: ReplyChecker) -> None:
@@ -223,7 +224,7 @@ PARKING_ZH = "客户可以在大楼后面的车库免费停车一小时，请在
     "很抱歉，个人贷款可以在网上申请。",
 ])
 def test_grounded_chinese_replies_pass(checker: ReplyChecker, reply: str) -> None:
-    verdict = checker.check(reply, [HOURS_ZH, LOAN_ZH, PARKING_ZH], "周末可以办贷款吗？")
+    verdict = checker.check(reply, [HOURS_ZH, LOAN_ZH, PARKING_ZH], "周末可以办贷款吗？", language="zh")
     assert verdict.ok, verdict.reason
 
 
@@ -240,7 +241,7 @@ def test_grounded_chinese_replies_pass(checker: ReplyChecker, reply: str) -> Non
     ("。", "empty"),
 ])
 def test_bad_chinese_replies_fail_with_the_reason(checker: ReplyChecker, reply: str, reason: str) -> None:
-    verdict = checker.check(reply, [HOURS_ZH, LOAN_ZH, PARKING_ZH], "可以在网上办贷款吗？")
+    verdict = checker.check(reply, [HOURS_ZH, LOAN_ZH, PARKING_ZH], "可以在网上办贷款吗？", language="zh")
     assert not verdict.ok
     assert reason in verdict.reason
 
@@ -248,3 +249,27 @@ def test_bad_chinese_replies_fail_with_the_reason(checker: ReplyChecker, reply: 
 def test_a_chinese_reply_to_an_english_question_fails(checker: ReplyChecker) -> None:
     verdict = checker.check("我们周六上午九点营业。", [HOURS, HOURS_ZH], "Are you open on Saturday?")
     assert not verdict.ok and "language" in verdict.reason
+
+
+def test_chinese_weekdays_are_days_not_numbers(checker: ReplyChecker) -> None:
+    """cn2an would write 周三 as "周3": the days are read before the numerals are."""
+    question = "你们什么时候营业？"
+    assert not checker.check("我们周一营业。", [PARKING_ZH], question, language="zh").ok  # no day in the facts
+    assert checker.check("我们周一至周五上午九点营业。", [HOURS_ZH], question, language="zh").ok
+    assert not checker.check("我们周三上午三点营业。", [HOURS_ZH], question, language="zh").ok  # 3: not in the facts
+
+
+def test_a_bare_chinese_opener_waits_for_its_sentence_too(checker: ReplyChecker) -> None:
+    """A Chinese clause ends at "，": "是的，" is held and checked with the rest of its sentence, joined
+    without a space, and spoken apart once that passes."""
+    said, rejected = _stream(checker, ["是的，", "客户可以在大楼后面的车库", "免费停车一小时。"], [PARKING_ZH], "zh")
+    assert said == ["是的，", "客户可以在大楼后面的车库免费停车一小时。"] and not rejected
+    said, rejected = _stream(checker, ["是的，", "您可以带狗进来。"], [PARKING_ZH], "zh")
+    assert said == [] and "not found in the facts" in rejected[0]  # no false "是的，" before the check
+
+
+def test_the_visitors_language_is_the_one_given_not_read_from_the_question(checker: ReplyChecker) -> None:
+    """A question typed in English with a Chinese name in it is still answered in English."""
+    question = "Where is 中国银行?"
+    assert checker.check("We are open on Saturday from nine until one.", [HOURS], question).ok
+    assert not checker.check("我们周六上午九点营业。", [HOURS_ZH], question).ok

@@ -67,6 +67,16 @@ def test_a_follow_up_is_understood_with_the_question_before_it(router: Router) -
     assert label(router, router.route("And at the weekend?", previous="When are you open?")) == "faq:hours"
 
 
+@pytest.mark.parametrize(("previous", "question", "entry"), [
+    ("可以换外币吗？", "请问洗手间在哪里呢？", "faq:toilets"),  # 呢 is an ordinary question particle
+    ("取款机在哪里？", "你们有停车场吗？有的话在哪里呢？", "faq:parking"),
+    ("你们几点开门？", "那周六呢？", "faq:hours"),  # a real follow-up
+])
+def test_a_new_chinese_question_is_not_taken_for_a_follow_up(router: Router, previous: str, question: str,
+                                                              entry: str) -> None:
+    assert label(router, router.route(question, previous, "zh")) == entry
+
+
 def test_a_clear_faq_question_gets_its_answer(router: Router) -> None:
     d = router.route("What are your opening hours?")
     assert d.route is Route.FAQ and d.answer == router.faq[d.entry or 0].answer

@@ -97,7 +97,8 @@ def test_threads_take_turns_on_the_one_espeak_ng(tts: EspeakTts) -> None:
     assert len(alone[1].pcm) > 1.15 * len(alone[2].pcm)  # the slower voice, though both share one engine
 
 
-def test_one_espeak_ng_a_process(tmp_path: Path) -> None:
+def test_one_espeak_ng_a_process(tts: EspeakTts, tmp_path: Path) -> None:
+    """With the embedded engine loaded (the fixture), another library in the same process is refused."""
     (tmp_path / "libespeak-ng.so").write_bytes(b"")
     with pytest.raises(ModelError, match="one espeak-ng a process"):
         EspeakTts(tmp_path / "libespeak-ng.so", "cmn")

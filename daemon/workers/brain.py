@@ -55,7 +55,8 @@ class Brain(Stage):
                              cache=DiskCache("embeddings", cache_dir()))
         self.checker = ReplyChecker(self.persona, SCAFFOLD)
         self.conversation = Conversation(c.conversation_timeout_s)
-        self._prepared: tuple[int, str, Decision] | None = None  # the speculative transcript's turn, text, route
+        # The speculative transcript's turn, text, language and route.
+        self._prepared: tuple[int, str, str, Decision] | None = None
         self.remote = (RemoteLlm(c.llm.url, c.llm.remote_model, c.llm.connect_timeout_s, c.llm.first_token_timeout_s)
                        if c.llm.url else None)
         self.llm: Future[LlamaLlm | None] = Future()
@@ -97,7 +98,7 @@ class Brain(Stage):
     def on_command(self, cmd: Command) -> None:
         match cmd:
             case Say(turn=turn, text=text):
-                self._end(turn, self._speak(turn, split(text), written_in(text)))
+                self._end(turn, self._speak(turn, split(text), None))  # a text to say may mix languages
             case Ask(turn=turn, text=text):
                 self.answer(turn, text, written_in(text))
 
@@ -112,7 +113,7 @@ class Brain(Stage):
         if self.is_stale(turn):
             return
         d = self.router.route(question, self.conversation.previous_question, language)
-        self._prepared = (turn, question, d)
+        self._prepared = (turn, question, language, d)
         if d.route is Route.LLM and self.remote is None and self.llm.done() and self.llm.exception() is None:
             llm = self.llm.result()
             if llm is not None:
@@ -122,13 +123,14 @@ class Brain(Stage):
 
     def answer(self, turn: int, question: str, language: str) -> None:
         prepared, self._prepared = self._prepared, None
-        d = (prepared[2] if prepared and prepared[:2] == (turn, question) and prepared[2].language == language
+        d = (prepared[3] if prepared and prepared[:3] == (turn, question, language)
              else self.router.route(question, self.conversation.previous_question, language))
         self.emit(Event.REPLY, turn, source=d.route.value, entry=d.entry, score=round(d.score, 3), reason=d.reason)
         if d.route is Route.LLM:
             said = self._speak(turn, self._generate(turn, question, d), d.language)
             if not said:
-                said = self._speak(turn, split(self.dialogue.referral_in(d.language)), d.language)
+                said = self._speak(turn, split(self.dialogue.referral_in(d.language)),
+                                   self.dialogue.referral_spoken_in(d.language))
             # llama-cpp-python's sampler refers to itself through its cleanup stack, so each reply leaves one
             # (with megabytes of native buffers) for the cyclic collector, which an otherwise idle worker runs
             # rarely: the brain grew by that much per LLM reply over a soak. Collect now, the reply is sent.
@@ -150,7 +152,8 @@ class Brain(Stage):
         pieces = self._in_time(self._pieces(turn, chat, c.max_tokens, c.temperature), released, c.first_sentence_s)
         try:
             for sentence in checked_sentences(pieces, self.checker, facts, question,
-                                              lambda reason: self.emit(Event.REPLY_REJECTED, turn, reason=reason)):
+                                              lambda reason: self.emit(Event.REPLY_REJECTED, turn, reason=reason),
+                                              d.language):
                 released.append(sentence)
                 yield sentence
         except ReplyCut as cut:  # what was complete is said; the unfinished sentence is not
@@ -209,13 +212,14 @@ class Brain(Stage):
                 return
             yield piece
 
-    def _speak(self, turn: int, sentences: Iterator[str] | list[str], language: str) -> list[str]:
+    def _speak(self, turn: int, sentences: Iterator[str] | list[str], language: str | None) -> list[str]:
+        """Send `sentences` to the voice, in `language` (None: each in the one it is written in)."""
         said: list[str] = []
         for text in sentences:
             if self.is_stale(turn):
                 break
             self.emit(Event.SENTENCE, turn, text=text, seq=len(said))
-            self.send(Message(Sentence(text, mood_of(text), language), turn, len(said)))
+            self.send(Message(Sentence(text, mood_of(text), language or written_in(text)), turn, len(said)))
             said.append(text)
         return said
 
