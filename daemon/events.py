@@ -12,6 +12,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any
 
+from models.language import HAN_RANGES
+
 log = logging.getLogger("kioskd.events")
 
 
@@ -65,7 +67,7 @@ WORDS = {Event.ASR_SPECULATIVE: "text", Event.ASR_FINAL: "text", Event.SENTENCE:
 # Card, account and phone numbers: six digits or more, in groups or not. Times, amounts and years are shorter.
 _DIGIT_RUN = re.compile(r"\d(?:[ -]?\d){5,}")
 # A word, or a Chinese character (Chinese has no spaces, and a character is about a word).
-_WORD = re.compile(r"[\u3400-\u9fff]|[^\W\u3400-\u9fff]+")
+_WORD = re.compile(f"[{HAN_RANGES}]|[^\\W{HAN_RANGES}]+")
 
 
 def private(event: dict[str, Any], log_words: bool) -> dict[str, Any]:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+from models.language import HAN
+
 # Words a finished question or request does not end on: conjunctions, articles, prepositions, fillers.
 OPEN_ENDINGS = frozenset({
     "a", "an", "the", "and", "or", "but", "so", "because", "if", "then", "that", "to", "of", "for", "with",
@@ -30,7 +32,6 @@ _ENDS_IN_HE = ("温和", "平和", "暖和", "柔和", "缓和", "随和", "谦�
 _OPEN_MARKS = ("...", "…", ",", "-", ";", ":", "，", "、", "；", "：", "—")
 _SENTENCE_END = ".?!。？！"  # Whisper ends nearly everything with one: it says nothing about the words
 _WORD = re.compile(r"[a-z']+")
-_HAN = re.compile(r"[\u3400-\u9fff]")
 
 
 def sounds_finished(text: str) -> bool:
@@ -38,7 +39,7 @@ def sounds_finished(text: str) -> bool:
     if not stripped or stripped.endswith(_OPEN_MARKS):
         return False
     body = stripped.rstrip(_SENTENCE_END + " ")
-    if body and _HAN.match(body[-1]):
+    if body and HAN.match(body[-1]):
         return not body.endswith(OPEN_ENDINGS_ZH) or body.endswith(_ENDS_IN_HE)
     words = _WORD.findall(stripped.lower())
     return bool(words) and words[-1] not in OPEN_ENDINGS

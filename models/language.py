@@ -12,13 +12,15 @@ import re
 import unicodedata
 from typing import Literal
 
-# The CJK Unified Ideographs, Extension A and the compatibility ideographs; the rarer extensions lie above U+20000.
-_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+# The CJK Unified Ideographs, Extension A and the compatibility ideographs; the rarer extensions lie above
+# U+20000. HAN_RANGES goes inside a character class: "[^\\W" + HAN_RANGES + "]" is a letter but not a Han one.
+HAN_RANGES = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+HAN = re.compile(f"[{HAN_RANGES}]")
 _WORD = re.compile(r"[^\W\d_]+")
 
 
 def written_in(text: str) -> Literal["zh", "en"]:
     text = unicodedata.normalize("NFKC", text)  # full-width Ａ is a Latin letter
-    han = len(_HAN.findall(text))
-    words = len(_WORD.findall(_HAN.sub(" ", text)))
+    han = len(HAN.findall(text))
+    words = len(_WORD.findall(HAN.sub(" ", text)))
     return "zh" if han and han >= words else "en"

@@ -14,8 +14,9 @@ import warnings
 
 import cn2an
 
-CJK = re.compile(r"[\u3400-\u9fff]")
-_RUN = re.compile(r"[\u3400-\u9fff]+|[a-z]+|\d+(?:\.\d+)?")
+from models.language import HAN, HAN_RANGES
+
+_RUN = re.compile(f"[{HAN_RANGES}]+|[a-z]+|\\d+(?:\\.\\d+)?")
 _NUMBER = re.compile(r"(\d+(?:\.\d+)?)\s*(点|小时|个小时|分钟|%|元|块|欧元|美元|英镑|岁|楼|层|号|天|年|月|日|周|个工作日|台)?")
 # Words that fix a day, a time or an amount as surely as a number does.
 _FIGURE_WORDS = re.compile(r"周[一二三四五六日末]|星期[一二三四五六日天]|今天|明天|昨天|后天|周末|工作日|节假日|"
@@ -39,7 +40,7 @@ def tokens(text: str) -> list[str]:
     """The text's character pairs (a lone character stands for itself), Latin words and numbers, in order."""
     out: list[str] = []
     for run in _RUN.findall(text.lower()):
-        if CJK.match(run):
+        if HAN.match(run):
             out += [run[i : i + 2] for i in range(max(1, len(run) - 1))]
         else:
             out.append(run)
@@ -63,4 +64,4 @@ def figures(text: str) -> set[str]:
 
 def content(toks: list[str]) -> set[str]:
     """The tokens that say something: character pairs not made only of function characters, and words."""
-    return {t for t in toks if (CJK.match(t) and not set(t) <= _FUNCTION) or (t.isalpha() and len(t) > 2)}
+    return {t for t in toks if (HAN.match(t) and not set(t) <= _FUNCTION) or (t.isalpha() and len(t) > 2)}

@@ -31,6 +31,7 @@ from enum import StrEnum
 
 from models.disk_cache import DiskCache
 from models.faq import Dialogue, FaqEntry, GuardedTopic
+from models.language import HAN, HAN_RANGES
 from models.retrieval_e5 import ExampleIndex
 
 # Attempts to override or extract the instructions: generic English, no site says otherwise.
@@ -56,14 +57,13 @@ _FOLLOW_UP = re.compile(r"^\s*(and|but|also|so|then|or|what about|how about|what
                         r"|^\s*(那|那么|还有|另外|但是|可是|同样)", re.IGNORECASE)
 _FILLERS = re.compile(r"\b(um+|uh+|erm+|er|hmm+|mm+)\b[,.]?\s*|^(嗯+|呃+|啊+|那个|就是)[，,、\s]*|(嗯+|呃+)[，,、]\s*",
                       re.IGNORECASE)
-_CJK = re.compile(r"[\u3400-\u9fff]")
-_LATIN_WORD = re.compile(r"[^\W\d_\u3400-\u9fff]+|\d+")
+_LATIN_WORD = re.compile(f"[^\\W\\d_{HAN_RANGES}]+|\\d+")
 
 
 def _short(text: str) -> bool:
     """A question short enough to lean on the one before ("for how long?", "do I need to book?", "那周六呢？"):
     at most six words, two Chinese characters counting as one."""
-    return len(_LATIN_WORD.findall(text)) + len(_CJK.findall(text)) / 2 <= 6
+    return len(_LATIN_WORD.findall(text)) + len(HAN.findall(text)) / 2 <= 6
 
 
 class Route(StrEnum):
@@ -194,4 +194,4 @@ class Router:
 
 def _whole(word: str) -> str:
     """A pattern matching `word` as a whole word; Chinese has no word boundaries, so a Chinese word anywhere."""
-    return re.escape(word) if _CJK.search(word) else rf"\b{re.escape(word)}\b"
+    return re.escape(word) if HAN.search(word) else rf"\b{re.escape(word)}\b"

@@ -17,7 +17,7 @@ from daemon.events import read_jsonl
 from models.faq import load_dialogue, load_faq
 from models.language import written_in
 from tests.speech import espeak, silence, write_wav
-from tests.test_end_to_end import answered, by_turn, kioskd
+from tests.test_end_to_end import answered, by_turn, run_to_end
 
 ARTEFACTS = Path(__file__).resolve().parent.parent / "out" / "test-artefacts"
 FAQ = load_faq(resolve(load().brain.faq))
@@ -35,13 +35,8 @@ def conversation(tmp_path_factory: pytest.TempPathFactory) -> dict:
         (mandarin_audio(MANDARIN[0]) * 32767).astype(np.int16), silence(9.0),
         espeak("What are your opening hours?"), silence(8.0)]))
     record, events = tmp / "out.mp4", tmp / "events.jsonl"
-    proc = kioskd("--audio-in", str(wav), "--record", str(record), "--events", str(events),
-                  "-o", "asr.language=auto", run_dir=tmp / "run")
-    try:
-        code = proc.wait(timeout=300)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    code = run_to_end("--audio-in", str(wav), "--record", str(record), "--events", str(events),
+                      "-o", "asr.language=auto", run_dir=tmp / "run")
     return {"code": code, "events": read_jsonl(events), "record": record}
 
 
