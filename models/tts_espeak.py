@@ -103,7 +103,7 @@ class _Engine:
         self._pcm, self._marks = [], []
         raw = text.encode()
         if self._lib.espeak_Synth(raw, len(raw) + 1, 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None) != 0:
-            raise ModelError(f"espeak-ng: could not synthesise {text!r}")
+            raise ModelError(f"espeak-ng: could not synthesise a sentence of {len(text)} characters")  # no words: logs
         pcm = np.concatenate(self._pcm) if self._pcm else np.zeros(0, np.int16)
         return pcm, self._marks
 

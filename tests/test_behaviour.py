@@ -165,6 +165,10 @@ def test_the_same_seed_gives_the_same_face() -> None:
     ("Cash machines are by the entrance.", Mood.NEUTRAL),
     ("No problem, the desk is on your right.", Mood.SMILE),
     ("I\u2019m afraid we can\u2019t do that here.", Mood.CONCERN),
+    ("您好！请问有什么可以帮您？", Mood.SMILE),
+    ("很抱歉听到这个消息。", Mood.CONCERN),
+    ("不客气。还有什么可以帮您的吗？", Mood.SMILE),
+    ("我们周一至周五上午九点到下午五点营业。", Mood.NEUTRAL),
 ])
 def test_the_mood_of_a_sentence(sentence: str, mood: Mood) -> None:
     assert mood_of(sentence) is mood
