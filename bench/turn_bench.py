@@ -36,7 +36,7 @@ from kiosk.audio_sources import CHUNK_NS, decode_file
 from kiosk.endpointing import Kind
 from kiosk.utterances import UtteranceDetector
 from models.asr_whisper import WhisperAsr
-from models.completeness import sounds_finished
+from models.completeness import sounds_finished, surely_finished
 from models.turn_end import SmartTurn
 from models.vad_silero import CHUNK, SAMPLE_RATE
 
@@ -53,6 +53,7 @@ class Judged:
     audio_ms: float
     finished: bool
     words_ms: float
+    sure: bool = False
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ class Judge:
             text = self.asr.transcribe(audio).text
             t2 = time.perf_counter()
             audio_ms, words_ms = self.costs_ms or ((t1 - t0) * 1000, (t2 - t1) * 1000)
-            self.cache[key] = Judged(p, audio_ms, sounds_finished(text), words_ms)
+            self.cache[key] = Judged(p, audio_ms, sounds_finished(text), words_ms, surely_finished(text))
             self.texts[key] = text
         return self.cache[key]
 
@@ -97,17 +98,18 @@ class Judge:
 def run_item(item: dict[str, Any], pcm: np.ndarray, cfg: VadConfig, judge: Judge) -> Outcome:
     det = UtteranceDetector(cfg)
     pcm = np.concatenate([pcm, np.zeros(int(TRAILING_S * SAMPLE_RATE), np.int16)])
-    due: list[tuple[int, str, float | bool, int]] = []  # (chunk time, which, verdict, pause it judges)
+    due: list[tuple[int, str, Judged, int]] = []  # (chunk time, which verdict, the verdicts, pause it judges)
     ends: list[tuple[int, int]] = []
     false_starts: list[float] = []
     for i in range(len(pcm) // CHUNK):
         t_ns = (i + 1) * CHUNK_NS
         for verdict in [d for d in due if d[0] <= t_ns]:
             due.remove(verdict)
+            judged = verdict[2]
             if verdict[1] == "audio":
-                det.audio(float(verdict[2]), verdict[3])
+                det.audio(float(judged.audio or 0.0), verdict[3])
             else:
-                det.words(bool(verdict[2]), verdict[3])
+                det.words(judged.finished, verdict[3], judged.sure)
         ev = det.feed(pcm[i * CHUNK : (i + 1) * CHUNK], t_ns)
         if ev is None:
             continue
@@ -115,8 +117,8 @@ def run_item(item: dict[str, Any], pcm: np.ndarray, cfg: VadConfig, judge: Judge
             assert ev.audio is not None
             j = judge(item["id"], ev.audio)
             if j.audio is not None and cfg.turn_model:
-                due.append((t_ns + int(j.audio_ms * 1e6), "audio", j.audio, ev.t_ns))
-            due.append((t_ns + int(j.words_ms * 1e6), "words", j.finished, ev.t_ns))
+                due.append((t_ns + int(j.audio_ms * 1e6), "audio", j, ev.t_ns))
+            due.append((t_ns + int(j.words_ms * 1e6), "words", j, ev.t_ns))
         elif ev.kind is Kind.END:
             ends.append((ev.t_ns, t_ns))
         elif ev.kind is Kind.RESUME:  # the last utterance is carried on: its reply gives way, unanswered

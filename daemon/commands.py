@@ -62,12 +62,14 @@ class Hear:
 
 @dataclass(frozen=True)
 class Words:
-    """Supervisor -> ear: whether the transcript at the pause `pause_ns` sounds finished."""
+    """Supervisor -> ear: whether the transcript at the pause `pause_ns` sounds finished, and whether surely
+    (models/completeness.surely_finished)."""
 
     type: ClassVar[str] = "words"
     turn: int
     finished: bool
     pause_ns: int
+    sure: bool = False
 
 
 @dataclass(frozen=True)

@@ -74,7 +74,7 @@ class TurnTracker:
         elif name == Event.SPEECH_RESUMED:
             out += self.interrupt(turn - 1, "the visitor carried on: answered as one turn with the next")
         elif name == Event.ASR_SPECULATIVE:
-            out.append(Tell("ear", Words(turn, ev["finished"], ev["pause_ns"])))
+            out.append(Tell("ear", Words(turn, ev["finished"], ev["pause_ns"], ev.get("sure", False))))
         elif name == Event.SPEECH_END:
             self.open.add(turn)
         elif name == Event.TURN_END:

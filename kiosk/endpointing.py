@@ -10,6 +10,8 @@ sample), so one about an earlier pause never ends a later one. They combine as:
 
 - the transcript ends on a filler or an open word ("and", "um", "the"; "和", "嗯", "因为"): not finished,
   whatever the voice;
+- the transcript ends on a particle that only closes a sentence (Chinese 吗, 吧): end now, whatever the
+  voice (models/completeness.py says why the voice is no judge there);
 - the voice sounds finished (p >= turn_complete): end now, without waiting for the words;
 - the voice sounds unfinished (p <= turn_incomplete): wait `end_silence_hesitant_ms` — Whisper puts a
   question mark after "Where is the nearest", the voice still rising does not;
@@ -91,6 +93,7 @@ class Endpointer:
         self._paused = False  # PAUSE reported for the current silence
         self._audio: float | None = None  # smart-turn's probability that the current pause ends the turn
         self._words: bool | None = None  # the current pause's transcript sounds finished
+        self._sure = False  # ... surely
         self._end_silence_ns = cfg.end_silence_ms * MS
         self._sound_ns: int | None = None  # start of the sound the current silence chunk belongs to
 
@@ -105,10 +108,11 @@ class Endpointer:
             self._audio = probability
             self._decide()
 
-    def words(self, finished: bool, pause_ns: int) -> None:
-        """Whether the transcript of the pause at `pause_ns` sounds like a finished sentence."""
+    def words(self, finished: bool, pause_ns: int, sure: bool = False) -> None:
+        """Whether the transcript of the pause at `pause_ns` sounds like a finished sentence; `sure`: it ends
+        the way only a finished sentence does."""
         if self._judging(pause_ns):
-            self._words = finished
+            self._words, self._sure = finished, finished and sure
             self._decide()
 
     def _judging(self, pause_ns: int) -> bool:
@@ -119,7 +123,7 @@ class Endpointer:
         hesitant, now = cfg.end_silence_hesitant_ms * MS, 0
         if w is False:
             self._end_silence_ns = hesitant
-        elif a is not None and a >= cfg.turn_complete:
+        elif self._sure or (a is not None and a >= cfg.turn_complete):
             self._end_silence_ns = now
         elif a is not None and a <= cfg.turn_incomplete:
             self._end_silence_ns = hesitant
@@ -133,6 +137,7 @@ class Endpointer:
     def _unjudged(self) -> None:
         self._paused = False
         self._audio = self._words = None
+        self._sure = False
         self._end_silence_ns = self.cfg.end_silence_ms * MS
 
     def feed(self, prob: float, t_ns: int, sound: bool = False) -> Endpoint | None:

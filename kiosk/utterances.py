@@ -50,8 +50,8 @@ class UtteranceDetector:
     def audio(self, probability: float, pause_ns: int) -> None:
         self.endpointer.audio(probability, pause_ns)
 
-    def words(self, finished: bool, pause_ns: int) -> None:
-        self.endpointer.words(finished, pause_ns)
+    def words(self, finished: bool, pause_ns: int, sure: bool = False) -> None:
+        self.endpointer.words(finished, pause_ns, sure)
 
     def _judge(self, chunk: np.ndarray, echo_dbfs: float | None) -> tuple[float, bool]:
         """(probability, sound). The probability is Silero's, zeroed when the chunk is too quiet, no louder than

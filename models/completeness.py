@@ -6,6 +6,11 @@ the same way, by how the text ends (it has no spaces between words): a filler ("
 ("和", "因为", "但是") or a clause that waits for its other half ("如果", "……的话") is not finished; a question
 particle (吗, 呢, 吧) or any other complete clause is. "那个"/"这个" as a filler cannot be told from "that
 one" at the end of "我要那个": that visitor waits a hesitant pause longer, no worse.
+
+Some endings are surer than a finished look (`surely_finished`): 吗 and 吧 only ever close a sentence, so a
+Chinese transcript ending in one is finished whatever the voice sounds like. The voice's verdict needs the
+help: smart-turn scored 3 of 8 complete sentences of real recorded Mandarin at 0.02 or less (a rising or
+level end reads as unfinished to it). 呢 is not one of them: "我呢，……" opens a topic.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ _ENDS_IN_HE = ("温和", "平和", "暖和", "柔和", "缓和", "随和", "谦�
 _OPEN_MARKS = ("...", "…", ",", "-", ";", ":", "，", "、", "；", "：", "—")
 _SENTENCE_END = ".?!。？！"  # Whisper ends nearly everything with one: it says nothing about the words
 _WORD = re.compile(r"[a-z']+")
+_FINAL_PARTICLES = ("吗", "吧")
 
 
 def sounds_finished(text: str) -> bool:
@@ -43,3 +49,8 @@ def sounds_finished(text: str) -> bool:
         return not body.endswith(OPEN_ENDINGS_ZH) or body.endswith(_ENDS_IN_HE)
     words = _WORD.findall(stripped.lower())
     return bool(words) and words[-1] not in OPEN_ENDINGS
+
+
+def surely_finished(text: str) -> bool:
+    """The transcript ends in a particle that only closes a sentence (Chinese 吗, 吧): finished for sure."""
+    return text.strip().rstrip(_SENTENCE_END + " ").endswith(_FINAL_PARTICLES)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from models.completeness import sounds_finished
+from models.completeness import sounds_finished, surely_finished
 
 
 @pytest.mark.parametrize("text", ["What are your opening hours?", "I lost my card.", "Where is the nearest ATM"])
@@ -55,3 +55,16 @@ def test_finished_mandarin(text: str) -> None:
 ])
 def test_unfinished_mandarin(text: str) -> None:
     assert not sounds_finished(text)
+
+
+@pytest.mark.parametrize(("text", "sure"), [
+    ("可以换外币吗", True),
+    ("取款机是在门口吗？", True),
+    ("那我们走吧。", True),
+    ("你们几点开门？", False),  # finished, but the voice may still say otherwise
+    ("我呢", False),  # 呢 also opens a topic: "我呢，想问一下……"
+    ("周六营业吗，", False),  # the comma: more is coming
+    ("What are your opening hours?", False),
+])
+def test_only_a_closing_particle_makes_the_words_sure(text: str, sure: bool) -> None:
+    assert surely_finished(text) is sure

@@ -10,7 +10,8 @@ from daemon.config import VadConfig
 from kiosk.endpointing import Endpoint, Endpointer, Kind
 
 CHUNK_NS = 32_000_000  # 512 samples at 16 kHz
-Verdicts = dict[int, tuple[str, float]]  # chunk index -> ("audio", p) or ("words", 1.0 / 0.0), given before it
+# chunk index -> ("audio", p) or ("words", 1.0 finished / 0.0 not / 2.0 surely), given before the chunk
+Verdicts = dict[int, tuple[str, float]]
 
 
 def feed_all(probs: list[float], cfg: VadConfig | None = None, verdicts: Verdicts | None = None,
@@ -27,7 +28,7 @@ def feed_all(probs: list[float], cfg: VadConfig | None = None, verdicts: Verdict
             if source == "audio":
                 ep.audio(value, pause)
             else:
-                ep.words(bool(value), pause)
+                ep.words(bool(value), pause, value > 1)
         e = ep.feed(p, (i + 1) * CHUNK_NS, i in sound)
         if e:
             out.append((i, e))
@@ -82,6 +83,8 @@ def test_without_a_voice_model_finished_words_end_at_once_and_unfinished_ones_wa
     ({25: ("words", 1.0), 27: ("audio", 0.6)}, "at the words"),  # finished words wait for the voice's verdict
     ({25: ("words", 1.0)}, "at end_silence"),  # ... which never came (a model failing): silence decides
     ({24: ("words", 0.0), 25: ("audio", 0.95)}, "late"),  # "and", "um": never finished, however it sounds
+    ({25: ("audio", 0.1), 27: ("words", 2.0)}, "at the words"),  # "……在门口吗？": 吗 closes it, however it sounds
+    ({27: ("words", 2.0)}, "at the words"),  # ... without waiting for the voice's verdict
 ])
 def test_voice_and_words_combine(verdicts: Verdicts, ends: str) -> None:
     chunk = end_chunk(SPEECH_THEN_SILENCE, verdicts)

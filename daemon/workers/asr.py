@@ -12,7 +12,7 @@ from daemon.events import Event
 from daemon.messages import Message, Text, Utterance
 from daemon.stage import Stage
 from models.asr_whisper import Heard, WhisperAsr
-from models.completeness import sounds_finished
+from models.completeness import sounds_finished, surely_finished
 from models.registry import ModelError
 from models.vad_silero import SAMPLE_RATE
 
@@ -69,7 +69,7 @@ class Asr(Stage):
             heard = self._transcribe(utterance.pcm)
             self.speculation = (msg.turn, msg.t_ns, heard)
             self.emit(Event.ASR_SPECULATIVE, msg.turn, text=heard.text, language=heard.language,
-                      finished=sounds_finished(heard.text), pause_ns=msg.t_ns)
+                      finished=sounds_finished(heard.text), sure=surely_finished(heard.text), pause_ns=msg.t_ns)
             if heard.text:  # the brain can route it and evaluate an LLM's prompt while the ear decides
                 self.send(Message(Text(heard.text, speculative=True, language=heard.language), msg.turn))
             return

@@ -74,8 +74,8 @@ class Ear(Stage):
 
     def on_command(self, cmd: Command) -> None:
         match cmd:
-            case Words(turn=turn, finished=finished, pause_ns=pause_ns) if turn == self.turn:
-                self.detector.words(finished, pause_ns)
+            case Words(turn=turn, finished=finished, pause_ns=pause_ns, sure=sure) if turn == self.turn:
+                self.detector.words(finished, pause_ns, sure)
             case Hear(path=path):
                 self._inject(Path(path))
             case Opening(open=is_open):
