@@ -62,8 +62,8 @@ class Hear:
 
 @dataclass(frozen=True)
 class Words:
-    """Supervisor -> ear: whether the transcript at the pause `pause_ns` sounds finished, and whether surely
-    (models/completeness.surely_finished)."""
+    """Supervisor -> ear: whether the transcript at the pause `pause_ns` sounds finished, and whether that
+    is enough to end the turn (models/completeness.surely_finished)."""
 
     type: ClassVar[str] = "words"
     turn: int

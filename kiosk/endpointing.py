@@ -10,8 +10,8 @@ sample), so one about an earlier pause never ends a later one. They combine as:
 
 - the transcript ends on a filler or an open word ("and", "um", "the"; "和", "嗯", "因为"): not finished,
   whatever the voice;
-- the transcript ends on a particle that only closes a sentence (Chinese 吗, 吧): end now, whatever the
-  voice (models/completeness.py says why the voice is no judge there);
+- a Chinese transcript that sounds finished: end now, whatever the voice (smart-turn does not tell
+  finished Mandarin from cut Mandarin: models/completeness.py);
 - the voice sounds finished (p >= turn_complete): end now, without waiting for the words;
 - the voice sounds unfinished (p <= turn_incomplete): wait `end_silence_hesitant_ms` — Whisper puts a
   question mark after "Where is the nearest", the voice still rising does not;

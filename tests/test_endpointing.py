@@ -10,7 +10,7 @@ from daemon.config import VadConfig
 from kiosk.endpointing import Endpoint, Endpointer, Kind
 
 CHUNK_NS = 32_000_000  # 512 samples at 16 kHz
-# chunk index -> ("audio", p) or ("words", 1.0 finished / 0.0 not / 2.0 surely), given before the chunk
+# chunk index -> ("audio", p) or ("words", 1.0 finished / 0.0 not / 2.0 finished and enough), before the chunk
 Verdicts = dict[int, tuple[str, float]]
 
 
@@ -83,7 +83,7 @@ def test_without_a_voice_model_finished_words_end_at_once_and_unfinished_ones_wa
     ({25: ("words", 1.0), 27: ("audio", 0.6)}, "at the words"),  # finished words wait for the voice's verdict
     ({25: ("words", 1.0)}, "at end_silence"),  # ... which never came (a model failing): silence decides
     ({24: ("words", 0.0), 25: ("audio", 0.95)}, "late"),  # "and", "um": never finished, however it sounds
-    ({25: ("audio", 0.1), 27: ("words", 2.0)}, "at the words"),  # "……在门口吗？": 吗 closes it, however it sounds
+    ({25: ("audio", 0.1), 27: ("words", 2.0)}, "at the words"),  # finished Chinese words, however it sounds
     ({27: ("words", 2.0)}, "at the words"),  # ... without waiting for the voice's verdict
 ])
 def test_voice_and_words_combine(verdicts: Verdicts, ends: str) -> None:
