@@ -25,6 +25,7 @@ from models.voices import is_mandarin, language_of
 MAX_TEXT_CHARS = 5000  # about five minutes of speech
 MAX_SENTENCE_CHARS = 400  # a longer run without a full stop is cut at commas, else between words, else anywhere
 MAX_AUDIO_S = 600.0
+CLAUSE_MARKS_ZH = "，；：、"
 SIDE = (160, 3840)  # pixels, each side of --size
 FPS = (10, 60)
 
@@ -173,12 +174,13 @@ def _cut(sentence: str) -> list[str]:
     if len(sentence) <= MAX_SENTENCE_CHARS:
         return [sentence]
     units: list[str] = []
-    for clause in re.split(r"(?<=[,;:])\s+", sentence):
+    for clause in re.split(rf"(?<=[,;:])\s+|(?<=[{CLAUSE_MARKS_ZH}])", sentence):
         units += [clause] if len(clause) <= MAX_SENTENCE_CHARS else [p for word in clause.split() for p in _hard_cut(word)]
     out: list[str] = []
     for unit in units:  # packed again up to the limit: a comma is no full stop
-        if out and len(out[-1]) + 1 + len(unit) <= MAX_SENTENCE_CHARS:
-            out[-1] = f"{out[-1]} {unit}"
+        gap = "" if out and out[-1][-1] in CLAUSE_MARKS_ZH else " "  # Chinese clauses join with no space
+        if out and len(out[-1]) + len(gap) + len(unit) <= MAX_SENTENCE_CHARS:
+            out[-1] = f"{out[-1]}{gap}{unit}"
         else:
             out.append(unit)
     return out

@@ -378,3 +378,11 @@ def test_a_run_without_spaces_is_cut_too() -> None:
     said = pieces(accented)
     assert all(len(p) <= MAX_SENTENCE_CHARS and not unicodedata.combining(p[0]) for p in said)
     assert "".join(said) == accented
+
+
+def test_a_long_chinese_sentence_is_cut_at_its_commas_with_no_space_added() -> None:
+    sentence = "，".join(f"这是一个很长的句子的第{i}个分句" for i in range(60)) + "。"
+    said = pieces(sentence)
+    assert len(said) >= 2 and all(len(p) <= MAX_SENTENCE_CHARS for p in said)
+    assert all(p.endswith(("，", "。")) for p in said)  # cut after a clause mark, never inside a clause
+    assert "".join(said) == sentence
