@@ -65,7 +65,10 @@ _LOGGED = {Event.SPEECH_START, Event.SPEECH_END, Event.ASR_FINAL, Event.SENTENCE
 # quotes it after its kind ("not found in the facts: ...").
 WORDS = {Event.ASR_SPECULATIVE: "text", Event.ASR_FINAL: "text", Event.SENTENCE: "text", Event.REPLY_REJECTED: "reason"}
 # Card, account and phone numbers: six digits or more, in groups or not. Times, amounts and years are shorter.
-_DIGIT_RUN = re.compile(r"\d(?:[ -]?\d){5,}")
+# Whisper may write digits said one by one in Chinese as characters (幺 is 1 in a phone number), and a count
+# in characters has 十, 百 or 万 between its digits, so it is never six of them in a row.
+_DIGIT = "[\\d〇零一二三四五六七八九幺]"
+_DIGIT_RUN = re.compile(f"{_DIGIT}(?:[ -]?{_DIGIT}){{5,}}")
 # A word, or a Chinese character (Chinese has no spaces, and a character is about a word).
 _WORD = re.compile(f"[{HAN_RANGES}]|[^\\W{HAN_RANGES}]+")
 
@@ -79,7 +82,7 @@ def private(event: dict[str, Any], log_words: bool) -> dict[str, Any]:
     words: str = event[field]
     out = dict(event)
     if log_words:
-        out[field] = _DIGIT_RUN.sub(lambda m: re.sub(r"\d", "#", m.group()), words)
+        out[field] = _DIGIT_RUN.sub(lambda m: re.sub(_DIGIT, "#", m.group()), words)
     elif field == "reason":
         out[field] = words.split(":", 1)[0]
     else:
