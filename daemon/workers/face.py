@@ -37,7 +37,12 @@ PLAYBACK_RATE = 22050  # Piper's rate: the common case plays without resampling
 MOUTH_LEAD = round(0.045 * PLAYBACK_RATE)
 CAPTION_HOLD_S = 2.5  # a reply's last words stay readable this long after it ends
 STATS_EVERY_S = 5.0
-VISITOR_CAPTIONS = {"listening": "Listening…", "thinking": "One moment…"}
+# By asr.language: in auto the visitor's language is not known before they are heard, so both are shown.
+VISITOR_CAPTIONS = {
+    "en": {"listening": "Listening…", "thinking": "One moment…"},
+    "zh": {"listening": "请讲…", "thinking": "请稍候…"},
+    "auto": {"listening": "Listening… 请讲…", "thinking": "One moment… 请稍候…"},
+}
 
 
 class Face(Stage):
@@ -194,7 +199,8 @@ class Face(Stage):
             self._driver_mouth(now, pose, face, changed)
         if now > self.caption_until:
             self.caption = ""
-        caption = self.caption or VISITOR_CAPTIONS.get(self.visitor) or (self.config.face.greeting if self.started else "")
+        visitor = VISITOR_CAPTIONS[self.config.asr.language].get(self.visitor)
+        caption = self.caption or visitor or (self.config.face.greeting if self.started else "")
         if not self.config.face.captions:
             caption = ""
         self.screen.draw(face, self.view.rect, caption, "  ·  ".join(self.problems.values()), changed)
