@@ -18,6 +18,7 @@ from models.disk_cache import entry_name
 from models.registry import ModelError, resolve
 from models.tts_piper import optimised_graph_key, patched_on_disk, voice_source
 from models.vad_silero import embedded_model
+from models.voices import ESPEAK_CMN
 
 
 def report(cfg: Config) -> dict[str, Any]:
@@ -26,6 +27,7 @@ def report(cfg: Config) -> dict[str, Any]:
         "models": [_model(cfg, choice) for choice in choices.values()],
         "devices": devices(),
         "asr_upgrade": asr_upgrade(cfg.asr, choices["asr"]),
+        "chinese_voice": chinese_voice(cfg, choices["voice"]),
     }
 
 
@@ -91,3 +93,14 @@ def asr_upgrade(asr: AsrConfig, choice: Choice) -> dict[str, Any]:
     """Whether a bigger installed Whisper replaces the embedded default (only on a GPU), and why."""
     folder, why = asr.bigger_on(choice.backend)
     return {"available": folder is not None, "why": why} | ({"model": str(folder)} if folder else {})
+
+
+def chinese_voice(cfg: Config, choice: Choice) -> dict[str, Any]:
+    """The voice of Chinese replies: what runs it, and whether it is loaded at start (zh or auto) or only for
+    a first Chinese sentence."""
+    setting = cfg.voice.chinese
+    runs_on = ("cpu: espeak-ng 1.52 (espeakng-loader), a formant synthesiser with nothing to accelerate"
+               if setting == ESPEAK_CMN else f"{choice.backend}, as the voice: a Piper model")
+    when = ("at start, asr.language is " + cfg.asr.language if cfg.asr.language != "en"
+            else "at the first Chinese sentence only (asr.language is en)")
+    return {"setting": setting, "runs_on": runs_on, "loaded": when}

@@ -64,6 +64,8 @@ def _print(found: dict[str, Any]) -> None:
     upgrade = found["asr_upgrade"]
     console.print(Text(f"ASR upgrade: {'in use' if upgrade['available'] else 'none'}: {upgrade['why']}"),
                   soft_wrap=True)
+    zh = found["chinese_voice"]
+    console.print(Text(f"Chinese voice: {zh['setting']} on {zh['runs_on']}; loaded {zh['loaded']}"), soft_wrap=True)
 
 
 def _cache(cache: dict[str, Any]) -> str:

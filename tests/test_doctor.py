@@ -58,6 +58,8 @@ def test_doctor_json_puts_every_model_on_the_cpu_and_says_why_not_elsewhere(tmp_
     assert next(d for d in found["devices"] if d["what"] == "NVIDIA GPUs")["found"] == []
     assert found["asr_upgrade"]["available"] is False
     assert found["asr_upgrade"]["why"].startswith("the asr runs on cpu")
+    assert found["chinese_voice"]["setting"] == "embedded:espeak-cmn"
+    assert doctor_json(tmp_path, "-o", "asr.language=zh")["chinese_voice"]["loaded"] == "at start, asr.language is zh"
 
 
 @no_accelerator
@@ -72,6 +74,8 @@ def test_doctor_prints_a_table_and_every_skipped_accelerator(tmp_path: Path) -> 
             assert any(line.startswith(f"    skipped {backend}: ") for line in out.stdout.splitlines()
                        if line), backend
     assert "ASR upgrade: none: the asr runs on cpu" in out.stdout
+    assert "Chinese voice: embedded:espeak-cmn on cpu: espeak-ng 1.52" in out.stdout
+    assert "loaded at the first Chinese sentence only (asr.language is en)" in out.stdout
     assert "Devices and libraries" in out.stdout
 
 
