@@ -108,3 +108,12 @@ def load_faq(path: Path) -> list[FaqEntry]:
 
 def load_dialogue(path: Path) -> Dialogue:
     return _load(path, _DIALOGUE, "dialogue")
+
+
+def site_texts(faq: list[FaqEntry], dialogue: Dialogue) -> list[str]:
+    """Every question and answer the site wrote, in both languages: its vocabulary."""
+    answered: list[_Answered] = [*faq, *dialogue.smalltalk, *dialogue.never_llm]
+    questions = [q for item in [*faq, *dialogue.smalltalk] for q in item.questions]
+    answers = [text for item in answered for text in (item.answer, item.zh) if text]
+    referrals = [text for text in (dialogue.referral, dialogue.referral_zh) if text]
+    return [*questions, *answers, *referrals, *dialogue.offtopic]

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
 from accel.selection import Choice
+from daemon.config import resolve
 from daemon.events import Event
 from daemon.messages import Message, Text, Utterance
+from daemon.paths import cache_dir
 from daemon.stage import Stage
 from models.asr_whisper import Heard, WhisperAsr
 from models.completeness import sounds_finished, surely_finished
+from models.faq import load_dialogue, load_faq, site_texts
 from models.registry import ModelError
 from models.vad_silero import SAMPLE_RATE
+from models.vocabulary_zh import ChineseVocabulary
 
 
 class Asr(Stage):
@@ -31,6 +36,15 @@ class Asr(Stage):
         silence = np.zeros(SAMPLE_RATE, np.int16)
         threading.Thread(target=self.asr.transcribe, args=(silence,), name="asr-warm-up", daemon=True).start()
         self.speculation: tuple[int, int, Heard] = (0, 0, Heard("", "en"))  # turn, last voiced sample, transcript
+        # The site's Chinese words (~1 s to gather), on a thread too: the first Chinese transcript waits for them.
+        self.vocabulary: Future[ChineseVocabulary] | None = None
+        if c.language != "en":
+            self.vocabulary = ThreadPoolExecutor(1, "asr-vocabulary").submit(self._vocabulary)
+
+    def _vocabulary(self) -> ChineseVocabulary:
+        b = self.config.brain
+        texts = site_texts(load_faq(resolve(b.faq)), load_dialogue(resolve(b.dialogue)))
+        return ChineseVocabulary(texts, cache_dir() / "jieba")
 
     def _upgraded(self, folder: Path, why: str, choice: Choice) -> WhisperAsr | None:
         """The bigger Whisper installed at `folder`, or None when it will not load (the configured one is used
@@ -85,7 +99,10 @@ class Asr(Stage):
 
     def _transcribe(self, payload: bytes) -> Heard:
         with self.long_step():  # one decode of a long utterance on a loaded machine can outlast the hang limit
-            return self.asr.transcribe(np.frombuffer(payload, np.int16))
+            heard = self.asr.transcribe(np.frombuffer(payload, np.int16))
+        if heard.language == "zh" and self.vocabulary is not None:
+            return Heard(self.vocabulary.result().correct(heard.text), "zh")
+        return heard
 
 
 WORKER = Asr
