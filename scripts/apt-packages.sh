@@ -7,6 +7,8 @@ APT_RUNTIME=(
   fonts-noto-cjk                                 # captions in Chinese (pygame's own font has no CJK glyphs)
   cage libwayland-egl1 libwayland-cursor0 libgl1-mesa-dri  # boot-to-kiosk: the cage compositor; SDL's
                                                  # Wayland driver loads these (EGL, software GL without a GPU)
+  xwayland                                       # Debian's cage is built with XWayland and will not start
+                                                 # without its server ("Cannot create XWayland server")
 )
 APT_BUILD=(
   build-essential cmake pkg-config git python3-dev   # llama-cpp-python and kioskd's ring core, from source
