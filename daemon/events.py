@@ -67,8 +67,9 @@ WORDS = {Event.ASR_SPECULATIVE: "text", Event.ASR_FINAL: "text", Event.SENTENCE:
 # Card, account and phone numbers: six digits or more, in groups or not. Times, amounts and years are shorter.
 # Whisper may write digits said one by one in Chinese as characters (幺 is 1 in a phone number), and a count
 # in characters has 十, 百 or 万 between its digits, so it is never six of them in a row.
+# Groups may be parted by a space, a dash or a comma (Whisper writes "幺三八，一二三四" and "138, 1234").
 _DIGIT = "[\\d〇零一二三四五六七八九幺]"
-_DIGIT_RUN = re.compile(f"{_DIGIT}(?:[ -]?{_DIGIT}){{5,}}")
+_DIGIT_RUN = re.compile(f"{_DIGIT}(?:[\\s\\-,，、.．·]{{0,2}}{_DIGIT}){{5,}}")
 # A word, or a Chinese character (Chinese has no spaces, and a character is about a word).
 _WORD = re.compile(f"[{HAN_RANGES}]|[^\\W{HAN_RANGES}]+")
 

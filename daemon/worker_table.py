@@ -39,7 +39,8 @@ class WorkerInfo:
 # it in order and drop the newest (counted) rather than garble it.
 WORKERS: tuple[WorkerInfo, ...] = (
     WorkerInfo("ear", "daemon.workers.ear", ("audio_in", "vad", "accel"), Link("asr", 8 << 20, "drop_oldest")),
-    WorkerInfo("asr", "daemon.workers.asr", ("asr", "accel"), Link("brain", 1 << 18, "drop_newest"),
+    # The asr puts the site's Chinese words back into what it hears: it follows the brain section (the FAQ).
+    WorkerInfo("asr", "daemon.workers.asr", ("asr", "brain", "accel"), Link("brain", 1 << 18, "drop_newest"),
                preload=("faster_whisper", "ctranslate2")),
     # Once the first sentence is out, the LLM generating the rest competes for the two cores with the
     # voice synthesising it, which is what the visitor is waiting for: niced, the LLM yields.
@@ -49,8 +50,9 @@ WORKERS: tuple[WorkerInfo, ...] = (
     # visitors speak decides whether the Chinese voice loads at start. Its ring holds 95 s of 22 kHz audio: a
     # sentence may take half.
     WorkerInfo("voice", "daemon.workers.voice", ("voice", "brain", "asr", "accel"), Link("face", 8 << 20, "drop_newest")),
-    # The face flushes its MP4 when stopped; what its speaker played is the ear's echo reference.
-    WorkerInfo("face", "daemon.workers.face", ("face", "accel"), Link("ear", 1 << 20, "drop_oldest"), stop_grace_s=15.0,
+    # The face flushes its MP4 when stopped; what its speaker played is the ear's echo reference. Its captions
+    # for an open turn are in the language visitors speak (the asr section).
+    WorkerInfo("face", "daemon.workers.face", ("face", "asr", "accel"), Link("ear", 1 << 20, "drop_oldest"), stop_grace_s=15.0,
                preload=("ai_edge_litert.interpreter",)),
 )
 BY_NAME = {w.name: w for w in WORKERS}

@@ -20,8 +20,10 @@ from tests.test_end_to_end import run_to_end
     (True, "My card is 4111 1111 1111 1111.", "My card is #### #### #### ####."),
     (True, "Call 020-7946-0958 at 9:30 for 2.5% on $3,500 in 2026.", "Call ###-####-#### at 9:30 for 2.5% on $3,500 in 2026."),
     (True, "Account 12345678, please", "Account ########, please"),
-    (True, "我的卡号是六二二二零二一二三四，三十五元。", "我的卡号是##########，三十五元。"),  # digits said one by one
+    (True, "我的卡号是六二二二零二一二三四，谢谢。取三十五元。", "我的卡号是##########，谢谢。取三十五元。"),  # digit by digit
     (True, "电话幺三八 一二三四 五六七八", "电话### #### ####"),
+    (True, "电话幺三八，一二三四，五六七八。", "电话###，####，####。"),
+    (True, "My number is 138, 1234, 5678.", "My number is ###, ####, ####."),
     (False, "My card is 4111 1111 1111 1111.", None),
     (False, "我的卡丢了，4111 1111。", None),  # a Chinese character counts as a word
 ])

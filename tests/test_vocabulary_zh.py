@@ -31,6 +31,9 @@ def test_a_homophone_of_the_sites_words_is_written_as_the_site_writes_it(bank: C
     "你们几点开门？",  # right already
     "我想去北京旅游",  # nothing the bank's FAQ says
     "区块链是什么",  # 区 sounds like 取 but the run sounds like nothing the FAQ writes
+    "问题出在哪",  # 出在 sounds like 处在 (of 存包处在哪里, an off-topic example) and is no word, but it is no likelier
+    "我有书要还",  # 有书 sounds like 有数 (of 有数硬币): no likelier either
+    "账户里有书",
     "Where is the ATM?",
     "",
 ])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -19,7 +20,9 @@ from models.completeness import sounds_finished, surely_finished
 from models.faq import load_dialogue, load_faq, site_texts
 from models.registry import ModelError
 from models.vad_silero import SAMPLE_RATE
-from models.vocabulary_zh import ChineseVocabulary
+
+if TYPE_CHECKING:
+    from models.vocabulary_zh import ChineseVocabulary
 
 
 class Asr(Stage):
@@ -37,14 +40,22 @@ class Asr(Stage):
         threading.Thread(target=self.asr.transcribe, args=(silence,), name="asr-warm-up", daemon=True).start()
         self.speculation: tuple[int, int, Heard] = (0, 0, Heard("", "en"))  # turn, last voiced sample, transcript
         # The site's Chinese words (~1 s to gather), on a thread too: the first Chinese transcript waits for them.
-        self.vocabulary: Future[ChineseVocabulary] | None = None
+        self.vocabulary: Future[ChineseVocabulary | None] | None = None
         if c.language != "en":
             self.vocabulary = ThreadPoolExecutor(1, "asr-vocabulary").submit(self._vocabulary)
 
-    def _vocabulary(self) -> ChineseVocabulary:
+    def _vocabulary(self) -> ChineseVocabulary | None:
+        """The site's Chinese words, or None (transcripts kept as heard) when they cannot be read."""
+        # Imported here: pypinyin's tables are ~50 MB that an English kiosk's processes need not hold.
+        from models.vocabulary_zh import ChineseVocabulary
+
         b = self.config.brain
-        texts = site_texts(load_faq(resolve(b.faq)), load_dialogue(resolve(b.dialogue)))
-        return ChineseVocabulary(texts, cache_dir() / "jieba")
+        try:
+            texts = site_texts(load_faq(resolve(b.faq)), load_dialogue(resolve(b.dialogue)))
+            return ChineseVocabulary(texts, cache_dir() / "jieba")
+        except Exception as exc:  # a broken FAQ stops the brain, which says why; here it only loses the bias
+            self.log.warning("the site's Chinese words are not used (%s: %s)", type(exc).__name__, exc)
+            return None
 
     def _upgraded(self, folder: Path, why: str, choice: Choice) -> WhisperAsr | None:
         """The bigger Whisper installed at `folder`, or None when it will not load (the configured one is used
@@ -100,9 +111,8 @@ class Asr(Stage):
     def _transcribe(self, payload: bytes) -> Heard:
         with self.long_step():  # one decode of a long utterance on a loaded machine can outlast the hang limit
             heard = self.asr.transcribe(np.frombuffer(payload, np.int16))
-        if heard.language == "zh" and self.vocabulary is not None:
-            return Heard(self.vocabulary.result().correct(heard.text), "zh")
-        return heard
+        vocabulary = self.vocabulary.result() if heard.language == "zh" and self.vocabulary is not None else None
+        return Heard(vocabulary.correct(heard.text), "zh") if vocabulary is not None else heard
 
 
 WORKER = Asr
