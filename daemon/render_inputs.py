@@ -18,14 +18,13 @@ from daemon import config_options
 from daemon.config import Config
 from models.language import written_in
 from models.mood import Mood, mood_of
-from models.sentences import split
+from models.sentences import CLAUSE_MARKS, CLAUSE_MARKS_ZH, split
 from models.speech_text import unreadable
 from models.voices import is_mandarin, language_of
 
 MAX_TEXT_CHARS = 5000  # about five minutes of speech
 MAX_SENTENCE_CHARS = 400  # a longer run without a full stop is cut at commas, else between words, else anywhere
 MAX_AUDIO_S = 600.0
-CLAUSE_MARKS_ZH = "，；：、"
 SIDE = (160, 3840)  # pixels, each side of --size
 FPS = (10, 60)
 
@@ -174,7 +173,7 @@ def _cut(sentence: str) -> list[str]:
     if len(sentence) <= MAX_SENTENCE_CHARS:
         return [sentence]
     units: list[str] = []
-    for clause in re.split(rf"(?<=[,;:])\s+|(?<=[{CLAUSE_MARKS_ZH}])", sentence):
+    for clause in re.split(rf"(?<=[{CLAUSE_MARKS}])\s+|(?<=[{CLAUSE_MARKS_ZH}])", sentence):
         units += [clause] if len(clause) <= MAX_SENTENCE_CHARS else [p for word in clause.split() for p in _hard_cut(word)]
     out: list[str] = []
     for unit in units:  # packed again up to the limit: a comma is no full stop

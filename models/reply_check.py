@@ -31,7 +31,7 @@ from text_to_num import alpha2digit
 
 from models import reply_words_zh as zh
 from models.language import written_in
-from models.sentences import SentenceSplitter, first_clause_apart
+from models.sentences import CLAUSE_MARKS, CLAUSE_MARKS_ZH, SentenceSplitter, first_clause_apart
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?(?:[.:/][0-9]+)*")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
@@ -71,7 +71,7 @@ _STOPWORDS = frozenset([
     "there's", "it's", "i'm", "you're", "we're", "that's", "don't", "can't", "won't", "i'll", "you'll", "we'll",
     "service", "desk", "staff", "member", "members", "visitor",
 ])
-_CLAUSE_ENDS = ",;:，；：、"  # what ends a first clause, in English and in Chinese
+_CLAUSE_ENDS = CLAUSE_MARKS + CLAUSE_MARKS_ZH  # what ends a first clause, in English and in Chinese
 _PERSONA_RUN = 5  # words in a row shared with the persona or prompt that make a sentence a leak
 _LAST_RUN = re.compile(r"\S+$")  # what follows the last space may still be being written ("9:" of "9:30")
 _KIOSK_OPENING = 4  # words of an unfinished sentence that decide whether it speaks as the kiosk ("i'd be glad to")

@@ -18,7 +18,9 @@ import re
 # A match runs from the punctuation through its closing quotes and the space after: the piece is what it ends.
 # A Chinese sentence ends once something other than a closing quote follows it (the quote may come next).
 _END = re.compile(r"[.!?…][\"')\]]*\s+|[。！？][”’」』）]*\s*(?=[^”’」』）\s])")
-_CLAUSE = re.compile(r"[,;:]\s+|[，；：、]\s*")
+CLAUSE_MARKS = ",;:"  # what ends a clause in English (once a space follows) ...
+CLAUSE_MARKS_ZH = "，；：、"  # ... and in Chinese (at once)
+_CLAUSE = re.compile(f"[{CLAUSE_MARKS}]\\s+|[{CLAUSE_MARKS_ZH}]\\s*")
 
 
 class SentenceSplitter:

@@ -62,8 +62,8 @@ class ChineseVocabulary:
         self.longest = max((len(key) for key in self.by_sound), default=0)
 
     def correct(self, heard: str) -> str:
-        """`heard` with each run that sounds like one of the site's words, shares a character with it and is
-        no word of its own, written as the site writes it."""
+        """`heard` with each run that sounds like one of the site's words, shares a character with it, is no
+        word of its own and reads likelier as the site's word, written as the site writes it."""
         return _HAN_RUN.sub(lambda m: self._correct_run(m.group()), heard) if self.by_sound else heard
 
     def _correct_run(self, run: str) -> str:
